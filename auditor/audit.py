@@ -1,0 +1,63 @@
+"""One audit of one account, start to finish: identify the caller, select checks, read
+facts, run checks, store the run, compare with the previous run. The CLI, the demo and
+the scheduler all call `perform_audit`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from auditor.errors import ExitCode
+from auditor.facts import Facts
+from auditor.models import AuditRun, Severity, Status
+from auditor.runner import Progress, run_audit
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from auditor.config import Config
+    from auditor.history import HistoryStore
+    from auditor.registry import Registry
+    from auditor.session import AwsContext
+    from reports.diff import RunDiff
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    run: AuditRun
+    diff: RunDiff
+
+
+def perform_audit(
+    ctx: AwsContext,
+    config: Config,
+    registry: Registry,
+    *,
+    only: Sequence[str] = (),
+    skip: Sequence[str] = (),
+    history: HistoryStore | None = None,
+    debug: bool = False,
+    progress: Progress | None = None,
+) -> AuditResult:
+    from reports.diff import compare
+
+    checks = registry.select(only or config.audit.checks, tuple(skip) + config.audit.skip)
+    identity = ctx.identity()
+    facts = Facts(ctx, config, history=history, account_id=identity.account_id)
+    run = run_audit(facts, checks, config, caller_arn=identity.arn, debug=debug,
+                    progress=progress)
+    previous = None
+    if history is not None:
+        previous = history.latest_run(identity.account_id)
+        run = replace(run, run_id=history.save_run(run))
+    return AuditResult(run=run, diff=compare(previous, run))
+
+
+def audit_exit_code(run: AuditRun, fail_on: Severity = Severity.LOW) -> ExitCode:
+    """1 if a check failed at or above `fail_on`; else 4 if a check could not be
+    evaluated; else 0. The single source of truth for the audit's exit status."""
+    if run.failed(fail_on):
+        return ExitCode.FAILED
+    if any(f.status is Status.ERROR for f in run.findings):
+        return ExitCode.INCOMPLETE
+    return ExitCode.OK

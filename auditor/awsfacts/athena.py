@@ -1,0 +1,91 @@
+"""Glue/Athena facts: the tables whose location could cover the CloudTrail logs, and,
+with --deep, a one-row test query that proves the table can actually be queried."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+from dataclasses import dataclass
+
+from auditor.awsfacts.cloudtrail import TRAILS
+from auditor.facts import Fact, FactError, Facts, fact, map_concurrently
+
+
+@dataclass(frozen=True, slots=True)
+class GlueTable:
+    region: str
+    database: str
+    name: str
+    location: str
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.database}.{self.name}"
+
+
+def _tables_in(facts: Facts, region: str) -> list[GlueTable]:
+    glue = facts.aws.client("glue", region)
+    settings = facts.config.athena
+    if settings.database:
+        databases = [settings.database]
+    else:
+        pages = glue.get_paginator("get_databases").paginate()
+        databases = [db["Name"] for page in pages for db in page["DatabaseList"]]
+    tables = []
+    for database in databases:
+        for page in glue.get_paginator("get_tables").paginate(DatabaseName=database):
+            for table in page["TableList"]:
+                if settings.table and table["Name"] != settings.table:
+                    continue
+                location = table.get("StorageDescriptor", {}).get("Location", "")
+                tables.append(GlueTable(region, database, table["Name"], location))
+    return tables
+
+
+@fact("glue.tables", "glue:GetDatabases", "glue:GetTables")
+def GLUE_TABLES(facts: Facts) -> tuple[GlueTable, ...]:
+    """Tables in the audit's region and in each trail's home region."""
+    regions = {facts.aws.region}
+    # without trails to look near, the default region is still searched
+    with contextlib.suppress(FactError):
+        regions |= {trail.home_region for trail in facts.get(TRAILS)}
+    found = map_concurrently(lambda r: _tables_in(facts, r), sorted(regions),
+                             facts.config.audit.max_workers)
+    return tuple(table for region in sorted(found) for table in found[region])
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    state: str
+    reason: str = ""
+
+
+def _run_query(facts: Facts, table: GlueTable) -> QueryResult:
+    athena = facts.aws.client("athena", table.region)
+    settings = facts.config.athena
+    params: dict[str, object] = {
+        "QueryString": f'SELECT eventname FROM "{table.database}"."{table.name}" LIMIT 1',
+        "QueryExecutionContext": {"Database": table.database},
+        "WorkGroup": settings.workgroup,
+    }
+    if settings.output_location:
+        params["ResultConfiguration"] = {"OutputLocation": settings.output_location}
+    query_id = athena.start_query_execution(**params)["QueryExecutionId"]
+    deadline = time.monotonic() + 60
+    while True:
+        status = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
+        state = status["State"]
+        if state in ("SUCCEEDED", "FAILED", "CANCELLED") or time.monotonic() > deadline:
+            return QueryResult(state, status.get("StateChangeReason", ""))
+        time.sleep(0.5)
+
+
+@functools.cache
+def test_query(table: GlueTable) -> Fact[QueryResult]:
+    return Fact(
+        f"athena.test_query:{table.region}:{table.qualified}",
+        lambda f: _run_query(f, table),
+        ("athena:StartQueryExecution", "athena:GetQueryExecution", "s3:GetObject",
+         "s3:PutObject", "glue:GetTable"),
+    )

@@ -1,0 +1,131 @@
+"""CloudTrail facts: every trail visible from any audited region (shadow trails too, so
+an organization trail is seen from a member account), with its status and whether its
+event selectors record management events, read and write."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from auditor.awsfacts.account import REGIONS
+from auditor.facts import Facts, as_fact_error, fact, map_concurrently
+
+
+@dataclass(frozen=True, slots=True)
+class Trail:
+    name: str
+    arn: str
+    home_region: str
+    multi_region: bool
+    organization: bool
+    bucket: str
+    prefix: str
+    log_validation: bool
+    logging: bool | None  # None: status could not be read (status_error says why)
+    management_read: bool | None
+    management_write: bool | None
+    status_error: str = ""
+    selectors_error: str = ""
+
+    @property
+    def account_id(self) -> str:
+        parts = self.arn.split(":")
+        return parts[4] if len(parts) > 4 else ""
+
+    @property
+    def log_location(self) -> str:
+        """s3://bucket[/prefix]/AWSLogs/: where an Athena table must point."""
+        prefix = f"{self.prefix.strip('/')}/" if self.prefix.strip("/") else ""
+        return f"s3://{self.bucket}/{prefix}AWSLogs/"
+
+    @property
+    def records_management(self) -> bool:
+        return bool(self.management_read and self.management_write)
+
+
+def management_events(selectors: Mapping[str, Any]) -> tuple[bool, bool]:
+    """(read, write) management events recorded by basic or advanced selectors."""
+    read = write = False
+    for selector in selectors.get("EventSelectors") or []:
+        if not selector.get("IncludeManagementEvents", True):
+            continue
+        kind = selector.get("ReadWriteType", "All")
+        read = read or kind in ("All", "ReadOnly")
+        write = write or kind in ("All", "WriteOnly")
+    for selector in selectors.get("AdvancedEventSelectors") or []:
+        fields = {f["Field"]: f for f in selector.get("FieldSelectors", [])}
+        category = fields.get("eventCategory", {})
+        if "Management" not in category.get("Equals", []):
+            continue
+        read_only = fields.get("readOnly")
+        if read_only is None:
+            read = write = True
+        else:
+            values = [v.lower() for v in read_only.get("Equals", [])]
+            read = read or "true" in values
+            write = write or "false" in values
+    return read, write
+
+
+def _describe(facts: Facts, region: str) -> Sequence[Mapping[str, Any]]:
+    client = facts.aws.client("cloudtrail", region)
+    trails: Sequence[Mapping[str, Any]] = client.describe_trails(includeShadowTrails=True)[
+        "trailList"
+    ]
+    return trails
+
+
+def _trail(facts: Facts, raw: Mapping[str, Any]) -> Trail:
+    arn = raw["TrailARN"]
+    home = raw.get("HomeRegion") or facts.aws.region
+    client = facts.aws.client("cloudtrail", home)
+    logging: bool | None = None
+    status_error = selectors_error = ""
+    read: bool | None = None
+    write: bool | None = None
+    try:
+        logging = bool(client.get_trail_status(Name=arn).get("IsLogging"))
+    except Exception as exc:  # noqa: BLE001 - kept per trail, the check reports it
+        status_error = as_fact_error(TRAILS, exc).describe().replace(
+            "cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus"
+        )
+    try:
+        read, write = management_events(client.get_event_selectors(TrailName=arn))
+    except Exception as exc:  # noqa: BLE001
+        selectors_error = as_fact_error(TRAILS, exc).describe().replace(
+            "cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors"
+        )
+    return Trail(
+        name=raw["Name"],
+        arn=arn,
+        home_region=home,
+        multi_region=bool(raw.get("IsMultiRegionTrail")),
+        organization=bool(raw.get("IsOrganizationTrail")),
+        bucket=raw.get("S3BucketName", ""),
+        prefix=raw.get("S3KeyPrefix", "") or "",
+        log_validation=bool(raw.get("LogFileValidationEnabled")),
+        logging=logging,
+        management_read=read,
+        management_write=write,
+        status_error=status_error,
+        selectors_error=selectors_error,
+    )
+
+
+@fact(
+    "cloudtrail.trails",
+    "cloudtrail:DescribeTrails",
+    "cloudtrail:GetTrailStatus",
+    "cloudtrail:GetEventSelectors",
+)
+def TRAILS(facts: Facts) -> tuple[Trail, ...]:
+    regions = facts.get(REGIONS)
+    workers = facts.config.audit.max_workers
+    per_region = map_concurrently(lambda r: _describe(facts, r), regions, workers)
+    unique: dict[str, Mapping[str, Any]] = {}
+    for trails in per_region.values():
+        for raw in trails:
+            unique.setdefault(raw["TrailARN"], raw)
+    details = map_concurrently(lambda arn: _trail(facts, unique[arn]), sorted(unique), workers)
+    return tuple(details[arn] for arn in sorted(details))

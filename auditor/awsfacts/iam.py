@@ -1,0 +1,154 @@
+"""IAM facts. The credential report carries password, MFA and both keys of every user
+in one call, so no IAM fact makes a call per user: an audit of 5,000 users costs what
+an audit of 10 costs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from auditor.facts import FactError, Facts, fact
+
+ROOT_USER = "<root_account>"
+
+# AWS attaches one of these to a user when it finds the user's key exposed in public.
+QUARANTINE_POLICY_ARNS = (
+    "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantine",
+    "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2",
+    "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class KeySlot:
+    slot: int  # 1 or 2, as in the credential report
+    active: bool
+    last_rotated: datetime | None
+    last_used: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialRow:
+    user: str
+    arn: str
+    created: datetime | None
+    password_enabled: bool | None  # None: "not_supported" (root under centralized root access)
+    password_last_used: datetime | None
+    mfa_active: bool
+    keys: tuple[KeySlot, ...]
+    has_certificate: bool = False
+
+    @property
+    def is_root(self) -> bool:
+        return self.user == ROOT_USER
+
+    @property
+    def active_keys(self) -> tuple[KeySlot, ...]:
+        return tuple(key for key in self.keys if key.active)
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialReport:
+    generated: datetime | None
+    rows: tuple[CredentialRow, ...]
+
+    @property
+    def users(self) -> tuple[CredentialRow, ...]:
+        return tuple(row for row in self.rows if not row.is_root)
+
+    @property
+    def root(self) -> CredentialRow | None:
+        return next((row for row in self.rows if row.is_root), None)
+
+
+def _time(value: str) -> datetime | None:
+    if value in ("", "N/A", "no_information", "not_supported"):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _flag(value: str) -> bool | None:
+    if value == "not_supported":
+        return None
+    return value.lower() == "true"
+
+
+def parse_credential_report(content: str, generated: datetime | None = None) -> CredentialReport:
+    rows = []
+    for line in csv.DictReader(io.StringIO(content)):
+        keys = tuple(
+            KeySlot(
+                slot=n,
+                active=line.get(f"access_key_{n}_active", "false").lower() == "true",
+                last_rotated=_time(line.get(f"access_key_{n}_last_rotated", "N/A")),
+                last_used=_time(line.get(f"access_key_{n}_last_used_date", "N/A")),
+            )
+            for n in (1, 2)
+        )
+        rows.append(
+            CredentialRow(
+                user=line["user"],
+                arn=line.get("arn", ""),
+                created=_time(line.get("user_creation_time", "")),
+                password_enabled=_flag(line.get("password_enabled", "false")),
+                password_last_used=_time(line.get("password_last_used", "N/A")),
+                mfa_active=line.get("mfa_active", "false").lower() == "true",
+                keys=keys,
+                has_certificate=any(
+                    line.get(f"cert_{n}_active", "false").lower() == "true" for n in (1, 2)
+                ),
+            )
+        )
+    return CredentialReport(generated=generated, rows=tuple(rows))
+
+
+@fact("iam.credential_report", "iam:GenerateCredentialReport", "iam:GetCredentialReport")
+def CREDENTIAL_REPORT(facts: Facts) -> CredentialReport:
+    """Generate, poll with backoff within a bounded wait, then read the report."""
+    iam = facts.aws.client("iam")
+    deadline = time.monotonic() + facts.config.audit.credential_report_timeout_seconds
+    delay = 0.2
+    while iam.generate_credential_report()["State"] != "COMPLETE":
+        if time.monotonic() + delay > deadline:
+            raise FactError(
+                "iam.credential_report",
+                "Timeout",
+                "the credential report was not ready in time; run the audit again",
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 5.0)
+    response = iam.get_credential_report()
+    content = response["Content"]
+    text = content.decode("utf-8") if isinstance(content, bytes) else str(content)
+    return parse_credential_report(text, response.get("GeneratedTime"))
+
+
+@fact("iam.account_summary", "iam:GetAccountSummary")
+def ACCOUNT_SUMMARY(facts: Facts) -> Mapping[str, int]:
+    summary: Mapping[str, int] = facts.aws.client("iam").get_account_summary()["SummaryMap"]
+    return dict(summary)
+
+
+@fact("iam.quarantined_users", "iam:ListEntitiesForPolicy")
+def QUARANTINED_USERS(facts: Facts) -> tuple[tuple[str, str], ...]:
+    """(user name, policy ARN) for every user carrying an AWS quarantine policy."""
+    iam = facts.aws.client("iam")
+    found: list[tuple[str, str]] = []
+    for arn in QUARANTINE_POLICY_ARNS:
+        try:
+            pages = iam.get_paginator("list_entities_for_policy").paginate(
+                PolicyArn=arn, EntityFilter="User"
+            )
+            found.extend((user["UserName"], arn) for page in pages for user in page["PolicyUsers"])
+        except Exception as exc:
+            if getattr(exc, "response", {}).get("Error", {}).get("Code") == "NoSuchEntity":
+                continue  # this version of the policy does not exist (yet) in the partition
+            raise
+    return tuple(sorted(found))

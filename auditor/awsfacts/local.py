@@ -1,0 +1,15 @@
+"""Facts that come from the history store rather than AWS: past drills."""
+
+from __future__ import annotations
+
+from auditor.facts import FactError, Facts, fact
+from auditor.history import DrillRecord
+
+
+@fact("history.drills")
+def DRILLS(facts: Facts) -> tuple[DrillRecord, ...]:
+    """This account's drills, newest first."""
+    if facts.history is None:
+        raise FactError("history.drills", "NoHistory",
+                        "no history store is open (audit run with --no-history)")
+    return tuple(facts.history.drills(account_id=facts.account_id))

@@ -1,0 +1,273 @@
+"""The `irready` command line: a thin typer app. Each command loads config, calls one
+core function, renders, and exits with a code from `auditor.errors.ExitCode`.
+
+Heavy imports (boto3, moto, weasyprint) happen inside commands, so `irready --help`
+starts fast."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from auditor.errors import ExitCode, UsageError
+from auditor.runner import Progress
+from reports.formats import AuditFormat
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from auditor.config import Config
+    from auditor.history import HistoryStore
+    from auditor.session import AwsContext
+
+app = typer.Typer(
+    name="irready",
+    help="Keep an AWS account ready for the day an access key leaks: audit, drill, report.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Write or validate the TOML config.", no_args_is_help=True)
+policy_app = typer.Typer(help="Print the least-privilege IAM policies irready needs.",
+                         no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(policy_app, name="policy")
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (TOML).",
+                                                dir_okay=False)]
+ProfileOpt = Annotated[str | None, typer.Option(help="AWS profile.", envvar="AWS_PROFILE")]
+RegionOpt = Annotated[str | None, typer.Option(help="Home region for API calls.")]
+EndpointOpt = Annotated[str | None, typer.Option(
+    "--endpoint-url", help="AWS-compatible endpoint (also AWS_ENDPOINT_URL).")]
+HistoryOpt = Annotated[Path | None, typer.Option(
+    "--history", help="History store (SQLite); default from config.", dir_okay=False)]
+
+
+def stdout() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def load(config_path: Path | None, history_path: Path | None = None) -> Config:
+    from dataclasses import replace
+
+    from auditor.config import load_config
+
+    config = load_config(config_path)
+    if history_path is not None:
+        config = replace(config, history_path=str(history_path))
+    return config
+
+
+def open_store(config: Config) -> HistoryStore:
+    from auditor.history import HistoryStore
+
+    return HistoryStore(config.history_file)
+
+
+def aws_context(profile: str | None, region: str | None, endpoint_url: str | None
+                ) -> AwsContext:
+    from auditor.session import AwsContext
+
+    return AwsContext(profile=profile, region=region, endpoint_url=endpoint_url)
+
+
+@app.command()
+def audit(
+    config_path: ConfigOpt = None,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+    history_path: HistoryOpt = None,
+    regions: Annotated[str | None, typer.Option(
+        help="Comma-separated regions to audit (default: all enabled).")] = None,
+    check: Annotated[list[str] | None, typer.Option(
+        "--check", help="Run only this check id or area (repeatable).")] = None,
+    skip: Annotated[list[str] | None, typer.Option(
+        "--skip", help="Skip this check id or area (repeatable).")] = None,
+    fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")]
+    = AuditFormat.TERMINAL,
+    output: Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False,
+                                                help="Write the report here.")] = None,
+    fail_on: Annotated[str | None, typer.Option(
+        help="Exit 1 only for failures at or above: low, medium, high, critical.")] = None,
+    deep: Annotated[bool, typer.Option(help="Also run an Athena test query.")] = False,
+    no_history: Annotated[bool, typer.Option(help="Do not store this run.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show passing checks.")]
+    = False,
+    debug: Annotated[bool, typer.Option(help="Re-raise errors inside checks.")] = False,
+) -> None:
+    """Audit the account read-only; exit 1 on failures, 4 if some checks could not run."""
+    from dataclasses import replace
+
+    from auditor.audit import audit_exit_code, perform_audit
+    from auditor.models import Severity
+    from auditor.registry import discover
+    from reports.formats import render_audit, write_output
+    from reports.terminal import print_audit
+
+    output_format = fmt
+    config = load(config_path, history_path)
+    settings = config.audit
+    if regions:
+        settings = replace(settings, regions=tuple(r.strip() for r in regions.split(",") if r))
+    if deep:
+        settings = replace(settings, deep=True)
+    config = replace(config, audit=settings)
+    try:
+        threshold = Severity.parse(fail_on) if fail_on else config.fail_on
+    except ValueError as exc:
+        raise UsageError(f"--fail-on: {exc}") from None
+    registry = discover()
+    ctx = aws_context(profile, region, endpoint_url)
+    store = None if no_history else open_store(config)
+    with progress_reporter(len(registry)) as progress:
+        result = perform_audit(ctx, config, registry, only=check or (), skip=skip or (),
+                               history=store, debug=debug, progress=progress)
+    if output is not None:
+        write_output(output, render_audit(result.run, result.diff, output_format))
+        stderr().print(f"wrote {output}")
+    if output_format is AuditFormat.TERMINAL:
+        print_audit(stdout(), result.run, result.diff, verbose=verbose)
+    elif output is None:
+        sys.stdout.buffer.write(render_audit(result.run, result.diff, output_format))
+    raise typer.Exit(int(audit_exit_code(result.run, threshold)))
+
+
+@contextmanager
+def progress_reporter(total: int) -> Iterator[Progress | None]:
+    """A rich progress bar on a terminal; silent under cron or in a pipe."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress as Bar
+
+    with Bar(transient=True, console=stderr()) as bar:
+        task = bar.add_task("auditing", total=total + 1)
+
+        def step(name: str) -> None:
+            bar.update(task, advance=1, description=name)
+
+        yield step
+
+
+@app.command("checks")
+def list_checks(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+) -> None:
+    """List the check catalogue: id, severity, title, references."""
+    import json
+
+    from rich.table import Table
+
+    from auditor.registry import discover
+
+    registry = discover()
+    if fmt == "json":
+        rows = [{"id": c.id, "severity": c.severity.label, "title": c.title,
+                 "references": list(c.references), "remediation": c.remediation,
+                 "why": c.doc} for c in registry]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if fmt != "table":
+        raise UsageError(f"--format: unknown value {fmt!r} (expected table or json)")
+    table = Table(expand=True)
+    for column in ("id", "severity", "title", "references"):
+        table.add_column(column, overflow="fold")
+    for c in registry:
+        table.add_row(c.id, c.severity.label, c.title, ", ".join(c.references) or "-")
+    stdout().print(table)
+
+
+@app.command()
+def history(
+    config_path: ConfigOpt = None,
+    history_path: HistoryOpt = None,
+    account: Annotated[str | None, typer.Option(help="Only this account id.")] = None,
+    limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
+) -> None:
+    """List past audit runs from the history store, newest first."""
+    from rich.table import Table
+
+    from auditor.history import iso
+
+    config = load(config_path, history_path)
+    with open_store(config) as store:
+        runs = store.runs(account_id=account, limit=limit)
+    if not runs:
+        stdout().print(f"no audit runs in {config.history_file}")
+        return
+    table = Table()
+    for column in ("run", "account", "started (UTC)", "score", "FAIL", "ERROR", "PASS"):
+        table.add_column(column)
+    for run in runs:
+        table.add_row(str(run.run_id), run.account_id, iso(run.started_at), f"{run.score:.0f}",
+                      str(run.counts.get("FAIL", 0)), str(run.counts.get("ERROR", 0)),
+                      str(run.counts.get("PASS", 0)))
+    stdout().print(table)
+
+
+@app.command()
+def demo(
+    output_dir: Annotated[Path, typer.Option(help="Where the demo writes its reports.",
+                                             file_okay=False)] = Path("irready-demo"),
+) -> None:
+    """Run irready on an embedded, simulated AWS account: no account or credentials needed."""
+    from auditor.demo import run_demo
+
+    raise typer.Exit(int(run_demo(output_dir, stdout())))
+
+
+@config_app.command("init")
+def config_init(
+    path: Annotated[Path, typer.Argument(dir_okay=False)] = Path("irready.toml"),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented example config."""
+    from importlib.resources import files
+
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists; pass --force to overwrite it")
+    from reports.formats import write_output
+
+    write_output(path, files("auditor").joinpath("example-config.toml").read_bytes())
+    stdout().print(f"wrote {path}")
+
+
+@config_app.command("check")
+def config_check(path: Annotated[Path | None, typer.Argument(dir_okay=False)] = None) -> None:
+    """Validate a config file; prints where it was found and exits 2 if it is wrong."""
+    from auditor.config import find_config, load_config
+
+    found = find_config(path)
+    config = load_config(path)
+    where = found or "built-in defaults (no config file found)"
+    stdout().print(f"config OK: {where}; {len(config.waivers)} waiver(s), "
+                   f"{len(config.inventory)} inventory entry(ies)")
+
+
+@policy_app.command("audit")
+def policy_audit() -> None:
+    """The IAM policy the audit needs (read-only)."""
+    from importlib.resources import files
+
+    typer.echo(files("auditor").joinpath("policies/audit.json").read_text(), nl=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    app(args=argv, prog_name="irready")
+
+
+__all__ = ["ExitCode", "app", "main"]

@@ -1,0 +1,255 @@
+"""The TOML config: thresholds, regions, Athena, the key inventory, waivers, and the
+settings of drills, reports and the scheduler.
+
+Every section is a frozen dataclass and the parser is driven by their type hints, so
+adding a setting is adding a field. Unknown keys and wrong types are errors that name
+the key: a typo in a security tool's config must not silently fall back to a default."""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from auditor.errors import ConfigError
+from auditor.models import Severity
+
+CONFIG_NAME = "irready.toml"
+
+
+def xdg_dir(kind: str) -> Path:
+    """`kind` is "config" or "data"; honours XDG_CONFIG_HOME / XDG_DATA_HOME."""
+    env = {"config": "XDG_CONFIG_HOME", "data": "XDG_DATA_HOME"}[kind]
+    default = {"config": ".config", "data": ".local/share"}[kind]
+    base = os.environ.get(env) or str(Path.home() / default)
+    return Path(base) / "irready"
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    regions: tuple[str, ...] = ()  # empty: every region enabled for the account
+    key_max_age_days: int = 90
+    unused_key_days: int = 45
+    log_retention_days: int = 365
+    drill_interval_days: int = 92
+    rotation_target_minutes: int = 15
+    checks: tuple[str, ...] = ()  # empty: all
+    skip: tuple[str, ...] = ()
+    fail_on: str = "low"
+    max_workers: int = 8
+    credential_report_timeout_seconds: int = 60
+    deep: bool = False  # run an Athena test query (not read-only: it starts a query)
+
+
+@dataclass(frozen=True)
+class AthenaSettings:
+    database: str = ""  # empty: look in every Glue database
+    table: str = ""
+    workgroup: str = "primary"
+    output_location: str = ""  # s3://... for --deep test queries
+
+
+@dataclass(frozen=True)
+class InventoryEntry:
+    user: str
+    owner: str
+    rotation_target: str
+    application: str = ""
+
+
+@dataclass(frozen=True)
+class Waiver:
+    check: str
+    reason: str
+    expires: date
+    resource: str = "*"  # fnmatch pattern over the finding's resource
+
+    def matches(self, check_id: str, resource: str) -> bool:
+        return self.check == check_id and fnmatch.fnmatchcase(resource, self.resource)
+
+
+@dataclass(frozen=True)
+class DrillSettings:
+    users: tuple[str, ...] = ()  # users that may be drilled besides those tagged irready:drill=true
+    propagation_timeout_seconds: int = 60
+    secret_id_field: str = "AccessKeyId"
+    secret_key_field: str = "SecretAccessKey"
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    dir: str = ""  # empty: <data dir>/reports
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    audit: str = "monday 06:00"
+    drill: str = "quarterly monday 07:00"
+    report: str = "monthly"
+    timezone: str = "UTC"
+    output_dir: str = ""
+    keep_reports: int = 12
+    catch_up_drill: bool = True
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    webhook_url: str = ""
+    sns_topic_arn: str = ""
+    email_to: tuple[str, ...] = ()
+    email_from: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    audit: AuditSettings = field(default_factory=AuditSettings)
+    athena: AthenaSettings = field(default_factory=AthenaSettings)
+    inventory: tuple[InventoryEntry, ...] = ()
+    waivers: tuple[Waiver, ...] = ()
+    drill: DrillSettings = field(default_factory=DrillSettings)
+    reports: ReportSettings = field(default_factory=ReportSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    history_path: str = ""  # empty: <data dir>/history.sqlite3
+    source: str = ""  # the file this config came from, "" for built-in defaults
+
+    @property
+    def history_file(self) -> Path:
+        return Path(self.history_path).expanduser() if self.history_path else (
+            xdg_dir("data") / "history.sqlite3"
+        )
+
+    @property
+    def reports_dir(self) -> Path:
+        return Path(self.reports.dir).expanduser() if self.reports.dir else (
+            xdg_dir("data") / "reports"
+        )
+
+    @property
+    def fail_on(self) -> Severity:
+        return Severity.parse(self.audit.fail_on)
+
+    def inventory_for(self, user: str) -> InventoryEntry | None:
+        return next((entry for entry in self.inventory if entry.user == user), None)
+
+
+def _convert(value: Any, hint: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a table")
+        return _build(hint, value, where)
+    if origin is tuple:
+        (item_hint, _ellipsis) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list")
+        return tuple(_convert(item, item_hint, f"{where}[{i}]") for i, item in enumerate(value))
+    if origin in (types.UnionType, typing.Union):
+        options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return _convert(value, options[0], where)
+    expected = {int: "an integer", str: "a string", bool: "true or false", date: "a date"}
+    if hint is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{where}: expected {expected[int]}, got {value!r}")
+    if hint is date:
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise ConfigError(f"{where}: expected a date (YYYY-MM-DD), got {value!r}")
+    if hint in (str, bool) and not isinstance(value, hint):
+        raise ConfigError(f"{where}: expected {expected[hint]}, got {value!r}")
+    return value
+
+
+def _build(cls: type[Any], table: Mapping[str, Any], where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(table) - set(fields))
+    if unknown:
+        known = ", ".join(sorted(fields))
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known keys: {known})")
+    kwargs: dict[str, Any] = {}
+    for name, spec in fields.items():
+        key_path = f"{where}.{name}" if where else name
+        if name in table:
+            kwargs[name] = _convert(table[name], hints[name], key_path)
+        elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+            raise ConfigError(f"{where}: missing required key {name!r}")
+    return cls(**kwargs)
+
+
+def _validate(config: Config) -> None:
+    try:
+        Severity.parse(config.audit.fail_on)
+    except ValueError as exc:
+        raise ConfigError(f"audit.fail_on: {exc}") from None
+    for name in (
+        "key_max_age_days",
+        "unused_key_days",
+        "log_retention_days",
+        "drill_interval_days",
+        "rotation_target_minutes",
+        "max_workers",
+        "credential_report_timeout_seconds",
+    ):
+        if getattr(config.audit, name) <= 0:
+            raise ConfigError(f"audit.{name}: must be a positive number")
+    for i, waiver in enumerate(config.waivers):
+        if not waiver.reason.strip():
+            raise ConfigError(f"waivers[{i}]: a waiver needs a reason")
+
+
+def parse_config(text: str, source: str = "") -> Config:
+    label = source or "config"
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{label}: invalid TOML: {exc}") from None
+    # file-level keys live under [history] in the file, flattened here
+    history = table.pop("history", {})
+    if not isinstance(history, Mapping) or set(history) - {"path"}:
+        raise ConfigError(f"{label}: [history] takes only 'path'")
+    table["history_path"] = history.get("path", "")
+    table["source"] = source
+    try:
+        config: Config = _build(Config, table, "")
+    except ConfigError as exc:
+        raise ConfigError(f"{label}: {str(exc).lstrip(': ').lstrip('.')}") from None
+    try:
+        _validate(config)
+    except ConfigError as exc:
+        raise ConfigError(f"{label}: {exc}") from None
+    return config
+
+
+def find_config(explicit: Path | None) -> Path | None:
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"config file not found: {explicit}")
+        return explicit
+    for candidate in (Path.cwd() / CONFIG_NAME, xdg_dir("config") / "config.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(explicit: Path | None = None) -> Config:
+    path = find_config(explicit)
+    if path is None:
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config {path}: {exc}") from None
+    return parse_config(text, str(path))

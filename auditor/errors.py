@@ -1,0 +1,53 @@
+"""One base error for everything a user can get wrong or the environment can deny.
+
+The CLI turns each into a single line and the exit code it carries; a traceback that
+reaches a user is a bug. Codes are documented in README ("Exit codes")."""
+
+from __future__ import annotations
+
+import sys
+from enum import IntEnum
+from typing import IO, Any
+
+import click
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILED = 1  # a check failed at or above --fail-on, or a drill failed
+    USAGE = 2  # bad command line or config
+    UNAVAILABLE = 3  # the account could not be audited at all
+    INCOMPLETE = 4  # nothing failed, but some checks could not be evaluated
+
+
+class IrreadyError(click.ClickException):
+    """An error with a one-line message meant for the user.
+
+    Subclasses set `exit_code`. A ClickException, so typer prints it as one line and exits with its code, both
+    from the console script and under a test's CliRunner."""
+
+    exit_code = int(ExitCode.USAGE)
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))  # always one line
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"irready: error: {self.format_message()}", file=file or sys.stderr)
+
+
+class ConfigError(IrreadyError):
+    """The config file cannot be read, parsed or validated."""
+
+
+class UsageError(IrreadyError):
+    """A command-line value is wrong (unknown check id, bad key id, ...)."""
+
+
+class AwsUnavailable(IrreadyError):
+    """No credentials, endpoint unreachable, or STS denied: nothing can be audited."""
+
+    exit_code = int(ExitCode.UNAVAILABLE)
+
+
+class NotFound(IrreadyError):
+    """A run, drill or user named on the command line does not exist."""

@@ -1,0 +1,171 @@
+"""The fact cache: the one place an audit reads AWS.
+
+A Fact names one read (or one derived value) and how to fetch it. `Facts.get` fetches
+on first use and memoizes the value, or the error, for the rest of the run, so ten
+checks that need the credential report cost one GetCredentialReport and a denied read
+is tried once. Gets are thread-safe: concurrent callers of the same fact wait for the
+one fetch in flight. Tests of checks build `Facts.from_values(...)` and need no AWS."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+from auditor.session import error_code, is_access_denied
+
+if TYPE_CHECKING:
+    from auditor.config import Config
+    from auditor.history import HistoryStore
+    from auditor.session import AwsContext
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+@dataclass(frozen=True, eq=False)
+class Fact(Generic[T_co]):
+    """`fetch` receives the Facts of the run, so a fact may build on other facts."""
+
+    name: str
+    fetch: Callable[[Facts], T_co]
+    permissions: tuple[str, ...] = ()
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Fact) and other.name == self.name
+
+
+class FactError(Exception):
+    """A fact could not be read; checks that need it become ERROR findings."""
+
+    def __init__(self, fact: str, code: str, detail: str, permissions: tuple[str, ...] = ()):
+        super().__init__(f"{fact}: {code}: {detail}")
+        self.fact = fact
+        self.code = code
+        self.detail = detail
+        self.permissions = permissions
+
+    @property
+    def denied(self) -> bool:
+        return self.code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
+
+    def describe(self) -> str:
+        """One sentence for a finding: the missing permission if denied, else the code."""
+        if self.denied and self.permissions:
+            return f"access denied: needs {', '.join(self.permissions)}"
+        detail = f": {self.detail}" if self.detail else ""
+        return f"could not read {self.fact} ({self.code}{detail})"
+
+
+def as_fact_error(fact: Fact[Any], exc: BaseException) -> FactError:
+    if isinstance(exc, FactError):
+        return exc
+    if isinstance(exc, NotImplementedError):
+        return FactError(fact.name, "NotImplemented", "the endpoint does not support this call",
+                         fact.permissions)
+    code = "AccessDenied" if is_access_denied(exc) else error_code(exc)
+    response = getattr(exc, "response", None)
+    detail = ""
+    if isinstance(response, dict):
+        detail = str(response.get("Error", {}).get("Message", ""))
+    elif not hasattr(exc, "response"):
+        detail = str(exc)
+    return FactError(fact.name, code, detail, fact.permissions)
+
+
+class Facts:
+    def __init__(
+        self,
+        ctx: AwsContext | None,
+        config: Config | None = None,
+        *,
+        history: HistoryStore | None = None,
+        account_id: str = "",
+        values: Mapping[str, Any] | None = None,
+    ) -> None:
+        from auditor.config import Config
+
+        self.ctx = ctx
+        self.config = config or Config()
+        self.history = history
+        self.account_id = account_id
+        self._lock = threading.Lock()
+        self._futures: dict[str, Future[Any]] = {}
+        for name, value in (values or {}).items():
+            future: Future[Any] = Future()
+            if isinstance(value, BaseException):
+                future.set_exception(value)
+            else:
+                future.set_result(value)
+            self._futures[name] = future
+
+    @classmethod
+    def from_values(
+        cls, values: Mapping[Fact[Any], Any], config: Config | None = None, account_id: str = ""
+    ) -> Facts:
+        """Facts for tests of checks: a value, or a FactError, per fact; nothing is fetched."""
+        facts = cls(None, config, account_id=account_id or "123456789012",
+                    values={fact.name: value for fact, value in values.items()})
+        return facts
+
+    @property
+    def aws(self) -> AwsContext:
+        if self.ctx is None:
+            raise FactError("aws", "NoContext", "no AWS context (a test forgot a fact value)")
+        return self.ctx
+
+    def get(self, fact: Fact[T]) -> T:
+        with self._lock:
+            future = self._futures.get(fact.name)
+            owner = future is None
+            if future is None:
+                future = Future()
+                self._futures[fact.name] = future
+        if owner:
+            try:
+                future.set_result(fact.fetch(self))
+            except Exception as exc:  # noqa: BLE001 - memoized and re-raised as FactError
+                future.set_exception(as_fact_error(fact, exc))
+        return cast(T, future.result())
+
+    def error_of(self, fact: Fact[Any]) -> FactError | None:
+        try:
+            self.get(fact)
+        except FactError as exc:
+            return exc
+        return None
+
+    def prefetch(self, facts: Iterable[Fact[Any]], workers: int = 8) -> None:
+        """Fetch independent facts concurrently: against AWS each is a round trip."""
+        unique = {fact.name: fact for fact in facts}
+        if not unique or self.ctx is None:
+            return
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fact") as pool:
+            list(pool.map(self.error_of, unique.values()))
+
+    def fetched(self) -> list[str]:
+        with self._lock:
+            return sorted(self._futures)
+
+
+def fact(name: str, *permissions: str) -> Callable[[Callable[[Facts], T]], Fact[T]]:
+    """Decorator: `@fact("iam.credential_report", "iam:GetCredentialReport")`."""
+
+    def wrap(fetch: Callable[[Facts], T]) -> Fact[T]:
+        return Fact(name, fetch, tuple(permissions))
+
+    return wrap
+
+
+def map_concurrently(func: Callable[[str], T], items: Iterable[str], workers: int) -> dict[str, T]:
+    """Apply `func` to each item in a bounded pool; used for per-region reads."""
+    items = list(items)
+    if len(items) <= 1:
+        return {item: func(item) for item in items}
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(items)))) as pool:
+        return dict(zip(items, pool.map(func, items), strict=True))

@@ -1,0 +1,151 @@
+"""The values that flow through an audit: statuses, severities, what a check yields
+(an Outcome), what the runner makes of it (a Finding) and a whole AuditRun. All are
+frozen so that a report can never change what a check saw."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum, StrEnum
+
+
+class Status(StrEnum):
+    """PASS and FAIL come from checks; ERROR, NOT_APPLICABLE and WAIVED also from the
+    runner (a failed read, a check that does not apply, a matching waiver)."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    ERROR = "ERROR"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+    WAIVED = "WAIVED"
+
+
+class Severity(IntEnum):
+    """Ordered so that `max()` and `>=` mean "worse"."""
+
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
+
+
+# A check is worth more the worse its failure would be: one critical gap outweighs
+# several low ones in the readiness score.
+SEVERITY_WEIGHT: Mapping[Severity, int] = {
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 4,
+    Severity.CRITICAL: 8,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a check yields about one resource; the runner adds the rest."""
+
+    status: Status
+    resource: str
+    message: str
+    region: str = "global"
+    evidence: Mapping[str, str] = field(default_factory=dict)
+    severity: Severity | None = None  # overrides the check's severity (e.g. per contact type)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    check_id: str
+    title: str
+    status: Status
+    severity: Severity
+    account_id: str
+    region: str
+    resource: str
+    message: str
+    remediation: str
+    references: tuple[str, ...] = ()
+    evidence: Mapping[str, str] = field(default_factory=dict)
+    waiver: str | None = None  # the reason of the waiver that matched, if any
+
+    @property
+    def key(self) -> str:
+        """Stable across runs, so history can say "new since last week"."""
+        raw = f"{self.check_id}|{self.region}|{self.resource}"
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRun:
+    account_id: str
+    started_at: datetime
+    finished_at: datetime
+    findings: tuple[Finding, ...]
+    regions: tuple[str, ...] = ()
+    version: str = ""
+    caller_arn: str = ""
+    run_id: int | None = None
+
+    @property
+    def score(self) -> float:
+        return readiness_score(self.findings)
+
+    def counts(self) -> dict[str, int]:
+        counts = {status.value: 0 for status in Status}
+        for finding in self.findings:
+            counts[finding.status.value] += 1
+        return counts
+
+    def failed(self, at_least: Severity = Severity.LOW) -> list[Finding]:
+        return [f for f in self.findings if f.status is Status.FAIL and f.severity >= at_least]
+
+
+def check_statuses(findings: Iterable[Finding]) -> dict[str, tuple[Status, Severity]]:
+    """Collapse findings to one status per check: FAIL wins, then ERROR, then PASS."""
+    order = {
+        Status.FAIL: 5,
+        Status.ERROR: 4,
+        Status.PASS: 3,
+        Status.WAIVED: 2,
+        Status.NOT_APPLICABLE: 1,
+    }
+    result: dict[str, tuple[Status, Severity]] = {}
+    for finding in findings:
+        current = result.get(finding.check_id)
+        if current is None:
+            result[finding.check_id] = (finding.status, finding.severity)
+            continue
+        status = max(current[0], finding.status, key=order.__getitem__)
+        result[finding.check_id] = (status, max(current[1], finding.severity))
+    return result
+
+
+def readiness_score(findings: Iterable[Finding]) -> float:
+    """Percent of evaluated checks that pass, weighted by severity.
+
+    A check counts once however many resources it saw (500 users without MFA are one
+    gap, not 500); ERROR, NOT_APPLICABLE and fully WAIVED checks are left out, since
+    nothing about readiness was learned from them."""
+    earned = possible = 0
+    for status, severity in check_statuses(findings).values():
+        if status not in (Status.PASS, Status.FAIL):
+            continue
+        weight = SEVERITY_WEIGHT[severity]
+        possible += weight
+        if status is Status.PASS:
+            earned += weight
+    if possible == 0:
+        return 0.0
+    return round(100.0 * earned / possible, 1)

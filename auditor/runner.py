@@ -1,0 +1,123 @@
+"""Runs the selected checks against one account and turns what they yield into
+Findings. Nothing a check does can stop the run: a failed read becomes an ERROR that
+names the missing permission, a crash becomes an ERROR that names the exception, and
+every other check still runs. `debug=True` re-raises instead, for developing checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from datetime import date
+from typing import TYPE_CHECKING
+
+from auditor import __version__
+from auditor.facts import FactError, Facts
+from auditor.history import utcnow
+from auditor.models import AuditRun, Finding, Outcome, Status
+
+if TYPE_CHECKING:
+    from auditor.config import Config, Waiver
+    from auditor.registry import Check
+
+Progress = Callable[[str], None]
+
+
+def _finding(check: Check, outcome: Outcome, account_id: str) -> Finding:
+    return Finding(
+        check_id=check.id,
+        title=check.title,
+        status=outcome.status,
+        severity=outcome.severity or check.severity,
+        account_id=account_id,
+        region=outcome.region,
+        resource=outcome.resource,
+        message=outcome.message,
+        remediation=check.remediation,
+        references=check.references,
+        evidence=dict(outcome.evidence),
+    )
+
+
+def _error(check: Check, account_id: str, message: str) -> Finding:
+    return _finding(check, Outcome(Status.ERROR, "account", message), account_id)
+
+
+def run_check(check: Check, facts: Facts, config: Config, *, debug: bool = False
+              ) -> list[Finding]:
+    account = facts.account_id
+    for needed in check.requires:
+        error = facts.error_of(needed)
+        if error is not None:
+            if debug:
+                raise error
+            return [_error(check, account, error.describe())]
+    try:
+        outcomes = list(check.run(facts, config))
+    except FactError as exc:
+        if debug:
+            raise
+        return [_error(check, account, exc.describe())]
+    except Exception as exc:
+        if debug:
+            raise
+        return [_error(check, account, f"check crashed: {type(exc).__name__}: {exc}")]
+    if not outcomes:
+        return [_error(check, account, "check crashed: it returned no result")]
+    return [_finding(check, outcome, account) for outcome in outcomes]
+
+
+def apply_waivers(findings: Iterable[Finding], waivers: Sequence[Waiver], today: date
+                  ) -> list[Finding]:
+    """A FAIL (or ERROR) matched by a live waiver becomes WAIVED; an expired one says so."""
+    result = []
+    for finding in findings:
+        if finding.status in (Status.FAIL, Status.ERROR):
+            for waiver in waivers:
+                if not waiver.matches(finding.check_id, finding.resource):
+                    continue
+                if waiver.expires >= today:
+                    finding = replace(finding, status=Status.WAIVED,
+                                      waiver=f"{waiver.reason} (until {waiver.expires})")
+                else:
+                    finding = replace(
+                        finding,
+                        message=f"{finding.message} (waiver expired on {waiver.expires})",
+                    )
+                break
+        result.append(finding)
+    return result
+
+
+def run_audit(
+    facts: Facts,
+    checks: Sequence[Check],
+    config: Config,
+    *,
+    caller_arn: str = "",
+    debug: bool = False,
+    progress: Progress | None = None,
+) -> AuditRun:
+    started = utcnow()
+    notify = progress or (lambda _name: None)
+    notify("reading AWS")
+    facts.prefetch((need for check in checks for need in check.requires),
+                   workers=config.audit.max_workers)
+    findings: list[Finding] = []
+    for check in checks:
+        notify(check.id)
+        findings.extend(run_check(check, facts, config, debug=debug))
+    findings = apply_waivers(findings, config.waivers, started.date())
+    regions: tuple[str, ...] = ()
+    from auditor.awsfacts.account import REGIONS
+
+    if REGIONS.name in facts.fetched() and facts.error_of(REGIONS) is None:
+        regions = facts.get(REGIONS)
+    return AuditRun(
+        account_id=facts.account_id,
+        started_at=started,
+        finished_at=utcnow(),
+        findings=tuple(findings),
+        regions=regions,
+        version=__version__,
+        caller_arn=caller_arn,
+    )

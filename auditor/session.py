@@ -1,0 +1,136 @@
+"""AWS access for one run: a boto3 session, its clients per (service, region), and
+the error translation that turns "no credentials" or "connection refused" into one line.
+
+boto3 is imported here lazily so that `irready --help` does not pay ~250 ms for it.
+Clients use botocore's standard retry mode, so throttling is retried with backoff."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from auditor.errors import AwsUnavailable
+
+if TYPE_CHECKING:
+    import boto3
+
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Identity:
+    account_id: str
+    arn: str
+
+
+class AwsContext:
+    """Owns the boto3 session of a run; thread-safe client cache."""
+
+    def __init__(
+        self,
+        *,
+        profile: str | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        session: boto3.Session | None = None,
+        max_attempts: int = 5,
+    ) -> None:
+        import boto3
+        import botocore.exceptions
+
+        if session is None:
+            try:
+                session = boto3.Session(profile_name=profile, region_name=region)
+            except botocore.exceptions.ProfileNotFound as exc:
+                raise AwsUnavailable(str(exc)) from None
+        self.session = session
+        self.region = region or session.region_name or DEFAULT_REGION
+        self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        self.max_attempts = max_attempts
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        from botocore.config import Config as BotoConfig
+
+        key = (service, region or self.region)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                config = BotoConfig(
+                    retries={"mode": "standard", "max_attempts": self.max_attempts},
+                    connect_timeout=10,
+                    read_timeout=30,
+                    max_pool_connections=32,
+                    user_agent_extra="irready",
+                )
+                session: Any = self.session  # service names are not Literal here
+                client = session.client(
+                    service, region_name=key[1], endpoint_url=self.endpoint_url, config=config
+                )
+                self._clients[key] = client
+            return client
+
+    def on_call(self, handler: Callable[..., None]) -> None:
+        """Call `handler(model=...)` before every API call made by this context's clients."""
+        self.session.events.register("before-call.*.*", handler)
+
+    def identity(self) -> Identity:
+        """Who we are; the first call of every run, so it is where unusable setups show."""
+        try:
+            response = self.client("sts").get_caller_identity()
+        except Exception as exc:  # noqa: BLE001 - translated into one line below
+            raise AwsUnavailable(describe_unavailable(exc, self.endpoint_url)) from None
+        return Identity(account_id=response["Account"], arn=response["Arn"])
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a ClientError, or the exception class name."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        error = response.get("Error", {})
+        code = str(error.get("Code") or "")
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in ("", "403") and status == 403:
+            return "AccessDenied"  # JSON-protocol services answer a denial with code "403"
+        if code:
+            return code
+    return type(exc).__name__
+
+
+def is_access_denied(exc: BaseException) -> bool:
+    code = error_code(exc)
+    return code in {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "AuthorizationError",
+        "403",
+    }
+
+
+def describe_unavailable(exc: Exception, endpoint_url: str | None) -> str:
+    import botocore.exceptions as bexc
+
+    if isinstance(exc, bexc.NoCredentialsError | bexc.PartialCredentialsError):
+        return (
+            "no AWS credentials found: set AWS_PROFILE or pass --profile, or run "
+            "'irready demo' to try irready on a simulated account"
+        )
+    if isinstance(exc, bexc.EndpointConnectionError | bexc.ConnectionClosedError):
+        where = endpoint_url or "AWS"
+        return f"cannot reach {where}: {exc}"
+    if isinstance(exc, bexc.ProfileNotFound | bexc.NoRegionError):
+        return str(exc)
+    if isinstance(exc, bexc.ClientError):
+        code = error_code(exc)
+        message = exc.response.get("Error", {}).get("Message", "")
+        if is_access_denied(exc):
+            return f"sts:GetCallerIdentity was denied ({code}): {message}".rstrip(": ")
+        return f"cannot identify the account ({code}): {message}".rstrip(": ")
+    if isinstance(exc, bexc.BotoCoreError):
+        return f"cannot identify the account: {exc}"
+    return f"cannot identify the account: {type(exc).__name__}: {exc}"

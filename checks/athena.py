@@ -1,0 +1,79 @@
+"""CloudTrail's console shows 90 days and filters poorly; at 2 a.m. the responder needs
+SQL over every log file. This check asks whether a Glue/Athena table already points at
+the trail's logs, and with --deep, whether a query over it runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.awsfacts.athena import GLUE_TABLES, GlueTable, test_query
+from auditor.awsfacts.cloudtrail import TRAILS
+from auditor.config import Config
+from auditor.facts import FactError, Facts
+from auditor.models import Outcome, Severity, Status
+from auditor.registry import check
+from checks._util import logging_trails
+
+
+def covers(table_location: str, log_location: str) -> bool:
+    """The table reads the logs: it points at AWSLogs/ or at a part of it (an account,
+    a region), not at a sibling prefix or another bucket."""
+    table = table_location.rstrip("/") + "/"
+    logs = log_location.rstrip("/") + "/"
+    return table.startswith(logs) or logs.startswith(table)
+
+
+@check(
+    id="athena.cloudtrail_table",
+    title="An Athena table is ready over the CloudTrail logs",
+    severity=Severity.HIGH,
+    requires=(TRAILS, GLUE_TABLES),
+    remediation=(
+        "CloudTrail console > Event history > Create Athena table (choose the trail's bucket), "
+        "or CREATE EXTERNAL TABLE cloudtrail_logs ... LOCATION 's3://BUCKET/AWSLogs/'"
+    ),
+)
+def cloudtrail_table(facts: Facts, config: Config) -> Iterator[Outcome]:
+    """Writing the CREATE TABLE during an incident costs the first hour; it must exist
+    before the leak."""
+    live = logging_trails(facts.get(TRAILS))
+    if not live:
+        yield Outcome(Status.FAIL, "account", "No logging trail, so there are no logs to query.")
+        return
+    tables = facts.get(GLUE_TABLES)
+    for trail in sorted(live, key=lambda t: (not t.organization, not t.multi_region, t.arn)):
+        matches = [t for t in tables if t.location and covers(t.location, trail.log_location)]
+        if matches:
+            yield from _ready(facts, config, matches[0], trail.log_location)
+            return
+    location = live[0].log_location
+    elsewhere = ", ".join(f"{t.qualified} ({t.location})" for t in tables[:3])
+    detail = f" Tables found point elsewhere: {elsewhere}." if tables else ""
+    yield Outcome(Status.FAIL, "account",
+                  f"No Glue/Athena table reads {location}.{detail}",
+                  evidence={"log_location": location})
+
+
+def _ready(facts: Facts, config: Config, table: GlueTable, location: str) -> Iterator[Outcome]:
+    resource = f"{table.region}:{table.qualified}"
+    evidence = {"table": table.qualified, "location": table.location, "log_location": location}
+    if not config.audit.deep:
+        yield Outcome(Status.PASS, resource,
+                      f"Table {table.qualified} reads {table.location}.", region=table.region,
+                      evidence=evidence)
+        return
+    try:
+        result = facts.get(test_query(table))
+    except FactError as error:
+        yield Outcome(Status.ERROR, resource, f"Test query could not run: {error.describe()}",
+                      region=table.region, evidence=evidence)
+        return
+    if result.state == "SUCCEEDED":
+        yield Outcome(Status.PASS, resource,
+                      f"Table {table.qualified} reads {table.location}; a test query succeeded.",
+                      region=table.region, evidence=evidence)
+    else:
+        reason = f": {result.reason}" if result.reason else ""
+        yield Outcome(Status.FAIL, resource,
+                      f"Table {table.qualified} exists but a test query ended {result.state}"
+                      f"{reason}.", region=table.region, evidence=evidence)

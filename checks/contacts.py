@@ -1,0 +1,40 @@
+"""AWS sends its "irregular activity detected" mail to the account's contacts. If the
+security contact is unset, the warning goes to whoever opened the account years ago."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.awsfacts.account import ALTERNATE_CONTACTS, CONTACT_TYPES
+from auditor.config import Config
+from auditor.facts import Facts
+from auditor.models import Outcome, Severity, Status
+from auditor.registry import check
+
+
+@check(
+    id="account.alternate_contacts",
+    title="Security, operations and billing contacts are set",
+    severity=Severity.HIGH,
+    requires=(ALTERNATE_CONTACTS,),
+    remediation=(
+        "aws account put-alternate-contact --alternate-contact-type SECURITY "
+        "--name NAME --email-address security@example.com --phone-number +1-555-0100 "
+        "--title TITLE (and OPERATIONS, BILLING)"
+    ),
+    references=("CIS 1.2", "Account.1"),
+)
+def alternate_contacts(facts: Facts, config: Config) -> Iterator[Outcome]:
+    """One finding per type: a missing security contact is high, the others medium."""
+    contacts = facts.get(ALTERNATE_CONTACTS)
+    for kind in CONTACT_TYPES:
+        severity = Severity.HIGH if kind == "SECURITY" else Severity.MEDIUM
+        contact = contacts.get(kind)
+        resource = f"alternate-contact/{kind}"
+        if contact is None:
+            yield Outcome(Status.FAIL, resource, f"No {kind.lower()} contact is set.",
+                          severity=severity)
+        else:
+            yield Outcome(Status.PASS, resource,
+                          f"{kind.capitalize()} contact: {contact.name} <{contact.email}>.",
+                          severity=severity)

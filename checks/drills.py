@@ -1,0 +1,50 @@
+"""A rotation procedure that has not run this quarter is a hope, not a procedure. This
+check reads the drills recorded by `irready drill rotate` in the history store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.awsfacts.local import DRILLS
+from auditor.config import Config
+from auditor.facts import Facts
+from auditor.models import Outcome, Severity, Status
+from auditor.registry import check
+from checks._util import days_since
+
+
+@check(
+    id="drill.recent",
+    title="A rotation drill succeeded recently and within the target time",
+    severity=Severity.HIGH,
+    requires=(DRILLS,),
+    remediation="irready drill rotate --user DRILL-USER --target TARGET",
+)
+def recent(facts: Facts, config: Config) -> Iterator[Outcome]:
+    """Passes when the newest successful drill is within `drill_interval_days` and took
+    no longer than `rotation_target_minutes`."""
+    interval = config.audit.drill_interval_days
+    target = config.audit.rotation_target_minutes
+    succeeded = [d for d in facts.get(DRILLS) if d.succeeded]
+    if not succeeded:
+        yield Outcome(Status.FAIL, "account",
+                      "No successful rotation drill is recorded for this account.")
+        return
+    last = succeeded[0]
+    age = days_since(last.started_at)
+    minutes = (last.rotation_seconds or 0) / 60
+    resource = f"drill/{last.drill_id}"
+    evidence = {"drill_id": last.drill_id, "user": last.user, "age_days": str(age),
+                "rotation_minutes": f"{minutes:.1f}"}
+    if age > interval:
+        yield Outcome(Status.FAIL, resource,
+                      f"The last successful drill was {age} days ago (every {interval} days "
+                      "is the target).", evidence=evidence)
+    elif minutes > target:
+        yield Outcome(Status.FAIL, resource,
+                      f"The last drill rotated in {minutes:.1f} min; the target is {target} min.",
+                      evidence=evidence)
+    else:
+        yield Outcome(Status.PASS, resource,
+                      f"Drill {last.drill_id} ({age} days ago) rotated {last.user}'s key in "
+                      f"{minutes:.1f} min (target {target}).", evidence=evidence)

@@ -1,0 +1,39 @@
+"""When a key leaks, the first question is "what breaks if we rotate it?". The key
+inventory in the config answers it in advance: every active key maps to an owner and
+to the place the application reads it from (its rotation target)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.awsfacts.iam import CREDENTIAL_REPORT
+from auditor.config import Config
+from auditor.facts import Facts
+from auditor.models import Outcome, Severity, Status
+from auditor.registry import check
+
+
+@check(
+    id="iam.key_inventory",
+    title="Every active access key has an owner and a rotation target",
+    severity=Severity.MEDIUM,
+    requires=(CREDENTIAL_REPORT,),
+    remediation=(
+        "Add to irready.toml: [[inventory]] user = \"USER\" owner = \"team@example.com\" "
+        "application = \"APP\" rotation_target = \"secretsmanager:SECRET_ID\""
+    ),
+)
+def key_inventory(facts: Facts, config: Config) -> Iterator[Outcome]:
+    """A key without an owner is rotated by guesswork, under pressure."""
+    holders = [row for row in facts.get(CREDENTIAL_REPORT).users if row.active_keys]
+    unmapped = 0
+    for row in holders:
+        entry = config.inventory_for(row.user)
+        if entry is None:
+            unmapped += 1
+            yield Outcome(Status.FAIL, row.arn or row.user,
+                          f"{row.user} has {len(row.active_keys)} active key(s) and no "
+                          "inventory entry (owner, rotation target).")
+    if not unmapped:
+        yield Outcome(Status.PASS, "account",
+                      f"All {len(holders)} user(s) with active keys are in the inventory.")
