@@ -23,8 +23,8 @@ class ExitCode(IntEnum):
 class IrreadyError(click.ClickException):
     """An error with a one-line message meant for the user.
 
-    Subclasses set `exit_code`. A ClickException, so typer prints it as one line and exits with its code, both
-    from the console script and under a test's CliRunner."""
+    Subclasses set `exit_code`. A ClickException, so typer prints it as one line and
+    exits with its code, both from the console script and under a test's CliRunner."""
 
     exit_code = int(ExitCode.USAGE)
 

@@ -1,0 +1,90 @@
+"""Shared fixtures. Every test runs with fake AWS credentials, no profile, no endpoint
+override and private XDG folders, so no test can reach a real account or a user's
+files. `aws` starts an in-process moto account; `ctx` is irready's view of it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditor.config import AuditSettings, Config
+from auditor.history import HistoryStore
+from auditor.models import AuditRun
+from auditor.session import AwsContext
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+TEST_REGIONS = ("us-east-1", "eu-west-1")
+
+SCRUBBED = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN",
+            "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in SCRUBBED:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def aws() -> Iterator[Any]:
+    """A fresh in-process moto account; yields a boto3 Session bound to it."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        yield boto3.Session(region_name=REGION)
+
+
+@pytest.fixture
+def ctx(aws: Any) -> AwsContext:
+    return AwsContext(session=aws, max_attempts=2)
+
+
+@pytest.fixture
+def config() -> Config:
+    """Defaults, narrowed to two regions so that regional reads stay quick."""
+    return replace(Config(), audit=AuditSettings(regions=TEST_REGIONS))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[HistoryStore]:
+    with HistoryStore(tmp_path / "history.sqlite3") as history:
+        yield history
+
+
+@pytest.fixture
+def api_calls(aws: Any) -> list[str]:
+    """Every API call made through `aws` (one per page), as `service:Operation`."""
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(f"{model.service_model.service_name}:{model.name}")
+
+    aws.events.register("before-call.*.*", record)
+    return calls
+
+
+@pytest.fixture
+def run_audit(ctx: AwsContext, config: Config, store: HistoryStore
+              ) -> Callable[..., AuditRun]:
+    """Run a real audit of the moto account: `run_audit(only=("iam",), config=...)`."""
+    from auditor.audit import perform_audit
+    from auditor.registry import discover
+
+    def run(only: tuple[str, ...] = (), config: Config = config) -> AuditRun:
+        return perform_audit(ctx, config, discover(), only=only, history=store).run
+
+    return run
