@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING
 
 from auditor.errors import ExitCode
 from auditor.facts import Facts
+from auditor.history import utcnow
 from auditor.models import AuditRun, Severity, Status
 from auditor.runner import Progress, run_audit
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
+    from datetime import datetime
 
     from auditor.config import Config
     from auditor.history import HistoryStore
@@ -38,6 +40,7 @@ def perform_audit(
     history: HistoryStore | None = None,
     debug: bool = False,
     progress: Progress | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> AuditResult:
     from reports.diff import compare
 
@@ -45,7 +48,7 @@ def perform_audit(
     identity = ctx.identity()
     facts = Facts(ctx, config, history=history, account_id=identity.account_id)
     run = run_audit(facts, checks, config, caller_arn=identity.arn, debug=debug,
-                    progress=progress)
+                    progress=progress, clock=clock or utcnow)
     previous = None
     if history is not None:
         previous = history.latest_run(identity.account_id)

@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from auditor import schedule_cli
 from auditor.errors import ExitCode, UsageError
 from auditor.runner import Progress
+from drills import cli as drill_cli
+from reports import cli as report_cli
 from reports.formats import AuditFormat
 
 if TYPE_CHECKING:
@@ -37,6 +40,9 @@ policy_app = typer.Typer(help="Print the least-privilege IAM policies irready ne
                          no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(policy_app, name="policy")
+app.add_typer(drill_cli.app, name="drill")
+app.add_typer(report_cli.app, name="report")
+app.add_typer(schedule_cli.app, name="schedule")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (TOML).",
                                                 dir_okay=False)]

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""The rotation drill: "rotate before you block", timed, journaled, reversible."""
