@@ -22,6 +22,7 @@ FAKE_ENV = {
     "AWS_SECRET_ACCESS_KEY": "demo-secret-not-a-real-key",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
+DEMO_REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "eu-central-1")
 UNSAFE_ENV = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
               "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONFIG_FILE",
               "AWS_SHARED_CREDENTIALS_FILE")
@@ -39,6 +40,8 @@ def isolate_from_aws() -> None:
 def demo_config(account: DemoAccount, output_dir: Path) -> Config:
     return replace(
         Config(),
+        # a few regions keep the demo quick; a real audit covers every enabled region
+        audit=replace(Config().audit, regions=DEMO_REGIONS),
         inventory=(InventoryEntry(user=account.drill_user, owner="platform-team@example.com",
                                   application="drill-app",
                                   rotation_target=account.drill_target),),
