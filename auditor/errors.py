@@ -9,8 +9,6 @@ import sys
 from enum import IntEnum
 from typing import IO, Any
 
-import click
-
 
 class ExitCode(IntEnum):
     OK = 0
@@ -20,19 +18,25 @@ class ExitCode(IntEnum):
     INCOMPLETE = 4  # nothing failed, but some checks could not be evaluated
 
 
-class IrreadyError(click.ClickException):
+class IrreadyError(Exception):
     """An error with a one-line message meant for the user.
 
-    Subclasses set `exit_code`. A ClickException, so typer prints it as one line and
-    exits with its code, both from the console script and under a test's CliRunner."""
+    Subclasses set `exit_code`. The CLI's root command group catches it, prints it with
+    `show()` and exits with its code (see `auditor.cli.IrreadyGroup`). It is not a
+    ClickException on purpose: typer ships its own copy of click, so a real click
+    exception would escape it as a traceback, and importing click costs start-up time."""
 
     exit_code = int(ExitCode.USAGE)
 
     def __init__(self, message: str) -> None:
-        super().__init__(" ".join(message.split()))  # always one line
+        self.message = " ".join(message.split())  # always one line
+        super().__init__(self.message)
+
+    def format_message(self) -> str:
+        return self.message
 
     def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"irready: error: {self.format_message()}", file=file or sys.stderr)
+        print(f"irready: error: {self.message}", file=file or sys.stderr, flush=True)
 
 
 class ConfigError(IrreadyError):
