@@ -74,6 +74,30 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (drill_id, seq)
     );
     """,
+    # 2: the scheduler's runs (one row per job run, written when it starts and when it
+    # ends) and its small key/value state (the epoch: when the schedule first applied)
+    """
+    CREATE TABLE schedule_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        job TEXT NOT NULL,
+        slot TEXT,
+        trigger TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        exit_code INTEGER,
+        summary TEXT NOT NULL DEFAULT '',
+        report TEXT NOT NULL DEFAULT '',
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        notified TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX schedule_runs_job ON schedule_runs (job, started_at);
+    CREATE TABLE schedule_state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 )
 
 
