@@ -1,4 +1,5 @@
-"""Small helpers shared by checks: ages in days and short lists in messages."""
+"""Small helpers shared by checks: ages in days, short lists in messages, and the
+trail filters that keep "status unknown" apart from "stopped"."""
 
 from __future__ import annotations
 
@@ -25,4 +26,17 @@ def short_list(items: Sequence[str], limit: int = 5) -> str:
 
 
 def logging_trails(trails: Sequence[Trail]) -> list[Trail]:
+    """Trails known to be logging."""
     return [trail for trail in trails if trail.logging]
+
+
+def unknown_trails(trails: Sequence[Trail]) -> list[Trail]:
+    """Trails whose status could not be read: they may be logging, or not."""
+    return [trail for trail in trails if trail.logging is None]
+
+
+def active_trails(trails: Sequence[Trail]) -> list[Trail]:
+    """Trails not known to be stopped. Checks of a trail's configuration (validation,
+    bucket, Athena table) look at these: a trail whose status cannot be read from
+    this account (an organization trail seen from a member) still writes somewhere."""
+    return [trail for trail in trails if trail.logging is not False]

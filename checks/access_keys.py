@@ -89,9 +89,12 @@ def quarantine_policy(facts: Facts, config: Config) -> Iterator[Outcome]:
     """AWS attaches AWSCompromisedKeyQuarantine* when it finds a key in public: if any
     user carries it, the leak already happened."""
     quarantined = facts.get(QUARANTINED_USERS)
+    policies: dict[str, list[str]] = {}
     for user, policy in quarantined:
+        policies.setdefault(user, []).append(policy.rsplit("/", 1)[-1])
+    for user, names in sorted(policies.items()):
         yield Outcome(Status.FAIL, f"arn:aws:iam::{facts.account_id}:user/{user}",
-                      f"AWS quarantined {user} ({policy.rsplit('/', 1)[-1]}): its key was "
-                      "found exposed; an incident is open.")
+                      f"AWS quarantined {user} ({', '.join(names)}): its key was found "
+                      "exposed; an incident is open.", evidence={"policies": ", ".join(names)})
     if not quarantined:
         yield Outcome(Status.PASS, "account", "No user carries a quarantine policy.")

@@ -12,15 +12,28 @@ from auditor.config import Config
 from auditor.facts import FactError, Facts
 from auditor.models import Outcome, Severity, Status
 from auditor.registry import check
-from checks._util import logging_trails
+from checks._util import active_trails
 
 
-def covers(table_location: str, log_location: str) -> bool:
-    """The table reads the logs: it points at AWSLogs/ or at a part of it (an account,
-    a region), not at a sibling prefix or another bucket."""
+def covers(table_location: str, log_location: str, account_id: str = "") -> bool:
+    """The table reads this account's CloudTrail logs: it points at AWSLogs/ or above it,
+    or at the account's folder (`AWSLogs/[o-ORG/]ACCOUNT[/CloudTrail]/`). Not at
+    a sibling prefix, another bucket, another account, the digest files, or a single
+    region (a leaked key is used in the regions nobody looks at)."""
     table = table_location.rstrip("/") + "/"
     logs = log_location.rstrip("/") + "/"
-    return table.startswith(logs) or logs.startswith(table)
+    if logs.startswith(table):
+        return True
+    if not table.startswith(logs):
+        return False
+    parts = [part for part in table[len(logs):].split("/") if part]
+    if parts and parts[0].startswith("o-"):
+        parts = parts[1:]  # organization trails write under AWSLogs/o-ORG/ACCOUNT/
+    if not parts:
+        return True
+    if not account_id or parts[0] != account_id:
+        return False
+    return parts[1:] in ([], ["CloudTrail"])
 
 
 @check(
@@ -36,13 +49,14 @@ def covers(table_location: str, log_location: str) -> bool:
 def cloudtrail_table(facts: Facts, config: Config) -> Iterator[Outcome]:
     """Writing the CREATE TABLE during an incident costs the first hour; it must exist
     before the leak."""
-    live = logging_trails(facts.get(TRAILS))
+    live = active_trails(facts.get(TRAILS))
     if not live:
         yield Outcome(Status.FAIL, "account", "No logging trail, so there are no logs to query.")
         return
     tables = facts.get(GLUE_TABLES)
     for trail in sorted(live, key=lambda t: (not t.organization, not t.multi_region, t.arn)):
-        matches = [t for t in tables if t.location and covers(t.location, trail.log_location)]
+        matches = [t for t in tables
+                   if t.location and covers(t.location, trail.log_location, facts.account_id)]
         if matches:
             yield from _ready(facts, config, matches[0], trail.log_location)
             return
@@ -68,7 +82,11 @@ def _ready(facts: Facts, config: Config, table: GlueTable, location: str) -> Ite
         yield Outcome(Status.ERROR, resource, f"Test query could not run: {error.describe()}",
                       region=table.region, evidence=evidence)
         return
-    if result.state == "SUCCEEDED":
+    if result.state not in ("SUCCEEDED", "FAILED", "CANCELLED"):
+        yield Outcome(Status.ERROR, resource,
+                      f"Test query on {table.qualified} did not finish in time "
+                      f"(still {result.state}).", region=table.region, evidence=evidence)
+    elif result.state == "SUCCEEDED":
         yield Outcome(Status.PASS, resource,
                       f"Table {table.qualified} reads {table.location}; a test query succeeded.",
                       region=table.region, evidence=evidence)

@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.awsfacts.account import ORGANIZATION
-from auditor.awsfacts.cloudtrail import TRAILS
+from auditor.awsfacts.cloudtrail import TRAILS, Trail
 from auditor.config import Config
 from auditor.facts import Facts
 from auditor.models import Outcome, Severity, Status
 from auditor.registry import check
-from checks._util import logging_trails, short_list
+from checks._util import active_trails, logging_trails, short_list, unknown_trails
 
 
 @check(
@@ -29,7 +29,8 @@ from checks._util import logging_trails, short_list
 def enabled(facts: Facts, config: Config) -> Iterator[Outcome]:
     """Without a logging trail there is no way to know what a leaked key was used for.
     ListUsers and GetUser are read events: a write-only trail misses the attacker's
-    reconnaissance."""
+    reconnaissance. When no trail is known to be complete but one might be (its status
+    or selectors could not be read), the answer is ERROR, not FAIL."""
     trails = facts.get(TRAILS)
     if not trails:
         yield Outcome(Status.FAIL, "account", "No CloudTrail trail exists in any audited region.")
@@ -40,22 +41,33 @@ def enabled(facts: Facts, config: Config) -> Iterator[Outcome]:
         yield Outcome(Status.PASS, complete[0].arn,
                       f"Trail {complete[0].name} logs management events, read and write.")
         return
-    if live:
-        missing = [t for t in live if t.selectors_error]
-        if missing and len(missing) == len(live):
-            yield Outcome(Status.ERROR, missing[0].arn, missing[0].selectors_error)
-            return
-        names = short_list([t.name for t in live])
-        yield Outcome(Status.FAIL, live[0].arn,
-                      f"Trail(s) {names} are logging but do not record both read and write "
-                      "management events.")
+    uncertain = [t for t in trails if t.logging is not False
+                 and (t.selectors_error or (t.logging is None and t.records_management))]
+    if uncertain:
+        trail = uncertain[0]
+        reason = trail.status_error if trail.logging is None else trail.selectors_error
+        yield Outcome(Status.ERROR, trail.arn,
+                      f"Cannot tell whether trail {trail.name} logs management events: "
+                      f"{reason}.")
         return
-    unknown = [t for t in trails if t.logging is None]
-    if unknown and len(unknown) == len(trails):
-        yield Outcome(Status.ERROR, unknown[0].arn, unknown[0].status_error)
+    if live:
+        what = "; ".join(f"{t.name} records {_recorded(t)}" for t in live[:5])
+        yield Outcome(Status.FAIL, live[0].arn,
+                      f"No logging trail records both read and write management events "
+                      f"({what}).")
         return
     stopped = short_list([t.name for t in trails if t.logging is False])
     yield Outcome(Status.FAIL, trails[0].arn, f"Trail(s) {stopped} exist but are not logging.")
+
+
+def _recorded(trail: Trail) -> str:
+    if trail.management_read and trail.management_write:
+        return "read and write management events"
+    if trail.management_read:
+        return "read management events only"
+    if trail.management_write:
+        return "write management events only"
+    return "no management events"
 
 
 @check(
@@ -68,10 +80,16 @@ def enabled(facts: Facts, config: Config) -> Iterator[Outcome]:
 )
 def multi_region(facts: Facts, config: Config) -> Iterator[Outcome]:
     """Attackers use the regions nobody watches; a single-region trail is blind there."""
-    live = logging_trails(facts.get(TRAILS))
+    trails = facts.get(TRAILS)
+    live = logging_trails(trails)
     wide = [t for t in live if t.multi_region]
+    maybe = [t for t in unknown_trails(trails) if t.multi_region]
     if wide:
         yield Outcome(Status.PASS, wide[0].arn, f"Trail {wide[0].name} is multi-region.")
+    elif maybe:
+        yield Outcome(Status.ERROR, maybe[0].arn,
+                      f"Multi-region trail {maybe[0].name} may or may not be logging: "
+                      f"{maybe[0].status_error}.")
     elif live:
         yield Outcome(Status.FAIL, live[0].arn,
                       f"Logging trail(s) {short_list([t.name for t in live])} cover only "
@@ -98,15 +116,24 @@ def org_trail(facts: Facts, config: Config) -> Iterator[Outcome]:
         yield Outcome(Status.NOT_APPLICABLE, "account",
                       "The account is not in an AWS Organization.")
         return
-    live = [t for t in logging_trails(facts.get(TRAILS)) if t.organization]
+    trails = [t for t in facts.get(TRAILS) if t.organization]
+    live = logging_trails(trails)
+    maybe = unknown_trails(trails)
     if live:
         yield Outcome(Status.PASS, live[0].arn,
                       f"Organization trail {live[0].name} is logging "
                       f"(organization {organization.id}).")
+    elif maybe:
+        yield Outcome(Status.ERROR, maybe[0].arn,
+                      f"Organization trail {maybe[0].name} may or may not be logging: "
+                      f"{maybe[0].status_error}.")
+    elif trails:
+        yield Outcome(Status.FAIL, trails[0].arn,
+                      f"Organization trail {trails[0].name} exists but is not logging "
+                      f"(organization {organization.id}).")
     else:
         yield Outcome(Status.FAIL, f"organization/{organization.id}",
-                      f"No logging organization trail is visible in organization "
-                      f"{organization.id}.")
+                      f"No organization trail is visible in organization {organization.id}.")
 
 
 @check(
@@ -118,14 +145,18 @@ def org_trail(facts: Facts, config: Config) -> Iterator[Outcome]:
     references=("CIS 3.2", "CloudTrail.4"),
 )
 def log_validation(facts: Facts, config: Config) -> Iterator[Outcome]:
-    """An attacker with the key may try to edit the logs; digest files prove they did not."""
-    live = logging_trails(facts.get(TRAILS))
+    """An attacker with the key may try to edit the logs; digest files prove they did not.
+    A trail whose status cannot be read is judged too: its validation setting is known."""
+    live = active_trails(facts.get(TRAILS))
     if not live:
         yield Outcome(Status.NOT_APPLICABLE, "account", "No logging trail to validate.")
         return
     for trail in live:
+        owner = (f" (owned by account {trail.account_id})"
+                 if trail.account_id and trail.account_id != facts.account_id else "")
         if trail.log_validation:
-            yield Outcome(Status.PASS, trail.arn, f"Trail {trail.name} validates its log files.")
+            yield Outcome(Status.PASS, trail.arn,
+                          f"Trail {trail.name}{owner} validates its log files.")
         else:
             yield Outcome(Status.FAIL, trail.arn,
-                          f"Trail {trail.name} does not validate its log files.")
+                          f"Trail {trail.name}{owner} does not validate its log files.")

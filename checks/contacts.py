@@ -25,7 +25,8 @@ from auditor.registry import check
     references=("CIS 1.2", "Account.1"),
 )
 def alternate_contacts(facts: Facts, config: Config) -> Iterator[Outcome]:
-    """One finding per type: a missing security contact is high, the others medium."""
+    """One finding per type: a missing security contact is high, the others medium. A
+    contact without an email address is as good as none: AWS's warnings go by email."""
     contacts = facts.get(ALTERNATE_CONTACTS)
     for kind in CONTACT_TYPES:
         severity = Severity.HIGH if kind == "SECURITY" else Severity.MEDIUM
@@ -33,6 +34,10 @@ def alternate_contacts(facts: Facts, config: Config) -> Iterator[Outcome]:
         resource = f"alternate-contact/{kind}"
         if contact is None:
             yield Outcome(Status.FAIL, resource, f"No {kind.lower()} contact is set.",
+                          severity=severity)
+        elif not contact.email.strip():
+            yield Outcome(Status.FAIL, resource,
+                          f"The {kind.lower()} contact {contact.name} has no email address.",
                           severity=severity)
         else:
             yield Outcome(Status.PASS, resource,

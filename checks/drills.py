@@ -22,7 +22,9 @@ from checks._util import days_since
 )
 def recent(facts: Facts, config: Config) -> Iterator[Outcome]:
     """Passes when the newest successful drill is within `drill_interval_days` and took
-    no longer than `rotation_target_minutes`."""
+    no longer than `rotation_target_minutes`. The newest one, not the best one: it is
+    the latest measure of how fast a key can be rotated today. Failed drills do not
+    count; a drill that recorded no rotation time proves no time."""
     interval = config.audit.drill_interval_days
     target = config.audit.rotation_target_minutes
     succeeded = [d for d in facts.get(DRILLS) if d.succeeded]
@@ -32,7 +34,13 @@ def recent(facts: Facts, config: Config) -> Iterator[Outcome]:
         return
     last = succeeded[0]
     age = days_since(last.started_at)
-    minutes = (last.rotation_seconds or 0) / 60
+    if last.rotation_seconds is None:
+        yield Outcome(Status.FAIL, f"drill/{last.drill_id}",
+                      f"Drill {last.drill_id} succeeded but recorded no rotation time, so "
+                      f"nothing shows a rotation within {target} min.",
+                      evidence={"drill_id": last.drill_id, "age_days": str(age)})
+        return
+    minutes = last.rotation_seconds / 60
     resource = f"drill/{last.drill_id}"
     evidence = {"drill_id": last.drill_id, "user": last.user, "age_days": str(age),
                 "rotation_minutes": f"{minutes:.1f}"}

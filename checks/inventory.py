@@ -24,7 +24,8 @@ from auditor.registry import check
     ),
 )
 def key_inventory(facts: Facts, config: Config) -> Iterator[Outcome]:
-    """A key without an owner is rotated by guesswork, under pressure."""
+    """A key without an owner is rotated by guesswork, under pressure. An entry with a
+    blank owner or rotation target maps nothing."""
     holders = [row for row in facts.get(CREDENTIAL_REPORT).users if row.active_keys]
     unmapped = 0
     for row in holders:
@@ -34,6 +35,15 @@ def key_inventory(facts: Facts, config: Config) -> Iterator[Outcome]:
             yield Outcome(Status.FAIL, row.arn or row.user,
                           f"{row.user} has {len(row.active_keys)} active key(s) and no "
                           "inventory entry (owner, rotation target).")
+            continue
+        blank = [name for name, value in (("owner", entry.owner),
+                                          ("rotation target", entry.rotation_target))
+                 if not value.strip()]
+        if blank:
+            unmapped += 1
+            yield Outcome(Status.FAIL, row.arn or row.user,
+                          f"{row.user} has {len(row.active_keys)} active key(s) and its "
+                          f"inventory entry has no {' and no '.join(blank)}.")
     if not unmapped:
         yield Outcome(Status.PASS, "account",
                       f"All {len(holders)} user(s) with active keys are in the inventory.")

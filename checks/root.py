@@ -1,9 +1,18 @@
 """Root can do anything and cannot be restricted by policy. Its MFA and the absence of
 root access keys are the two root facts an incident depends on.
 
-Two sources, because each lacks something: the account summary says whether root has
-MFA, a password and keys; the credential report's `<root_account>` row says the same
-per credential. Either source reporting a root key is enough to fail."""
+Two sources, read the way real AWS fills them:
+- The account summary (`GetAccountSummary`) is the authority: `AccountMFAEnabled`,
+  `AccountPasswordPresent` (0 once centralized root access removed the root password)
+  and `AccountAccessKeysPresent` (counts inactive keys too).
+- The credential report's `<root_account>` row has `mfa_active` and both key slots, but
+  its `password_enabled` is always `not_supported` for root: it never says whether root
+  has a password. It is used only when it says something explicit ("true"/"false").
+Root MFA passes when either source shows MFA, or when root has no password. When
+neither source can say that root has no password (an older endpoint without
+`AccountPasswordPresent`, no root row), root is assumed to have one: a guess that
+fails loudly is safer than one that passes quietly. A root key reported by either
+source fails, active or not (CIS 1.3: no root access key should exist)."""
 
 from __future__ import annotations
 
@@ -66,12 +75,20 @@ def root_access_keys(facts: Facts, config: Config) -> Iterator[Outcome]:
     """A leaked root key cannot be limited by any policy; it must not exist."""
     summary = facts.get(ACCOUNT_SUMMARY)
     root = facts.get(CREDENTIAL_REPORT).root
-    active = [key.slot for key in root.active_keys] if root else []
+    # a slot holds a key when it is active or has a creation date (an inactive key)
+    slots = [key for key in root.keys if key.active or key.last_rotated] if root else []
+    counted = summary.get("AccountAccessKeysPresent", 0)
+    evidence = {"AccountAccessKeysPresent": str(summary.get("AccountAccessKeysPresent",
+                                                            "absent")),
+                "credential_report_root_keys": ", ".join(
+                    f"slot {k.slot} {'active' if k.active else 'inactive'}" for k in slots
+                ) or ("none" if root else "no root row")}
     resource = _root_arn(facts)
-    if summary.get("AccountAccessKeysPresent", 0) >= 1 or active:
-        detail = f" (active key slot(s) {', '.join(map(str, active))})" if active else ""
-        yield Outcome(Status.FAIL, resource, f"Root has access keys{detail}.",
-                      evidence={"AccountAccessKeysPresent":
-                                str(summary.get("AccountAccessKeysPresent", "absent"))})
+    if counted >= 1 or slots:
+        detail = ", ".join(f"key {k.slot} {'active' if k.active else 'inactive'}"
+                           for k in slots)
+        yield Outcome(Status.FAIL, resource,
+                      f"Root has access keys{f' ({detail})' if detail else ''}.",
+                      evidence=evidence)
     else:
-        yield Outcome(Status.PASS, resource, "Root has no access keys.")
+        yield Outcome(Status.PASS, resource, "Root has no access keys.", evidence=evidence)

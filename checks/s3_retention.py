@@ -12,7 +12,7 @@ from auditor.config import Config
 from auditor.facts import FactError, Facts
 from auditor.models import Outcome, Severity, Status
 from auditor.registry import check
-from checks._util import logging_trails
+from checks._util import active_trails
 
 
 def _buckets(trails: list[Trail]) -> list[Trail]:
@@ -25,13 +25,29 @@ def _buckets(trails: list[Trail]) -> list[Trail]:
 
 
 def _unreadable(trail: Trail, facts: Facts, error: FactError) -> Outcome:
-    other = trail.account_id and trail.account_id != facts.account_id
-    where = f" (it belongs to the trail's account {trail.account_id})" if other else ""
-    return Outcome(Status.ERROR, f"arn:aws:s3:::{trail.bucket}",
-                   f"Cannot read bucket {trail.bucket}{where}: {error.describe()}.")
+    """ERROR, not FAIL: the bucket may keep its logs perfectly well; this account just
+    cannot see it (a central log bucket, or the bucket of an organization trail)."""
+    resource = f"arn:aws:s3:::{trail.bucket}"
+    if error.code == "NoSuchBucket":
+        return Outcome(Status.FAIL, resource,
+                       f"Bucket {trail.bucket} of trail {trail.name} does not exist: the trail "
+                       "delivers its logs nowhere.")
+    if trail.account_id and trail.account_id != facts.account_id:
+        hint = (f"; it is the bucket of trail {trail.name} of account {trail.account_id}, "
+                f"read from account {facts.account_id}: audit account {trail.account_id}, "
+                "or grant this account read access to the bucket's configuration")
+    elif error.denied:
+        hint = ("; if the bucket belongs to another account (a central log archive), audit "
+                "that account or grant this account read access")
+    else:
+        hint = ""
+    return Outcome(Status.ERROR, resource,
+                   f"Cannot read bucket {trail.bucket}: {error.describe()}{hint}.")
 
 
 def _applies(rule_prefix: str, log_prefix: str) -> bool:
+    """A rule deletes logs when its prefix contains the log prefix (e.g. the whole
+    bucket) or lies inside it (one account's or one region's logs)."""
     return log_prefix.startswith(rule_prefix) or rule_prefix.startswith(log_prefix)
 
 
@@ -49,40 +65,50 @@ def _applies(rule_prefix: str, log_prefix: str) -> bool:
 )
 def bucket_retention(facts: Facts, config: Config) -> Iterator[Outcome]:
     """A leak found in month eight needs month one's logs: no lifecycle rule may delete
-    them before `log_retention_days`, unless Object Lock keeps them anyway."""
+    them before `log_retention_days`, unless Object Lock keeps them anyway. Rules on
+    another prefix, rules filtered on tags (CloudTrail writes untagged objects) and
+    noncurrent-version rules (CloudTrail never overwrites a log file) do not delete logs."""
     needed = config.audit.log_retention_days
-    trails = _buckets(logging_trails(facts.get(TRAILS)))
+    trails = _buckets(active_trails(facts.get(TRAILS)))
     if not trails:
         yield Outcome(Status.NOT_APPLICABLE, "account", "No logging trail writes to a bucket.")
         return
     for trail in trails:
         resource = f"arn:aws:s3:::{trail.bucket}"
         log_prefix = trail.log_location.removeprefix(f"s3://{trail.bucket}/")
+        evidence = {"log_prefix": log_prefix, "required_days": str(needed)}
         try:
             rules = facts.get(bucket_lifecycle(trail.bucket))
+        except FactError as error:
+            yield _unreadable(trail, facts, error)
+            continue
+        short = [r for r in rules if r.days is not None and r.days < needed
+                 and not r.has_tag_filter and _applies(r.prefix, log_prefix)]
+        if not short:
+            yield Outcome(Status.PASS, resource,
+                          f"No lifecycle rule deletes logs in {trail.bucket} before {needed} "
+                          "days.", evidence=evidence)
+            continue
+        worst = min(short, key=lambda r: r.days or 0)
+        try:
             lock = facts.get(bucket_object_lock(trail.bucket))
         except FactError as error:
             yield _unreadable(trail, facts, error)
             continue
-        evidence = {"log_prefix": log_prefix, "required_days": str(needed)}
         if lock.enabled and lock.days >= needed:
             yield Outcome(Status.PASS, resource,
                           f"Object Lock ({lock.mode}) keeps logs in {trail.bucket} for "
-                          f"{lock.days} days.", evidence=evidence)
+                          f"{lock.days} days, although lifecycle rule '{worst.id}' expires "
+                          f"them after {worst.days}.",
+                          evidence={**evidence, "object_lock_days": str(lock.days)})
             continue
-        short = [r for r in rules if r.days is not None and r.days < needed
-                 and not r.has_tag_filter and _applies(r.prefix, log_prefix)]
-        if short:
-            worst = min(short, key=lambda r: r.days or 0)
-            scope = f"prefix '{worst.prefix}'" if worst.prefix else "the whole bucket"
-            yield Outcome(Status.FAIL, resource,
-                          f"Lifecycle rule '{worst.id}' on {scope} of {trail.bucket} deletes "
-                          f"CloudTrail logs after {worst.days} days; {needed} are needed.",
-                          evidence={**evidence, "rule": worst.id, "days": str(worst.days)})
-        else:
-            yield Outcome(Status.PASS, resource,
-                          f"No lifecycle rule deletes logs in {trail.bucket} before {needed} "
-                          "days.", evidence=evidence)
+        scope = f"prefix '{worst.prefix}'" if worst.prefix else "the whole bucket"
+        when = (f"on {worst.on_date}, whatever their age" if worst.on_date
+                else f"after {worst.days} days")
+        yield Outcome(Status.FAIL, resource,
+                      f"Lifecycle rule '{worst.id}' on {scope} of {trail.bucket} deletes "
+                      f"CloudTrail logs {when}; {needed} days are needed.",
+                      evidence={**evidence, "rule": worst.id, "days": str(worst.days)})
 
 
 @check(
@@ -99,7 +125,7 @@ def bucket_retention(facts: Facts, config: Config) -> Iterator[Outcome]:
 def bucket_access_logging(facts: Facts, config: Config) -> Iterator[Outcome]:
     """An attacker who reads the trail's bucket learns what is watched; access logs
     show whether anyone did."""
-    trails = _buckets(logging_trails(facts.get(TRAILS)))
+    trails = _buckets(active_trails(facts.get(TRAILS)))
     if not trails:
         yield Outcome(Status.NOT_APPLICABLE, "account", "No logging trail writes to a bucket.")
         return

@@ -55,6 +55,9 @@ def GLUE_TABLES(facts: Facts) -> tuple[GlueTable, ...]:
     return tuple(table for region in sorted(found) for table in found[region])
 
 
+QUERY_TIMEOUT_SECONDS = 60  # a LIMIT 1 query that takes longer is not "ready"
+
+
 @dataclass(frozen=True, slots=True)
 class QueryResult:
     state: str
@@ -72,13 +75,16 @@ def _run_query(facts: Facts, table: GlueTable) -> QueryResult:
     if settings.output_location:
         params["ResultConfiguration"] = {"OutputLocation": settings.output_location}
     query_id = athena.start_query_execution(**params)["QueryExecutionId"]
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + QUERY_TIMEOUT_SECONDS
+    delay = 0.2
     while True:
         status = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
         state = status["State"]
-        if state in ("SUCCEEDED", "FAILED", "CANCELLED") or time.monotonic() > deadline:
+        if state in ("SUCCEEDED", "FAILED", "CANCELLED") or time.monotonic() + delay > deadline:
+            # a state still QUEUED or RUNNING here means "did not finish in time"
             return QueryResult(state, status.get("StateChangeReason", ""))
-        time.sleep(0.5)
+        time.sleep(delay)
+        delay = min(delay * 2, 5.0)
 
 
 @functools.cache

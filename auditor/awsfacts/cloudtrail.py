@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditor.awsfacts.account import REGIONS
-from auditor.facts import Facts, as_fact_error, fact, map_concurrently
+from auditor.facts import FactError, Facts, as_fact_error, fact, map_concurrently
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +44,21 @@ class Trail:
         return bool(self.management_read and self.management_write)
 
 
+def _matches(field: Mapping[str, Any], value: str) -> bool:
+    """Whether an advanced field selector lets `value` through (Equals / NotEquals)."""
+    equals = [str(v).lower() for v in field.get("Equals", [])]
+    not_equals = [str(v).lower() for v in field.get("NotEquals", [])]
+    if equals and value.lower() not in equals:
+        return False
+    return value.lower() not in not_equals
+
+
 def management_events(selectors: Mapping[str, Any]) -> tuple[bool, bool]:
-    """(read, write) management events recorded by basic or advanced selectors."""
+    """(read, write) management events recorded by basic or advanced selectors.
+
+    Basic selectors default to management events, read and write. An advanced selector
+    records management events only when it selects `eventCategory = Management`; its
+    `readOnly` field (Equals or NotEquals "true"/"false") narrows it to reads or writes."""
     read = write = False
     for selector in selectors.get("EventSelectors") or []:
         if not selector.get("IncludeManagementEvents", True):
@@ -55,16 +68,15 @@ def management_events(selectors: Mapping[str, Any]) -> tuple[bool, bool]:
         write = write or kind in ("All", "WriteOnly")
     for selector in selectors.get("AdvancedEventSelectors") or []:
         fields = {f["Field"]: f for f in selector.get("FieldSelectors", [])}
-        category = fields.get("eventCategory", {})
-        if "Management" not in category.get("Equals", []):
+        category = fields.get("eventCategory")
+        if category is None or not _matches(category, "Management"):
             continue
         read_only = fields.get("readOnly")
         if read_only is None:
             read = write = True
         else:
-            values = [v.lower() for v in read_only.get("Equals", [])]
-            read = read or "true" in values
-            write = write or "false" in values
+            read = read or _matches(read_only, "true")
+            write = write or _matches(read_only, "false")
     return read, write
 
 
@@ -74,6 +86,19 @@ def _describe(facts: Facts, region: str) -> Sequence[Mapping[str, Any]]:
         "trailList"
     ]
     return trails
+
+
+def _read_error(exc: BaseException, permission: str, raw: Mapping[str, Any],
+                caller_account: str) -> str:
+    """Why one per-trail read failed, naming the permission of that very read."""
+    error = as_fact_error(TRAILS, exc)
+    described = FactError(TRAILS.name, error.code, error.detail, (permission,)).describe()
+    parts = str(raw["TrailARN"]).split(":")
+    owner = parts[4] if len(parts) > 4 else ""
+    if owner and caller_account and owner != caller_account:
+        return (f"{described}; trail {raw['Name']} belongs to account {owner}: audit that "
+                "account to see its status")
+    return described
 
 
 def _trail(facts: Facts, raw: Mapping[str, Any]) -> Trail:
@@ -86,16 +111,13 @@ def _trail(facts: Facts, raw: Mapping[str, Any]) -> Trail:
     write: bool | None = None
     try:
         logging = bool(client.get_trail_status(Name=arn).get("IsLogging"))
-    except Exception as exc:  # noqa: BLE001 - kept per trail, the check reports it
-        status_error = as_fact_error(TRAILS, exc).describe().replace(
-            "cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus"
-        )
+    except Exception as exc:  # noqa: BLE001 - kept per trail, the checks report it
+        status_error = _read_error(exc, "cloudtrail:GetTrailStatus", raw, facts.account_id)
     try:
         read, write = management_events(client.get_event_selectors(TrailName=arn))
-    except Exception as exc:  # noqa: BLE001
-        selectors_error = as_fact_error(TRAILS, exc).describe().replace(
-            "cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors"
-        )
+    except Exception as exc:  # noqa: BLE001 - kept per trail, the checks report it
+        selectors_error = _read_error(exc, "cloudtrail:GetEventSelectors", raw,
+                                      facts.account_id)
     return Trail(
         name=raw["Name"],
         arn=arn,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from auditor.facts import FactError, Facts, fact
+from auditor.session import error_code
 
 ROOT_USER = "<root_account>"
 
@@ -114,13 +115,15 @@ def CREDENTIAL_REPORT(facts: Facts) -> CredentialReport:
     """Generate, poll with backoff within a bounded wait, then read the report."""
     iam = facts.aws.client("iam")
     deadline = time.monotonic() + facts.config.audit.credential_report_timeout_seconds
+    timeout = facts.config.audit.credential_report_timeout_seconds
     delay = 0.2
     while iam.generate_credential_report()["State"] != "COMPLETE":
         if time.monotonic() + delay > deadline:
             raise FactError(
                 "iam.credential_report",
                 "Timeout",
-                "the credential report was not ready in time; run the audit again",
+                f"the credential report was not ready within {timeout} s; run the audit "
+                "again, or raise audit.credential_report_timeout_seconds",
             )
         time.sleep(delay)
         delay = min(delay * 2, 5.0)
@@ -148,7 +151,7 @@ def QUARANTINED_USERS(facts: Facts) -> tuple[tuple[str, str], ...]:
             )
             found.extend((user["UserName"], arn) for page in pages for user in page["PolicyUsers"])
         except Exception as exc:
-            if getattr(exc, "response", {}).get("Error", {}).get("Code") == "NoSuchEntity":
+            if error_code(exc) == "NoSuchEntity":
                 continue  # this version of the policy does not exist (yet) in the partition
             raise
     return tuple(sorted(found))

@@ -16,9 +16,10 @@ from auditor.session import error_code
 class ExpirationRule:
     id: str
     prefix: str  # "" applies to the whole bucket
-    days: int | None  # current versions expire after N days
+    days: int | None  # current versions expire after N days (0 for a fixed date)
     noncurrent_days: int | None
-    has_tag_filter: bool = False
+    has_tag_filter: bool = False  # CloudTrail writes untagged objects: such rules skip them
+    on_date: str = ""  # a fixed expiration date (ISO), when the rule uses one
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +51,18 @@ def _lifecycle(facts: Facts, bucket: str) -> tuple[ExpirationRule, ...]:
         if rule.get("Status") != "Enabled":
             continue
         prefix, tagged = _rule_prefix(rule)
-        days = rule.get("Expiration", {}).get("Days")
+        expiration = rule.get("Expiration", {})
+        days = expiration.get("Days")
         noncurrent = rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")
-        if days is None and "Date" in rule.get("Expiration", {}):
-            days = 0  # a fixed expiry date: treat as "expires now or soon"
+        on_date = ""
+        if days is None and "Date" in expiration:
+            # from that date on, every matching object expires whatever its age
+            days = 0
+            on_date = expiration["Date"].date().isoformat()
         if days is None and noncurrent is None:
             continue
-        result.append(ExpirationRule(rule.get("ID", ""), prefix, days, noncurrent, tagged))
+        result.append(ExpirationRule(rule.get("ID", ""), prefix, days, noncurrent, tagged,
+                                     on_date))
     return tuple(result)
 
 
