@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad command line or config
     UNAVAILABLE = 3  # the account could not be audited at all
     INCOMPLETE = 4  # nothing failed, but some checks could not be evaluated
+    LOCKED = 5  # another scheduler, or another run of the same scheduled job, holds the lock
 
 
 class IrreadyError(Exception):
@@ -55,3 +56,9 @@ class AwsUnavailable(IrreadyError):
 
 class NotFound(IrreadyError):
     """A run, drill or user named on the command line does not exist."""
+
+
+class Locked(IrreadyError):
+    """Another process holds the lock this command needs; the message names it."""
+
+    exit_code = int(ExitCode.LOCKED)
