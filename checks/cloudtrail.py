@@ -50,9 +50,11 @@ def enabled(facts: Facts, config: Config) -> Iterator[Outcome]:
                       f"Cannot tell whether trail {trail.name} logs management events: "
                       f"{reason}.")
         return
-    if live:
-        what = "; ".join(f"{t.name} records {_recorded(t)}" for t in live[:5])
-        yield Outcome(Status.FAIL, live[0].arn,
+    # left: trails that log (or may) but whose selectors can never make them complete
+    incomplete = [t for t in trails if t.logging is not False]
+    if incomplete:
+        what = "; ".join(f"{t.name} records {_recorded(t)}" for t in incomplete[:5])
+        yield Outcome(Status.FAIL, incomplete[0].arn,
                       f"No logging trail records both read and write management events "
                       f"({what}).")
         return
