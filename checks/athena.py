@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.awsfacts.athena import GLUE_TABLES, GlueTable, test_query
+from auditor.awsfacts.athena import GLUE_TABLES, GlueTable, probe_query
 from auditor.awsfacts.cloudtrail import TRAILS
 from auditor.config import Config
 from auditor.facts import FactError, Facts
@@ -77,7 +77,7 @@ def _ready(facts: Facts, config: Config, table: GlueTable, location: str) -> Ite
                       evidence=evidence)
         return
     try:
-        result = facts.get(test_query(table))
+        result = facts.get(probe_query(table))
     except FactError as error:
         yield Outcome(Status.ERROR, resource, f"Test query could not run: {error.describe()}",
                       region=table.region, evidence=evidence)
