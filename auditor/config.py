@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import os
+import re
 import tomllib
 import types
 import typing
@@ -91,21 +92,40 @@ class ReportSettings:
 
 @dataclass(frozen=True)
 class ScheduleSettings:
+    """When `irready schedule` runs each job. A cadence is `daily HH:MM`, `<weekday> HH:MM`,
+    `monthly [<weekday>] HH:MM`, `quarterly [<weekday>] HH:MM` (the first such day of
+    January, April, July and October; the 1st without a weekday) or `off`."""
+
     audit: str = "monday 06:00"
     drill: str = "quarterly monday 07:00"
-    report: str = "monthly"
-    timezone: str = "UTC"
-    output_dir: str = ""
-    keep_reports: int = 12
-    catch_up_drill: bool = True
+    report: str = "monthly 08:00"  # the compliance PDF
+    report_after_drill: bool = True  # also write the compliance PDF after each drill
+    timezone: str = "UTC"  # an IANA name such as Europe/Paris
+    output_dir: str = ""  # empty: the reports folder
+    keep_reports: int = 12  # per kind of report; 0 keeps them all
+    catch_up_drill: bool = True  # false: a missed quarter's drill waits for the next window
+    job_timeout_minutes: int = 120
+
+    def __post_init__(self) -> None:
+        from auditor.scheduler import validate_schedule_settings
+
+        validate_schedule_settings(self)
 
 
 @dataclass(frozen=True)
 class NotifySettings:
-    webhook_url: str = ""
+    """Where the scheduler tells a person that something needs them."""
+
+    webhook_url: str = ""  # JSON POST with a Slack-compatible `text`; "env:NAME" reads $NAME
     sns_topic_arn: str = ""
-    email_to: tuple[str, ...] = ()
-    email_from: str = ""
+    email_to: tuple[str, ...] = ()  # sent through SES
+    email_from: str = ""  # an SES-verified identity
+    ses_region: str = ""  # empty: the default AWS region
+
+    def __post_init__(self) -> None:
+        from auditor.notify import validate_notify_settings
+
+        validate_notify_settings(self)
 
 
 @dataclass(frozen=True)
@@ -172,21 +192,38 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
     return value
 
 
+# Config fields that are not keys of the file: [history] path is flattened into
+# history_path, and source records where the config came from.
+NOT_IN_FILE = frozenset({"history_path", "source"})
+MISSING_HINTS = {
+    ("Waiver", "expires"): "a waiver needs an expiry date (expires = YYYY-MM-DD)",
+    ("Waiver", "reason"): "a waiver needs a reason",
+}
+
+
 def _build(cls: type[Any], table: Mapping[str, Any], where: str) -> Any:
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(table) - set(fields))
+    known = set(fields)
+    if cls is Config:
+        known = (known - NOT_IN_FILE) | {"history"}
+    unknown = sorted(set(table) - known)
     if unknown:
-        known = ", ".join(sorted(fields))
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known keys: {known})")
+        listing = ", ".join(sorted(known))
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known keys: {listing})")
     kwargs: dict[str, Any] = {}
     for name, spec in fields.items():
         key_path = f"{where}.{name}" if where else name
         if name in table:
             kwargs[name] = _convert(table[name], hints[name], key_path)
         elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
-            raise ConfigError(f"{where}: missing required key {name!r}")
-    return cls(**kwargs)
+            hint = MISSING_HINTS.get((cls.__name__, name))
+            raise ConfigError(f"{where}: {hint}" if hint
+                              else f"{where}: missing required key {name!r}")
+    try:
+        return cls(**kwargs)
+    except ValueError as exc:  # a section's own validation (__post_init__)
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _validate(config: Config) -> None:
@@ -210,22 +247,36 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"waivers[{i}]: a waiver needs a reason")
 
 
+def _toml_error(exc: tomllib.TOMLDecodeError, text: str) -> str:
+    """tomllib says "(at line 3, column 7)" or "(at end of document)": always name a line."""
+    message = str(exc)
+    where = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+    if where:
+        reason = message[: where.start()]
+        return f"invalid TOML at line {where[1]}, column {where[2]}: {reason}"
+    reason = re.sub(r"\s*\(at end of document\)$", "", message)
+    last_line = max(1, len(text.splitlines()))
+    return f"invalid TOML at line {last_line} (end of file): {reason}"
+
+
 def parse_config(text: str, source: str = "") -> Config:
     label = source or "config"
     try:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{label}: invalid TOML: {exc}") from None
-    # file-level keys live under [history] in the file, flattened here
-    history = table.pop("history", {})
-    if not isinstance(history, Mapping) or set(history) - {"path"}:
-        raise ConfigError(f"{label}: [history] takes only 'path'")
-    table["history_path"] = history.get("path", "")
-    table["source"] = source
+        raise ConfigError(f"{label}: {_toml_error(exc, text)}") from None
     try:
         config: Config = _build(Config, table, "")
     except ConfigError as exc:
         raise ConfigError(f"{label}: {str(exc).lstrip(': ').lstrip('.')}") from None
+    # [history] path in the file is Config.history_path
+    history = table.get("history", {})
+    if not isinstance(history, Mapping) or set(history) - {"path"}:
+        raise ConfigError(f"{label}: [history] takes only 'path'")
+    path = history.get("path", "")
+    if not isinstance(path, str):
+        raise ConfigError(f"{label}: history.path: expected a string, got {path!r}")
+    config = dataclasses.replace(config, history_path=path, source=source)
     try:
         _validate(config)
     except ConfigError as exc:
