@@ -83,6 +83,12 @@ class DrillSettings:
     propagation_timeout_seconds: int = 60
     secret_id_field: str = "AccessKeyId"
     secret_key_field: str = "SecretAccessKey"
+    # used by scheduled drills (`irready drill rotate` takes them as options too)
+    restart_command: str = ""
+    health_command: str = ""
+    health_url: str = ""
+    health_timeout_seconds: int = 60
+    command_timeout_seconds: int = 120
 
 
 @dataclass(frozen=True)
