@@ -67,10 +67,15 @@ def render_audit(run: AuditRun, diff: RunDiff | None, fmt: AuditFormat) -> bytes
     assert_never(fmt)
 
 
-def write_output(path: Path, content: bytes) -> None:
-    """Write atomically; a folder that does not exist is a usage error, not a traceback."""
+def check_output(path: Path) -> None:
+    """Fail before a slow render, not after it: the folder must exist."""
     if not path.parent.exists():
         raise UsageError(f"cannot write {path}: folder {path.parent} does not exist")
+
+
+def write_output(path: Path, content: bytes) -> None:
+    """Write atomically; a folder that does not exist is a usage error, not a traceback."""
+    check_output(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         tmp.write_bytes(content)

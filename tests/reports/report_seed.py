@@ -125,3 +125,12 @@ def seed(store: HistoryStore, users_without_mfa: int = 3) -> list[int]:
                            failed=True))
     store.save_drill(drill(GOOD_DRILL, datetime(2026, 10, 20, 7, 0, tzinfo=UTC)))
     return ids
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    """The text of each page, read back with pypdf."""
+    import io
+
+    from pypdf import PdfReader
+
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
