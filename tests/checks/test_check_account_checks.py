@@ -220,3 +220,16 @@ def test_drill_without_history_store_is_error() -> None:
     finding = only(run_check(drills.recent, facts, facts.config))
     assert finding.status is Status.ERROR
     assert "no history store is open" in finding.message
+
+
+# -- the regions an audit covers ------------------------------------------------------
+
+def test_regions_come_from_the_account_unless_configured(aws: Any,
+                                                         live_facts: Callable[..., Facts]) -> None:
+    from auditor.awsfacts.account import REGIONS
+
+    enabled = live_facts(Config()).get(REGIONS)
+    assert {"us-east-1", "eu-west-1"} <= set(enabled)
+    assert list(enabled) == sorted(enabled)
+    narrowed = replace(Config(), audit=AuditSettings(regions=("eu-west-1",)))
+    assert live_facts(narrowed).get(REGIONS) == ("eu-west-1",)

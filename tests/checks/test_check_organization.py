@@ -128,3 +128,10 @@ def test_member_whose_organization_trail_is_stopped_fails(aws: Any,
 def test_an_account_outside_any_organization(aws: Any) -> None:
     finding = by_check(audit(aws, only=("cloudtrail.org_trail",)))["cloudtrail.org_trail"]
     assert finding.status is Status.NOT_APPLICABLE
+
+
+def test_organization_read_denied_is_error(aws: Any, deny: Any) -> None:
+    deny("organizations", "DescribeOrganization", code="AccessDeniedException", status=400)
+    finding = by_check(audit(aws, only=("cloudtrail.org_trail",)))["cloudtrail.org_trail"]
+    assert (finding.status, finding.message) == (
+        Status.ERROR, "access denied: needs organizations:DescribeOrganization")
