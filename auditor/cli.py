@@ -291,6 +291,20 @@ def policy_audit() -> None:
     typer.echo(files("auditor").joinpath("policies/audit.json").read_text(), nl=False)
 
 
+@policy_app.command("drill")
+def policy_drill(
+    config_path: ConfigOpt = None,
+    user: Annotated[list[str] | None, typer.Option(
+        "--user", help="A drill user besides [drill] users (repeatable).")] = None,
+    target: Annotated[list[str] | None, typer.Option(
+        "--target", help="A rotation target besides the inventory's (repeatable).")] = None,
+) -> None:
+    """The IAM policy the drill needs, scoped to the drill users and their targets."""
+    from drills.policy import render_policy
+
+    typer.echo(render_policy(load(config_path), user or (), target or ()), nl=False)
+
+
 def main(argv: list[str] | None = None) -> None:
     app(args=argv, prog_name="irready")
 

@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     UNAVAILABLE = 3  # the account could not be audited at all
     INCOMPLETE = 4  # nothing failed, but some checks could not be evaluated
     LOCKED = 5  # another scheduler, or another run of the same scheduled job, holds the lock
+    UNFINISHED = 6  # a drill was cut off or could not roll back: resume or roll it back
 
 
 class IrreadyError(Exception):

@@ -1,8 +1,334 @@
-"""`irready drill ...`: the rotation drill's commands."""
+"""`irready drill ...`: the rotation drill's commands. Thin: each loads the config, calls
+one function of drills.rotation, renders, and exits with a code from ExitCode:
+0 the drill succeeded (or was rolled back on request), 1 it failed and was rolled back,
+2 bad input, 3 AWS unreachable or denied, 5 another drill holds the user,
+6 the drill stopped unfinished (resume or roll it back)."""
 
 from __future__ import annotations
 
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from drills.render import DrillFormat
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from auditor.config import Config
+    from auditor.errors import ExitCode
+    from auditor.history import DrillRecord, HistoryStore
+    from auditor.session import AwsContext
+    from drills.rotation import StepEvent
 
 app = typer.Typer(help="Rotate a test user's key for real, timed and journaled.",
                   no_args_is_help=True)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (TOML).",
+                                                dir_okay=False)]
+ProfileOpt = Annotated[str | None, typer.Option(help="AWS profile.", envvar="AWS_PROFILE")]
+RegionOpt = Annotated[str | None, typer.Option(help="Home region for API calls.")]
+EndpointOpt = Annotated[str | None, typer.Option(
+    "--endpoint-url", help="AWS-compatible endpoint (also AWS_ENDPOINT_URL).")]
+HistoryOpt = Annotated[Path | None, typer.Option(
+    "--history", help="History store (SQLite); default from config.", dir_okay=False)]
+FormatOpt = Annotated[DrillFormat, typer.Option("--format", "-f", help="Output format.")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False,
+                                                help="Write the output here.")]
+TARGET_HELP = ("Where the application reads its key: secretsmanager:SECRET_ID, ssm:PARAMETER, "
+               "credentials-file:PATH#PROFILE, env-file:PATH or command:CMD (default: the "
+               "user's rotation_target in the inventory).")
+
+
+def _load(config_path: Path | None, history_path: Path | None) -> Config:
+    from auditor.cli import load
+
+    return load(config_path, history_path)
+
+
+def _store(config: Config) -> HistoryStore:
+    from auditor.cli import open_store
+
+    return open_store(config)
+
+
+def _context(profile: str | None, region: str | None, endpoint_url: str | None
+             ) -> AwsContext:
+    from auditor.cli import aws_context
+
+    return aws_context(profile, region, endpoint_url)
+
+
+def _console(to_stderr: bool) -> Console:
+    from auditor.cli import stderr, stdout
+
+    return stderr() if to_stderr else stdout()
+
+
+def exit_code(record: DrillRecord, *, rollback: bool = False) -> ExitCode:
+    """The one place a drill's status becomes an exit code."""
+    from auditor.errors import ExitCode
+    from drills.model import DrillStatus
+
+    status = DrillStatus(record.status)
+    if status is DrillStatus.SUCCEEDED or (rollback and status is DrillStatus.ROLLED_BACK):
+        return ExitCode.OK
+    if status in (DrillStatus.FAILED, DrillStatus.ROLLED_BACK):
+        return ExitCode.FAILED
+    return ExitCode.UNFINISHED
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops a drill like Ctrl-C does: journaled, resumable."""
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def progress_printer(console: Console) -> Any:
+    from drills.model import STEP_NUMBER, STEP_TITLE, StepState
+
+    def show(event: StepEvent) -> None:
+        if event.state is StepState.STARTED:
+            return
+        number = STEP_NUMBER.get(event.step)
+        seconds = "" if event.seconds is None else f"{event.seconds:7.2f} s"
+        note = f"  ({event.note})" if event.note else ""
+        console.print(f"  {number or 'R':>2}  {STEP_TITLE[event.step]:<50} "
+                      f"{event.state.value:<8}{seconds}{note}", highlight=False)
+
+    return show
+
+
+def _emit(record: DrillRecord, fmt: DrillFormat, output: Path | None, cut_off: bool = False
+          ) -> None:
+    from drills.render import print_drill, render_drill_json
+
+    if output is not None:
+        from reports.formats import write_output
+
+        text = render_drill_json(record, cut_off) if fmt is DrillFormat.JSON else _plain(record)
+        write_output(output, text.encode())
+        _console(True).print(f"wrote {output}")
+    if fmt is DrillFormat.TERMINAL:
+        print_drill(_console(False), record, cut_off)
+    elif output is None:
+        sys.stdout.write(render_drill_json(record, cut_off))
+
+
+def _plain(record: DrillRecord) -> str:
+    import io
+
+    from rich.console import Console
+
+    from drills.render import print_drill
+
+    buffer = io.StringIO()
+    print_drill(Console(file=buffer, width=120, color_system=None), record)
+    return buffer.getvalue()
+
+
+@app.command()
+def rotate(
+    user: Annotated[str | None, typer.Option(
+        "--user", "-u", help="The IAM user to drill (default: the only [drill] user).")] = None,
+    target: Annotated[str | None, typer.Option("--target", "-t", help=TARGET_HELP)] = None,
+    make_room: Annotated[bool, typer.Option(
+        help="If the user has two keys, delete the inactive one first.")] = False,
+    restart_command: Annotated[str | None, typer.Option(
+        help="Run after publishing, to restart/redeploy the application.")] = None,
+    health_command: Annotated[str | None, typer.Option(
+        help="Must exit 0 once the application runs on the new key.")] = None,
+    health_url: Annotated[str | None, typer.Option(
+        help="Must answer 2xx once the application runs on the new key.")] = None,
+    propagation_timeout: Annotated[float | None, typer.Option(
+        help="Seconds to wait for IAM to accept the new key (and refuse the old).")] = None,
+    health_timeout: Annotated[float | None, typer.Option(
+        help="Seconds to retry the health check.")] = None,
+    delete_old: Annotated[bool, typer.Option(
+        help="Delete the old key at the end (default: keep it inactive).")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        help="Print the plan and what it would touch; change nothing.")] = False,
+    fmt: FormatOpt = DrillFormat.TERMINAL,
+    output: OutputOpt = None,
+    config_path: ConfigOpt = None,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+    history_path: HistoryOpt = None,
+) -> None:
+    """Rotate USER's key through TARGET, step by step, timed: rotate before you block."""
+    from dataclasses import replace
+
+    from drills.model import DrillOptions
+    from drills.rotation import options_from_config, plan_drill, run_drill
+
+    config = _load(config_path, history_path)
+    chosen = _choose_user(config, user)
+    if target:
+        options = DrillOptions(
+            user=chosen, target=target,
+            restart_command=config.drill.restart_command,
+            health_command=config.drill.health_command, health_url=config.drill.health_url,
+            propagation_timeout=float(config.drill.propagation_timeout_seconds),
+            health_timeout=float(config.drill.health_timeout_seconds),
+            command_timeout=float(config.drill.command_timeout_seconds))
+    else:
+        options = options_from_config(config, chosen)
+    options = replace(
+        options, make_room=make_room, delete_old=delete_old,
+        restart_command=options.restart_command if restart_command is None else restart_command,
+        health_command=options.health_command if health_command is None else health_command,
+        health_url=options.health_url if health_url is None else health_url,
+        propagation_timeout=_positive("--propagation-timeout", propagation_timeout,
+                                      options.propagation_timeout),
+        health_timeout=_positive("--health-timeout", health_timeout, options.health_timeout))
+    ctx = _context(profile, region, endpoint_url)
+    with _store(config) as store:
+        if dry_run:
+            from drills.render import print_plan
+
+            print_plan(_console(fmt is DrillFormat.JSON), plan_drill(ctx, config, store, options))
+            return
+        progress = _console(fmt is DrillFormat.JSON)
+        progress.print(f"Drill of {options.user} through {options.target}:")
+        with sigterm_as_interrupt():
+            record = run_drill(ctx, config, store, options, on_event=progress_printer(progress))
+    _emit(record, fmt, output)
+    raise typer.Exit(int(exit_code(record)))
+
+
+def _choose_user(config: Config, user: str | None) -> str:
+    from auditor.errors import UsageError
+
+    if user:
+        return user
+    if len(config.drill.users) == 1:
+        return config.drill.users[0]
+    raise UsageError("--user is required (the config lists "
+                     f"{len(config.drill.users)} drill users, not exactly one)")
+
+
+def _positive(option: str, value: float | None, default: float) -> float:
+    from auditor.errors import UsageError
+
+    if value is None:
+        return default
+    if value <= 0:
+        raise UsageError(f"{option}: must be a positive number of seconds, got {value:g}")
+    return value
+
+
+@app.command("list")
+def list_drills(
+    user: Annotated[str | None, typer.Option("--user", "-u", help="Only this user.")] = None,
+    account: Annotated[str | None, typer.Option(help="Only this account id.")] = None,
+    limit: Annotated[int, typer.Option(help="How many drills, newest first.")] = 20,
+    fmt: FormatOpt = DrillFormat.TERMINAL,
+    output: OutputOpt = None,
+    config_path: ConfigOpt = None,
+    history_path: HistoryOpt = None,
+) -> None:
+    """Past drills, newest first, with their status and time to rotate."""
+    from drills.render import print_drills, render_drills_json
+    from drills.rotation import is_cut_off
+
+    config = _load(config_path, history_path)
+    with _store(config) as store:
+        records = store.drills(account_id=account, user=user)[:max(0, limit)]
+        cut_off = {r.drill_id for r in records if is_cut_off(store, r)}
+    if fmt is DrillFormat.JSON or output is not None:
+        text = render_drills_json(records, cut_off)
+        if output is not None:
+            from reports.formats import write_output
+
+            write_output(output, text.encode())
+            _console(True).print(f"wrote {output}")
+        elif fmt is DrillFormat.JSON:
+            sys.stdout.write(text)
+    if fmt is DrillFormat.TERMINAL:
+        if records:
+            print_drills(_console(False), records, cut_off)
+        else:
+            _console(False).print(f"no drills in {config.history_file}")
+
+
+@app.command()
+def show(
+    drill_id: Annotated[str, typer.Argument(help="The drill's id (see `irready drill list`).")],
+    fmt: FormatOpt = DrillFormat.TERMINAL,
+    output: OutputOpt = None,
+    config_path: ConfigOpt = None,
+    history_path: HistoryOpt = None,
+) -> None:
+    """One drill: its step timeline, outcome, and what to do if it was cut off."""
+    from drills.rotation import is_cut_off
+
+    config = _load(config_path, history_path)
+    with _store(config) as store:
+        record = store.load_drill(drill_id)
+        cut_off = is_cut_off(store, record)
+    _emit(record, fmt, output, cut_off)
+
+
+@app.command()
+def resume(
+    drill_id: Annotated[str, typer.Argument(help="The drill to finish.")],
+    fmt: FormatOpt = DrillFormat.TERMINAL,
+    output: OutputOpt = None,
+    config_path: ConfigOpt = None,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+    history_path: HistoryOpt = None,
+) -> None:
+    """Finish a drill that was cut off, from where its journal says it stopped."""
+    from drills.rotation import resume_drill
+
+    config = _load(config_path, history_path)
+    ctx = _context(profile, region, endpoint_url)
+    with _store(config) as store, sigterm_as_interrupt():
+        progress = _console(fmt is DrillFormat.JSON)
+        record = resume_drill(ctx, config, store, drill_id, on_event=progress_printer(progress))
+    _emit(record, fmt, output)
+    raise typer.Exit(int(exit_code(record)))
+
+
+@app.command()
+def rollback(
+    drill_id: Annotated[str, typer.Argument(help="The drill to undo.")],
+    fmt: FormatOpt = DrillFormat.TERMINAL,
+    output: OutputOpt = None,
+    config_path: ConfigOpt = None,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+    history_path: HistoryOpt = None,
+) -> None:
+    """Undo a drill that stopped before the old key was deactivated: the target gets the
+    old key back, then the new key is deleted."""
+    from drills.rotation import rollback_drill
+
+    config = _load(config_path, history_path)
+    ctx = _context(profile, region, endpoint_url)
+    with _store(config) as store, sigterm_as_interrupt():
+        progress = _console(fmt is DrillFormat.JSON)
+        record = rollback_drill(ctx, config, store, drill_id,
+                                on_event=progress_printer(progress))
+    _emit(record, fmt, output)
+    raise typer.Exit(int(exit_code(record, rollback=True)))

@@ -1,0 +1,211 @@
+"""How a drill is shown: a step timeline on the terminal, and JSON (schema
+`irready.drill/1` for one drill, `irready.drills/1` for a list) with sorted keys and
+ISO-8601 UTC times, for scripts and for the reports. Everything here comes from the
+history store, which holds no secret, so nothing here can print one."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from auditor.history import DrillRecord, DrillStep, iso
+from drills.model import STEP_NUMBER, STEP_TITLE, DrillPlan, DrillStatus, StepName
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+DRILL_SCHEMA = "irready.drill/1"
+DRILLS_SCHEMA = "irready.drills/1"
+
+
+class DrillFormat(StrEnum):
+    TERMINAL = "terminal"
+    JSON = "json"
+
+
+def _title(name: str) -> str:
+    try:
+        return STEP_TITLE[StepName(name)]
+    except ValueError:
+        return name
+
+
+def _number(name: str) -> str:
+    try:
+        number = STEP_NUMBER.get(StepName(name))
+    except ValueError:
+        number = None
+    return str(number) if number else "R"
+
+
+def step_dict(step: DrillStep) -> dict[str, Any]:
+    return {
+        "seq": step.seq, "step": step.name, "number": step.detail.get("step"),
+        "title": _title(step.name), "state": step.state,
+        "started_at": iso(step.started_at),
+        "finished_at": iso(step.finished_at) if step.finished_at else None,
+        "seconds": None if step.seconds is None else round(step.seconds, 3),
+        "detail": {k: v for k, v in step.detail.items() if k != "step"},
+    }
+
+
+def drill_dict(record: DrillRecord, cut_off: bool = False) -> dict[str, Any]:
+    detail = record.detail
+    return {
+        "drill_id": record.drill_id,
+        "account_id": record.account_id,
+        "user": record.user,
+        "target": record.target,
+        "status": record.status,
+        "cut_off": cut_off,
+        "started_at": iso(record.started_at),
+        "finished_at": iso(record.finished_at) if record.finished_at else None,
+        "rotation_seconds": record.rotation_seconds,
+        "target_seconds": record.target_seconds,
+        "within_target": record.within_target if record.rotation_seconds is not None else None,
+        "old_key_id": detail.get("old_key_id"),
+        "new_key_id": detail.get("new_key_id"),
+        "outcome": detail.get("outcome", ""),
+        "failure": detail.get("failure"),
+        "rolled_back": detail.get("rolled_back"),
+        "propagation": detail.get("propagation"),
+        "estimate": detail.get("estimate"),
+        "options": detail.get("options", {}),
+        "steps": [step_dict(s) for s in record.steps],
+    }
+
+
+def render_drill_json(record: DrillRecord, cut_off: bool = False) -> str:
+    return json.dumps({"schema": DRILL_SCHEMA, **drill_dict(record, cut_off)},
+                      indent=2, sort_keys=True) + "\n"
+
+
+def render_drills_json(records: list[DrillRecord], cut_off: set[str] | None = None) -> str:
+    cut = cut_off or set()
+    return json.dumps({"schema": DRILLS_SCHEMA,
+                       "drills": [drill_dict(r, r.drill_id in cut) for r in records]},
+                      indent=2, sort_keys=True) + "\n"
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2f} s" if value < 120 else f"{value / 60:.1f} min"
+
+
+def status_label(record: DrillRecord, cut_off: bool) -> str:
+    if cut_off:
+        return "CUT OFF (RUNNING, but no process holds it)"
+    return record.status
+
+
+def next_steps(record: DrillRecord, cut_off: bool) -> str:
+    """What the user can do about an unfinished drill."""
+    status = DrillStatus(record.status)
+    if not (status.unfinished and (cut_off or status is not DrillStatus.RUNNING)):
+        return ""
+    return (f"Finish it with `irready drill resume {record.drill_id}`, or undo it with "
+            f"`irready drill rollback {record.drill_id}` (before the old key is deactivated).")
+
+
+def explain(record: DrillRecord, cut_off: bool) -> str:
+    """Where an unfinished drill stopped, in words."""
+    if not DrillStatus(record.status).unfinished:
+        return ""
+    last = record.steps[-1] if record.steps else None
+    if last is None:
+        return "It stopped before its first step."
+    where = f"step {_number(last.name)} ({_title(last.name)})"
+    if last.state == "started":
+        said = f"It stopped during {where}: the step began and never reported back."
+    else:
+        said = f"It stopped after {where}, which ended {last.state}."
+    keys = [f"old key {record.detail.get('old_key_id')}"]
+    if record.detail.get("new_key_id"):
+        keys.append(f"new key {record.detail['new_key_id']}")
+    return f"{said} Keys involved: {', '.join(keys)}."
+
+
+def print_drill(console: Console, record: DrillRecord, cut_off: bool = False) -> None:
+    from rich.table import Table
+
+    console.print(f"[bold]Drill {record.drill_id}[/]: {record.user} -> {record.target} "
+                  f"(account {record.account_id})")
+    console.print(f"Status: [bold]{status_label(record, cut_off)}[/]   started "
+                  f"{iso(record.started_at)}")
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("#", "step", "state", "time", "note"):
+        table.add_column(column, overflow="fold")
+    for step in record.steps:
+        note = step.detail.get("error") or step.detail.get("skipped") or _note(step)
+        table.add_row(_number(step.name), _title(step.name), step.state,
+                      _seconds(step.seconds), str(note))
+    console.print(table)
+    if record.rotation_seconds is not None:
+        verdict = "within" if record.within_target else "OVER"
+        console.print(f"Time to rotate (start to old key deactivated): "
+                      f"[bold]{_seconds(record.rotation_seconds)}[/], {verdict} the "
+                      f"{record.target_seconds / 60:g}-minute target.")
+    propagation = record.detail.get("propagation")
+    if isinstance(propagation, dict):
+        console.print(f"New key accepted after {propagation.get('attempts')} attempt(s), "
+                      f"{_seconds(propagation.get('seconds'))} (waited "
+                      f"{_seconds(propagation.get('waited_seconds'))}).")
+    if record.detail.get("outcome"):
+        console.print(f"Outcome: {record.detail['outcome']}")
+    failure = record.detail.get("failure")
+    if isinstance(failure, dict):
+        console.print(f"Failed at {failure.get('step')}: {failure.get('reason')}")
+    estimate = record.detail.get("estimate")
+    if isinstance(estimate, dict):
+        console.print(f"If a key leaked tonight: {estimate_sentence(estimate)}")
+    for line in (explain(record, cut_off), next_steps(record, cut_off)):
+        if line:
+            console.print(line)
+
+
+def _note(step: DrillStep) -> str:
+    detail = step.detail
+    for key in ("new_key_id", "read_back", "restored", "deleted_inactive_key", "result"):
+        if detail.get(key):
+            return f"{key.replace('_', ' ')}: {detail[key]}"
+    if "attempts" in detail:
+        return f"{detail['attempts']} attempt(s), last: {detail.get('last', '')}"
+    if detail.get("deleted"):
+        return f"deleted: {detail['deleted']}"
+    return ""
+
+
+def estimate_sentence(estimate: dict[str, Any]) -> str:
+    from drills.estimate import IncidentEstimate
+
+    keys = estimate.get("active_keys")
+    return IncidentEstimate(
+        per_key_seconds=float(estimate.get("per_key_seconds") or 0.0),
+        active_keys=int(keys) if isinstance(keys, int) else None,
+        audit_run_id=estimate.get("audit_run_id"),
+        window_seconds=float(estimate.get("window_seconds") or 4 * 3600.0),
+    ).sentence()
+
+
+def print_drills(console: Console, records: list[DrillRecord], cut_off: set[str]) -> None:
+    from rich.table import Table
+
+    table = Table()
+    for column in ("drill", "account", "user", "target", "status", "started (UTC)",
+                   "rotation"):
+        table.add_column(column, overflow="fold")
+    for record in records:
+        table.add_row(record.drill_id, record.account_id, record.user, record.target,
+                      status_label(record, record.drill_id in cut_off),
+                      iso(record.started_at), _seconds(record.rotation_seconds))
+    console.print(table)
+
+
+def print_plan(console: Console, plan: DrillPlan) -> None:
+    console.print(f"[bold]Dry run[/]: nothing is changed. Drill of {plan.user} "
+                  f"({plan.user_arn}) through {plan.target}, as {plan.caller_arn}.")
+    console.print(f"The target holds {plan.old_key_id}; the user has {len(plan.keys)} key(s).")
+    for name, what in plan.steps:
+        console.print(f"  {STEP_NUMBER[name]}. {STEP_TITLE[name]}: {what}")
