@@ -97,7 +97,7 @@ def _read_error(exc: BaseException, permission: str, raw: Mapping[str, Any],
     owner = parts[4] if len(parts) > 4 else ""
     if owner and caller_account and owner != caller_account:
         return (f"{described}; trail {raw['Name']} belongs to account {owner}: audit that "
-                "account to see its status")
+                "account to read it")
     return described
 
 

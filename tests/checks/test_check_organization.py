@@ -135,3 +135,19 @@ def test_organization_read_denied_is_error(aws: Any, deny: Any) -> None:
     finding = by_check(audit(aws, only=("cloudtrail.org_trail",)))["cloudtrail.org_trail"]
     assert (finding.status, finding.message) == (
         Status.ERROR, "access denied: needs organizations:DescribeOrganization")
+
+
+def test_member_that_cannot_read_the_organization_trail_status_gets_error(
+        aws: Any, organization: dict[str, str], deny: Any) -> None:
+    session = member_session(aws, organization["member"])
+    deny("cloudtrail", "GetTrailStatus", session=session, code="CloudTrailARNInvalidException",
+         status=400, message="AccountID in ARN is wrong")
+    findings = by_check(audit(session, only=("cloudtrail.enabled", "cloudtrail.org_trail",
+                                             "cloudtrail.log_validation")))
+    for check_id in ("cloudtrail.enabled", "cloudtrail.org_trail"):
+        assert findings[check_id].status is Status.ERROR, check_id
+        assert findings[check_id].message.endswith(
+            "(CloudTrailARNInvalidException: AccountID in ARN is wrong); trail org-trail "
+            f"belongs to account {MANAGEMENT}: audit that account to read it."), check_id
+    assert findings["cloudtrail.log_validation"].status is Status.PASS, (
+        "its validation setting is known from DescribeTrails")
