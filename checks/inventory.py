@@ -28,7 +28,7 @@ def key_inventory(facts: Facts, config: Config) -> Iterator[Outcome]:
     blank owner or rotation target maps nothing."""
     holders = [row for row in facts.get(CREDENTIAL_REPORT).users if row.active_keys]
     # the compliance report multiplies the drilled rotation time by this count
-    counts = {"active_keys_in_account": str(sum(len(row.active_keys) for row in holders)),
+    counts = {"account_active_keys": str(sum(len(row.active_keys) for row in holders)),
               "users_with_keys": str(len(holders))}
     unmapped = 0
     for row in holders:

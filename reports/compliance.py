@@ -36,7 +36,7 @@ DEFAULT_PERIOD_DAYS = 90
 QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)
 WAIVER_UNTIL = re.compile(r"^(?P<reason>.*) \(until (?P<expires>\d{4}-\d{2}-\d{2})\)$", re.S)
 WAIVER_EXPIRED = re.compile(r"\(waiver expired on (?P<expires>\d{4}-\d{2}-\d{2})\)")
-KEY_COUNT_EVIDENCE = "active_keys_in_account"
+KEY_COUNT_EVIDENCE = "account_active_keys"
 
 
 # -- the period ----------------------------------------------------------------------
@@ -291,13 +291,13 @@ def _trend_sentence(runs: Sequence[RunSummary]) -> str:
 
 
 def _key_count(run: AuditRun | None) -> tuple[int | None, int]:
-    """(active keys in the account, users holding keys with no inventory entry), from the
-    key inventory check's evidence; None when the last audit did not count them."""
+    """(active keys in the account, users holding keys with no inventory entry). The
+    count is evidence that the key checks record on their findings; None when the last
+    audit did not count them."""
     if run is None:
         return None, 0
     counts = [int(f.evidence[KEY_COUNT_EVIDENCE]) for f in run.findings
-              if f.check_id == "iam.key_inventory" and
-              str(f.evidence.get(KEY_COUNT_EVIDENCE, "")).isdigit()]
+              if str(f.evidence.get(KEY_COUNT_EVIDENCE, "")).isdigit()]
     unmapped = sum(1 for f in run.findings
                    if f.check_id == "iam.key_inventory" and f.status is Status.FAIL)
     return (max(counts) if counts else None), unmapped

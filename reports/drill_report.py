@@ -22,7 +22,7 @@ from auditor import __version__
 from auditor.history import DrillRecord, DrillStep, iso
 from reports.charts import Bar, Span, bar_chart, format_duration, timeline_chart
 
-SCHEMA = "irready.drill/1"
+SCHEMA = "irready.drill-report/1"  # a drill and the earlier ones it is compared with
 COMPARED_DRILLS = 12  # earlier drills shown in the comparison chart
 SECRET_WORDS = ("secret_access_key", "secretaccesskey", "password", "session_token",
                 "sessiontoken", "private_key")
@@ -50,6 +50,9 @@ def propagation_seconds(record: DrillRecord) -> float | None:
     total = record.detail.get("propagation_seconds")
     if isinstance(total, int | float):
         return float(total)
+    measured = record.detail.get("propagation")  # the drill engine's {"seconds": ...}
+    if isinstance(measured, dict) and isinstance(measured.get("seconds"), int | float):
+        return float(measured["seconds"])
     waits = [s.detail["propagation_seconds"] for s in record.steps
              if isinstance(s.detail.get("propagation_seconds"), int | float)]
     return float(sum(waits)) if waits else None
@@ -82,6 +85,18 @@ class DrillView:
     timeline: Markup
     propagation: float | None
     total: float | None
+
+    @property
+    def outcome(self) -> str:
+        """The drill engine's own sentence about how it ended, if it wrote one."""
+        return str(self.record.detail.get("outcome") or "")
+
+    @property
+    def failure(self) -> str:
+        failure = self.record.detail.get("failure")
+        if isinstance(failure, dict):
+            return f"{failure.get('step', '?')}: {failure.get('reason', '')}"
+        return str(failure or "")
 
     @property
     def verdict(self) -> str:
@@ -153,7 +168,7 @@ def step_dict(step: DrillStep) -> dict[str, Any]:
 
 
 def drill_dict(record: DrillRecord, earlier: Sequence[DrillRecord] = ()) -> dict[str, Any]:
-    """Schema `irready.drill/1` (reports/schemas/drill.schema.json)."""
+    """Schema `irready.drill-report/1` (reports/schemas/drill-report.schema.json)."""
     return {
         "schema": SCHEMA,
         "tool": {"name": "irready", "version": __version__},

@@ -65,7 +65,7 @@ def findings_for(week: int, users_without_mfa: int = 3) -> tuple[Finding, ...]:
                 "access logging is off (waiver expired on 2026-09-30)",
                 references=("CIS 3.4", "CloudTrail.7")),
         finding("iam.key_inventory", ok, Severity.MEDIUM,
-                evidence={"active_keys_in_account": "12", "users_with_keys": "9"}),
+                evidence={"account_active_keys": "12", "users_with_keys": "9"}),
         finding("athena.cloudtrail_table", Status.NOT_APPLICABLE, Severity.HIGH),
     ]
     found += [
@@ -110,7 +110,11 @@ def drill(drill_id: str, at: datetime, *, failed: bool = False,
         drill_id=drill_id, account_id=account, user="drill-user",
         target="secretsmanager:app/creds", status="FAILED" if failed else "SUCCEEDED",
         started_at=at, finished_at=clock, rotation_seconds=rotation, target_seconds=900.0,
-        detail={}, steps=tuple(steps),
+        detail=({"failure": {"step": "verify_new_key",
+                             "reason": "the new key was not accepted within 180 s"}}
+                if failed else {"propagation": {"seconds": 172.5, "attempts": 7},
+                                "outcome": "rotated; the old key is inactive"}),
+        steps=tuple(steps),
     )
 
 

@@ -149,7 +149,7 @@ def test_failing_since(store: HistoryStore, weekly: tuple[Status, ...], since_we
 
 def test_rotation_answer_no_when_keys_times_drill_exceed_four_hours() -> None:
     run = audit_run(Q4_RUNS[0], (finding("iam.key_inventory", Status.PASS, Severity.MEDIUM,
-                                         evidence={"active_keys_in_account": "100"}),))
+                                         evidence={"account_active_keys": "100"}),))
     answer = rotation_answer(run, [drill(GOOD_DRILL, Q4_RUNS[1])])
     assert answer.verdict == "no"
     assert "100 active key(s) take about 6.9 h one after the other, beyond the 4 hours" \
@@ -172,7 +172,7 @@ def test_rotation_answer_unknown_without_a_key_count() -> None:
 
 
 def test_rotation_answer_flags_keys_without_owner() -> None:
-    counts = {"active_keys_in_account": "3"}
+    counts = {"account_active_keys": "3"}
     run = audit_run(Q4_RUNS[0], (
         finding("iam.key_inventory", Status.FAIL, Severity.MEDIUM, "u1", evidence=counts),
         finding("iam.key_inventory", Status.FAIL, Severity.MEDIUM, "u2", evidence=counts),
