@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from drills.render import DrillFormat
+from drills.render import DrillFormat, progress_printer
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from auditor.errors import ExitCode
     from auditor.history import DrillRecord, HistoryStore
     from auditor.session import AwsContext
-    from drills.rotation import StepEvent
 
 app = typer.Typer(help="Rotate a test user's key for real, timed and journaled.",
                   no_args_is_help=True)
@@ -100,24 +99,11 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def progress_printer(console: Console) -> Any:
-    from drills.model import STEP_NUMBER, STEP_TITLE, StepState
-
-    def show(event: StepEvent) -> None:
-        if event.state is StepState.STARTED:
-            return
-        number = STEP_NUMBER.get(event.step)
-        seconds = "" if event.seconds is None else f"{event.seconds:7.2f} s"
-        note = f"  ({event.note})" if event.note else ""
-        console.print(f"  {number or 'R':>2}  {STEP_TITLE[event.step]:<50} "
-                      f"{event.state.value:<8}{seconds}{note}", highlight=False)
-
-    return show
-
-
-def _emit(record: DrillRecord, fmt: DrillFormat, output: Path | None, cut_off: bool = False
-          ) -> None:
-    from drills.render import print_drill, render_drill_json
+def _emit(record: DrillRecord, fmt: DrillFormat, output: Path | None, cut_off: bool = False,
+          live: bool = False) -> None:
+    """Write/print a drill. `live`: its steps were just printed as they ran, so the
+    terminal gets the verdict only."""
+    from drills.render import print_drill, print_summary, render_drill_json
 
     if output is not None:
         from reports.formats import write_output
@@ -125,7 +111,11 @@ def _emit(record: DrillRecord, fmt: DrillFormat, output: Path | None, cut_off: b
         text = render_drill_json(record, cut_off) if fmt is DrillFormat.JSON else _plain(record)
         write_output(output, text.encode())
         _console(True).print(f"wrote {output}")
-    if fmt is DrillFormat.TERMINAL:
+    if fmt is DrillFormat.TERMINAL and live:
+        console = _console(False)
+        console.print(f"Drill [bold]{record.drill_id}[/]: {record.status}")
+        print_summary(console, record, cut_off)
+    elif fmt is DrillFormat.TERMINAL:
         print_drill(_console(False), record, cut_off)
     elif output is None:
         sys.stdout.write(render_drill_json(record, cut_off))
@@ -209,7 +199,7 @@ def rotate(
         progress.print(f"Drill of {options.user} through {options.target}:")
         with sigterm_as_interrupt():
             record = run_drill(ctx, config, store, options, on_event=progress_printer(progress))
-    _emit(record, fmt, output)
+    _emit(record, fmt, output, live=True)
     raise typer.Exit(int(exit_code(record)))
 
 
@@ -305,7 +295,7 @@ def resume(
     with _store(config) as store, sigterm_as_interrupt():
         progress = _console(fmt is DrillFormat.JSON)
         record = resume_drill(ctx, config, store, drill_id, on_event=progress_printer(progress))
-    _emit(record, fmt, output)
+    _emit(record, fmt, output, live=True)
     raise typer.Exit(int(exit_code(record)))
 
 
@@ -330,5 +320,5 @@ def rollback(
         progress = _console(fmt is DrillFormat.JSON)
         record = rollback_drill(ctx, config, store, drill_id,
                                 on_event=progress_printer(progress))
-    _emit(record, fmt, output)
+    _emit(record, fmt, output, live=True)
     raise typer.Exit(int(exit_code(record, rollback=True)))

@@ -11,8 +11,18 @@ from dataclasses import dataclass
 from auditor.history import HistoryStore
 
 INCIDENT_WINDOW_SECONDS = 4 * 3600.0
-ACCESS_KEY_CHECK = "iam.access_key_age"
-ACTIVE_KEYS_EVIDENCE = "account_active_keys"  # set on that check's findings
+ACTIVE_KEYS_EVIDENCE = "account_active_keys"  # set by iam.key_inventory on its findings
+
+
+def duration(seconds: float | None) -> str:
+    """Seconds under two minutes, minutes under two hours, then hours."""
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.2f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.2f} h"
 
 
 @dataclass(frozen=True)
@@ -32,14 +42,14 @@ class IncidentEstimate:
         return None if total is None else total <= self.window_seconds
 
     def sentence(self) -> str:
-        per_key = f"{self.per_key_seconds / 60:.1f} min"
+        per_key = duration(self.per_key_seconds)
         window = f"{self.window_seconds / 3600:g}-hour"
         if self.active_keys is None or self.total_seconds is None:
             return (f"One key took {per_key}; run `irready audit` to count the account's "
                     f"active keys and compare the total with the {window} window.")
         verdict = "within" if self.within_window else "BEYOND"
         return (f"Rotating all {self.active_keys} active key(s) at {per_key} each would take "
-                f"{self.total_seconds / 3600:.2f} h: {verdict} the {window} window before "
+                f"{duration(self.total_seconds)}: {verdict} the {window} window before "
                 "customers call.")
 
     def as_dict(self) -> dict[str, object]:
@@ -61,7 +71,7 @@ def active_keys_from_last_audit(store: HistoryStore, account_id: str
         return None, None
     for finding in run.findings:
         value = finding.evidence.get(ACTIVE_KEYS_EVIDENCE)
-        if finding.check_id == ACCESS_KEY_CHECK and value is not None and str(value).isdigit():
+        if value is not None and str(value).isdigit():
             return int(value), run.run_id
     return None, run.run_id
 

@@ -6,14 +6,24 @@ history store, which holds no secret, so nothing here can print one."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from auditor.history import DrillRecord, DrillStep, iso
-from drills.model import STEP_NUMBER, STEP_TITLE, DrillPlan, DrillStatus, StepName
+from drills.model import (
+    STEP_NUMBER,
+    STEP_TITLE,
+    DrillPlan,
+    DrillStatus,
+    StepName,
+    StepState,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from drills.rotation import StepEvent
 
 DRILL_SCHEMA = "irready.drill/1"
 DRILLS_SCHEMA = "irready.drills/1"
@@ -89,9 +99,9 @@ def render_drills_json(records: list[DrillRecord], cut_off: set[str] | None = No
 
 
 def _seconds(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.2f} s" if value < 120 else f"{value / 60:.1f} min"
+    from drills.estimate import duration
+
+    return duration(value)
 
 
 def status_label(record: DrillRecord, cut_off: bool) -> str:
@@ -142,6 +152,11 @@ def print_drill(console: Console, record: DrillRecord, cut_off: bool = False) ->
         table.add_row(_number(step.name), _title(step.name), step.state,
                       _seconds(step.seconds), str(note))
     console.print(table)
+    print_summary(console, record, cut_off)
+
+
+def print_summary(console: Console, record: DrillRecord, cut_off: bool = False) -> None:
+    """The verdict under a timeline: time to rotate, propagation, outcome, estimate."""
     if record.rotation_seconds is not None:
         verdict = "within" if record.within_target else "OVER"
         console.print(f"Time to rotate (start to old key deactivated): "
@@ -209,3 +224,18 @@ def print_plan(console: Console, plan: DrillPlan) -> None:
     console.print(f"The target holds {plan.old_key_id}; the user has {len(plan.keys)} key(s).")
     for name, what in plan.steps:
         console.print(f"  {STEP_NUMBER[name]}. {STEP_TITLE[name]}: {what}")
+
+
+def progress_printer(console: Console) -> Callable[[StepEvent], None]:
+    """An `on_event` hook that prints each step as it ends, with its time."""
+
+    def show(event: StepEvent) -> None:
+        if event.state is StepState.STARTED:
+            return
+        number = STEP_NUMBER.get(event.step)
+        seconds = "" if event.seconds is None else f"{event.seconds:7.2f} s"
+        note = f"  ({event.note})" if event.note else ""
+        console.print(f"  {number or 'R':>2}  {STEP_TITLE[event.step]:<44} "
+                      f"{event.state.value:<8}{seconds}{note}", highlight=False)
+
+    return show

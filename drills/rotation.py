@@ -508,23 +508,22 @@ class Drill:
     def _do_delete_old_key(self, detail: dict[str, Any]) -> str | None:
         old_key_id = str(self.j.detail["old_key_id"])
         if not self.options.delete_old:
-            return f"{old_key_id} stays inactive for the investigation (--delete-old deletes it)"
+            return "kept inactive for the investigation (--delete-old deletes it)"
         self._delete_key(old_key_id)
         detail["deleted"] = old_key_id
         return None
 
     def _succeed(self) -> None:
-        from drills.estimate import estimate_incident
+        from drills.estimate import duration, estimate_incident
 
         self._cleanup_target()
         record = self.store.load_drill(self.j.drill_id)
         rotation = record.rotation_seconds or 0.0
         estimate = estimate_incident(self.store, record.account_id, rotation)
-        minutes = rotation / 60
         target = record.target_seconds / 60
         verdict = "within" if rotation <= record.target_seconds else "over"
         self.j.note(estimate=estimate.as_dict(), rolled_back=False, outcome=(
-            f"rotated {record.user}'s key in {minutes:.1f} min ({verdict} the {target:g}-min "
+            f"rotated {record.user}'s key in {duration(rotation)} ({verdict} the {target:g}-min "
             f"target); the old key is {'deleted' if self.options.delete_old else 'inactive'}"))
         self.j.set_status(DrillStatus.SUCCEEDED, finished_at=self.now())
 
