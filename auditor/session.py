@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from auditor.errors import AwsUnavailable
+from auditor.errors import AwsUnavailable, UsageError
 
 if TYPE_CHECKING:
     import boto3
 
 DEFAULT_REGION = "us-east-1"
+DEFAULT_MAX_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class AwsContext:
         region: str | None = None,
         endpoint_url: str | None = None,
         session: boto3.Session | None = None,
-        max_attempts: int = 5,
+        max_attempts: int | None = None,
     ) -> None:
         import boto3
         import botocore.exceptions
@@ -49,7 +50,7 @@ class AwsContext:
         self.session = session
         self.region = region or session.region_name or DEFAULT_REGION
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
-        self.max_attempts = max_attempts
+        self.max_attempts = max_attempts or attempts_from_env()
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
@@ -85,6 +86,16 @@ class AwsContext:
         except Exception as exc:  # noqa: BLE001 - translated into one line below
             raise AwsUnavailable(describe_unavailable(exc, self.endpoint_url)) from None
         return Identity(account_id=response["Account"], arn=response["Arn"])
+
+
+def attempts_from_env() -> int:
+    """AWS_MAX_ATTEMPTS, as every AWS SDK reads it (default 5: throttling is retried)."""
+    raw = os.environ.get("AWS_MAX_ATTEMPTS", "").strip()
+    if not raw:
+        return DEFAULT_MAX_ATTEMPTS
+    if not raw.isdigit() or int(raw) < 1:
+        raise UsageError(f"AWS_MAX_ATTEMPTS must be a positive integer, not {raw!r}")
+    return int(raw)
 
 
 def error_code(exc: BaseException) -> str:

@@ -184,8 +184,8 @@ def main() -> None:
     os.environ.update(FAKE_AWS)
     server, counter, endpoint = start_server()
     print(f"moto server at {endpoint}; requests counted server-side (WSGI wrapper)")
-    print(f"{'users':>6} {'requests':>9} {'wall s':>7} {'in-audit s':>10} {'peak MiB':>9}"
-          f" {'exit':>4} {'findings':>8}  requests by service")
+    print(f"{'users':>6} {'requests':>9} {'wall s':>7} {'in-audit s':>10} {'server cpu s':>12}"
+          f" {'peak MiB':>9} {'exit':>4} {'findings':>8}  requests by service")
     rows = []
     try:
         with tempfile.TemporaryDirectory(prefix="irready-bench-") as tmp:
@@ -193,15 +193,17 @@ def main() -> None:
             seed(endpoint, 1)
             (Path(tmp) / "warm-up").mkdir()
             run_audit(endpoint, Path(tmp) / "warm-up", args.regions)
-            for users in sizes:
+            for index, users in enumerate(sizes):
                 reset(endpoint)
                 seed(endpoint, users)
                 walls, requests, peaks = [], [], []
                 for attempt in range(args.repeat):
-                    workdir = Path(tmp) / f"{users}-{attempt}"
+                    workdir = Path(tmp) / f"{index}-{users}-{attempt}"
                     workdir.mkdir()
                     counter.reset()
+                    cpu_before = time.process_time()
                     wall, peak, code, report = run_audit(endpoint, workdir, args.regions)
+                    server_cpu = time.process_time() - cpu_before
                     walls.append(wall)
                     requests.append(counter.total)
                     peaks.append(peak)
@@ -210,7 +212,7 @@ def main() -> None:
                 wall = statistics.median(walls)
                 rows.append((users, requests, wall))
                 print(f"{users:>6} {'/'.join(map(str, sorted(set(requests)))):>9} {wall:>7.2f}"
-                      f" {in_audit:>10.2f} {max(peaks):>9} {code:>4}"
+                      f" {in_audit:>10.2f} {server_cpu:>12.2f} {max(peaks):>9} {code:>4}"
                       f" {len(report['findings']):>8}  {services}", flush=True)
     finally:
         server.stop()
