@@ -132,7 +132,7 @@ def status(
     """The next run of each job, and its last run and result."""
     import json
 
-    from auditor.cli import open_store, stdout
+    from auditor.cli import open_store
     from auditor.history import utcnow
     from auditor.scheduler import Executor, schedule_status
 
@@ -143,7 +143,7 @@ def status(
     if fmt is StatusFormat.JSON:
         typer.echo(json.dumps(_status_dict(state), indent=2, sort_keys=True))
         return
-    _print_status(state, executor.tz, stdout())
+    _print_status(state, executor.tz)
 
 
 def _when(moment: datetime | None, tz: tzinfo) -> str:
@@ -152,35 +152,34 @@ def _when(moment: datetime | None, tz: tzinfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def _print_status(state: ScheduleStatus, tz: tzinfo, console: Any) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
+def _print_status(state: ScheduleStatus, tz: tzinfo) -> None:
+    """A block per job: summaries are long, and a table would fold them into columns."""
     service = (f"running ({state.service.describe()})" if state.service
                else "not running (cron or systemd timers may run the jobs)")
-    console.print(escape(f"scheduler: {service}"))
     since = state.epoch.date().isoformat() if state.epoch else "never started"
-    console.print(escape(f"time zone: {state.timezone}; reports: {state.output_dir}; "
-                         f"schedule in force since: {since}"))
-    table = Table()
-    for column in ("job", "schedule", "last run", "result", "next run"):
-        table.add_column(column, overflow="fold")
+    lines = [f"scheduler: {service}",
+             f"time zone: {state.timezone}; reports: {state.output_dir}; "
+             f"schedule in force since: {since}"]
     for row in state.jobs:
+        lines += ["", f"{row.job}: {row.schedule}"]
         last = row.last
-        result = f"{last.status}: {last.summary}" if last else "-"
-        if last and last.report:
-            result += f" ({last.report})"
+        if last is not None:
+            report = f" ({last.report})" if last.report else ""
+            lines.append(f"  last run: {_when(last.started_at, tz)} ({last.trigger}): "
+                         f"{last.status}: {last.summary}{report}")
         holder = state.running.get(row.job)
         if holder is not None:
-            result = f"running now ({holder.describe()})"
+            lines.append(f"  running now: {holder.describe()}")
+        if not row.enabled:
+            continue
         upcoming = _when(row.next_run, tz)
         if row.overdue_since is not None:
-            upcoming = (f"overdue since {_when(row.overdue_since, tz)}; "
-                        f"{'at once' if not state.service else upcoming}")
-        cells = (row.job.value, row.schedule, _when(last.started_at, tz) if last else "-",
-                 result, upcoming if row.enabled else "-")
-        table.add_row(*(escape(cell) for cell in cells))
-    console.print(table)
+            when = (upcoming if state.service is not None
+                    else f"{upcoming}, or at once when `irready schedule run` starts")
+            upcoming = f"{when} (overdue: the slot of {_when(row.overdue_since, tz)} has no " \
+                       "completed run)"
+        lines.append(f"  next run: {upcoming}")
+    typer.echo("\n".join(lines))
 
 
 def _status_dict(state: ScheduleStatus) -> dict[str, Any]:

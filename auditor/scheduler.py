@@ -26,6 +26,7 @@ import signal
 import socket
 import sys
 import threading
+import time as time_module
 import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -933,6 +934,10 @@ def schedule_clock(clock: Callable[[], datetime]) -> Iterator[None]:
         library.datetime = saved
 
 
+class _WakeUp(Exception):
+    """Raised by the signal handler to cut a nap short."""
+
+
 class Service:
     """`irready schedule run`: catch up, then tick until SIGTERM/SIGINT."""
 
@@ -941,8 +946,8 @@ class Service:
         self.executor = executor
         self.max_sleep = max_sleep
         self.handle_signals = handle_signals
-        self._wake = threading.Event()
-        self._sleep = sleep or self._wake.wait
+        self._sleep = sleep or time_module.sleep
+        self._sleeping = False
         self.stopping = False
         self.ticks = 0
 
@@ -950,7 +955,6 @@ class Service:
         if reason:
             logger.info("%s", reason)
         self.stopping = True
-        self._wake.set()
 
     def run(self) -> None:
         plan = self.executor.plan
@@ -969,8 +973,20 @@ class Service:
                     break
                 idle = scheduler.idle_seconds
                 wait = self.max_sleep if idle is None else min(max(idle, 1.0), self.max_sleep)
-                self._sleep(wait)
+                self._nap(wait)
             logger.info("stopped")
+
+    def _nap(self, seconds: float) -> None:
+        """Sleep until the next tick, or until a signal asks to stop. The handler raises
+        _WakeUp only while `_sleeping` is set, so a signal during a job never interrupts
+        it; a signal just before the nap is seen through `stopping`."""
+        try:
+            self._sleeping = True
+            if not self.stopping:
+                self._sleep(seconds)
+            self._sleeping = False
+        except _WakeUp:
+            self._sleeping = False
 
     def _build(self) -> Any:
         import schedule
@@ -1014,6 +1030,8 @@ class Service:
                 logger.info("%s again: still waiting for the running job to end", name)
                 return
             self.stop(f"{name} received: stopping after the running job ends")
+            if self._sleeping:
+                raise _WakeUp
 
         previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:

@@ -1,0 +1,502 @@
+"""The scheduler's service with a simulated clock and sleeper: six months of ticks run
+in a second. Jobs are counted by an injected runner, so the rules are tested on their
+own: every slot runs exactly once, a restart (even one that killed a job) neither loses
+nor repeats a slot, a failing job is notified and retried at its next slot, SIGTERM
+stops the service once the running job has ended, and locks keep runs apart."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from test_notify import Webhook
+
+from auditor.config import (
+    Config,
+    DrillSettings,
+    InventoryEntry,
+    NotifySettings,
+    ScheduleSettings,
+)
+from auditor.errors import ConfigError, Locked
+from auditor.history import HistoryStore
+from auditor.models import AuditRun
+from auditor.scheduler import (
+    Cadence,
+    Executor,
+    FileLock,
+    JobKind,
+    JobRequest,
+    JobResult,
+    Period,
+    RunStatus,
+    ScheduleLog,
+    ScheduleRun,
+    Service,
+    load_timezone,
+    parse_cadence,
+    schedule_status,
+)
+
+START = datetime(2026, 1, 1, tzinfo=UTC)  # a Thursday
+END = datetime(2026, 7, 2, tzinfo=UTC)  # 182 days = 26 weeks later
+MONDAYS = [date(2026, 1, 5) + timedelta(weeks=n) for n in range(26)]
+JOB_MINUTES = 3
+
+
+class SimClock:
+    """Now, and a sleeper that advances now instead of waiting."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+        self.stop_at: datetime | None = None
+        self.on_stop: Callable[[], None] = lambda: None
+        self.sleeps = 0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        self.now += timedelta(seconds=seconds)
+        if self.stop_at is not None and self.now >= self.stop_at:
+            self.on_stop()
+
+
+class Killed(BaseException):
+    """Stands for kill -9 in the middle of a job: nothing after it runs."""
+
+
+class CountingRunner:
+    """Stands in for the subprocesses: records each request, takes a few minutes, and
+    fails (or kills the service) on the days it is told to."""
+
+    def __init__(self, clock: SimClock) -> None:
+        self.clock = clock
+        self.requests: list[JobRequest] = []
+        self.failing: set[tuple[JobKind, date]] = set()
+        self.kill_on: tuple[JobKind, date] | None = None
+        self.on_run: Callable[[JobRequest], None] = lambda request: None
+
+    def __call__(self, request: JobRequest) -> JobResult:
+        self.requests.append(request)
+        self.on_run(request)
+        self.clock.advance(timedelta(minutes=JOB_MINUTES))
+        when = (request.job, request.started_at.date())
+        if when == self.kill_on:
+            self.kill_on = None
+            raise Killed
+        if when in self.failing:
+            return JobResult(RunStatus.FAILED, 3, f"the {request.job} failed (exit 3): "
+                             "irready: error: cannot reach AWS")
+        return JobResult(RunStatus.OK, 0, "all good")
+
+    def count(self, job: JobKind) -> int:
+        return sum(1 for request in self.requests if request.job is job)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return replace(
+        Config(),
+        history_path=str(tmp_path / "history.sqlite3"),
+        drill=DrillSettings(users=("drill-user",)),
+        inventory=(InventoryEntry("drill-user", "platform team", "secretsmanager:app-key"),),
+        schedule=ScheduleSettings(output_dir=str(tmp_path / "reports")),
+    )
+
+
+@pytest.fixture
+def clock() -> SimClock:
+    return SimClock(START)
+
+
+@pytest.fixture
+def runner(clock: SimClock) -> CountingRunner:
+    return CountingRunner(clock)
+
+
+def serve(config: Config, clock: SimClock, runner: CountingRunner, until: datetime) -> Service:
+    """Run the service on the simulated clock until `until`, then stop it."""
+    with HistoryStore(config.history_file) as store:
+        executor = Executor(config, store, runner=runner, clock=clock)
+        service = Service(executor, sleep=clock.sleep, max_sleep=3600)
+        clock.stop_at, clock.on_stop = until, service.stop
+        service.run()
+    return service
+
+
+def completed_runs(config: Config, job: JobKind) -> list[ScheduleRun]:
+    with HistoryStore(config.history_file) as store:
+        return [run for run in reversed(ScheduleLog(store).runs(job))
+                if run.status in (RunStatus.OK, RunStatus.ALERT)]
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=UTC)
+
+
+# -- six months --------------------------------------------------------------------
+
+
+def test_six_months_run_26_audits_2_drills_and_every_report(
+        config: Config, clock: SimClock, runner: CountingRunner) -> None:
+    service = serve(config, clock, runner, END)
+
+    assert runner.count(JobKind.AUDIT) == 26
+    assert runner.count(JobKind.DRILL) == 2
+    audits = completed_runs(config, JobKind.AUDIT)
+    assert [run.slot for run in audits] == [at(monday, 6) for monday in MONDAYS]
+    assert [run.started_at for run in audits] == [at(monday, 6) for monday in MONDAYS]
+    drills = completed_runs(config, JobKind.DRILL)
+    assert [run.slot for run in drills] == [at(date(2026, 1, 5), 7), at(date(2026, 4, 6), 7)]
+    # the compliance PDF: on the 1st of each month, and after each drill
+    reports = completed_runs(config, JobKind.REPORT)
+    assert [(run.started_at.date(), run.trigger) for run in reports] == [
+        (date(2026, 1, 1), "schedule"), (date(2026, 1, 5), "after-drill"),
+        (date(2026, 2, 1), "schedule"), (date(2026, 3, 1), "schedule"),
+        (date(2026, 4, 1), "schedule"), (date(2026, 4, 6), "after-drill"),
+        (date(2026, 5, 1), "schedule"), (date(2026, 6, 1), "schedule"),
+        (date(2026, 7, 1), "schedule"),
+    ]
+    # the drill's report request names the same config and writes under output_dir
+    drill = next(r for r in runner.requests if r.job is JobKind.DRILL)
+    assert drill.commands == (("drill", "rotate", "--user", "drill-user",
+                               "--target", "secretsmanager:app-key"),)
+    assert service.ticks > 0
+    assert clock.sleeps < 2 * 182 * 24  # it sleeps until the next tick, not minute by minute
+
+
+@pytest.mark.parametrize(
+    ("stop", "restart"),
+    [
+        pytest.param(at(date(2026, 4, 2), 12), at(date(2026, 4, 2), 12),
+                     id="restart at once, mid-quarter"),
+        pytest.param(at(date(2026, 4, 6), 7, 30), at(date(2026, 4, 6), 7, 30),
+                     id="restart right after the audit and the drill ran"),
+        pytest.param(at(date(2026, 4, 4), 12), at(date(2026, 4, 8), 12),
+                     id="down over the audit and the drill: both caught up"),
+    ],
+)
+def test_a_restart_halfway_loses_nothing_and_repeats_nothing(
+        config: Config, clock: SimClock, runner: CountingRunner, stop: datetime,
+        restart: datetime) -> None:
+    serve(config, clock, runner, stop)
+    clock.now = restart
+    serve(config, clock, runner, END)
+
+    assert runner.count(JobKind.AUDIT) == 26
+    assert runner.count(JobKind.DRILL) == 2
+    audits = completed_runs(config, JobKind.AUDIT)
+    assert [run.slot for run in audits] == [at(monday, 6) for monday in MONDAYS]
+
+
+def test_catch_up_runs_what_was_missed_at_start(config: Config, clock: SimClock,
+                                               runner: CountingRunner) -> None:
+    serve(config, clock, runner, at(date(2026, 4, 4), 12))
+    clock.now = at(date(2026, 4, 8), 12)
+    serve(config, clock, runner, at(date(2026, 4, 8), 13))
+
+    caught = [run for run in completed_runs(config, JobKind.AUDIT) if run.trigger == "catch-up"]
+    assert [(run.slot, run.started_at) for run in caught] == [
+        (at(date(2026, 4, 6), 6), at(date(2026, 4, 8), 12))]
+    (drill,) = [run for run in completed_runs(config, JobKind.DRILL) if run.trigger == "catch-up"]
+    assert drill.slot == at(date(2026, 4, 6), 7)
+
+
+def test_a_missed_drill_waits_for_the_next_window_if_configured(
+        config: Config, clock: SimClock, runner: CountingRunner) -> None:
+    config = replace(config, schedule=replace(config.schedule, catch_up_drill=False))
+    serve(config, clock, runner, at(date(2026, 4, 4), 12))
+    clock.now = at(date(2026, 4, 8), 12)
+    serve(config, clock, runner, END)
+
+    assert [run.slot for run in completed_runs(config, JobKind.DRILL)] == [
+        at(date(2026, 1, 5), 7)]
+    assert runner.count(JobKind.AUDIT) == 26  # the audit is caught up all the same
+
+
+def test_a_service_killed_in_a_job_reruns_that_slot_once(
+        config: Config, clock: SimClock, runner: CountingRunner) -> None:
+    runner.kill_on = (JobKind.AUDIT, date(2026, 3, 2))
+    with pytest.raises(Killed):
+        serve(config, clock, runner, END)
+    clock.advance(timedelta(hours=1))
+    serve(config, clock, runner, END)
+
+    with HistoryStore(config.history_file) as store:
+        interrupted = [run for run in ScheduleLog(store).runs(JobKind.AUDIT)
+                       if run.status is RunStatus.INTERRUPTED]
+    assert [run.slot for run in interrupted] == [at(date(2026, 3, 2), 6)]
+    audits = completed_runs(config, JobKind.AUDIT)
+    assert [run.slot for run in audits] == [at(monday, 6) for monday in MONDAYS]
+    assert audits[8].trigger == "catch-up"
+
+
+def test_a_failing_job_is_notified_and_retried_at_its_next_slot(
+        config: Config, clock: SimClock, runner: CountingRunner) -> None:
+    runner.failing = {(JobKind.AUDIT, date(2026, 1, 19)), (JobKind.DRILL, date(2026, 1, 5))}
+    with Webhook() as webhook:
+        config = replace(config, notify=NotifySettings(webhook_url=webhook.url))
+        serve(config, clock, runner, END)
+
+    assert runner.count(JobKind.AUDIT) == 26  # the failed week is not repeated mid-week
+    assert [run.started_at for run in completed_runs(config, JobKind.AUDIT)] == [
+        at(monday, 6) for monday in MONDAYS if monday != date(2026, 1, 19)]
+    # the quarterly drill ticks daily: the failed one is retried the next morning
+    drills = completed_runs(config, JobKind.DRILL)
+    assert [run.started_at for run in drills] == [at(date(2026, 1, 6), 7),
+                                                  at(date(2026, 4, 6), 7)]
+    assert runner.count(JobKind.DRILL) == 3
+    texts = [post["text"] for post in webhook.posts]
+    assert len(texts) == 2
+    audit_text = next(text for text in texts if text.startswith("irready audit failed"))
+    assert "cannot reach AWS" in audit_text
+    assert "it is retried at its next slot" in audit_text
+    assert any(text.startswith("irready drill failed") for text in texts)
+    with HistoryStore(config.history_file) as store:
+        failed = [run for run in ScheduleLog(store).runs() if run.status is RunStatus.FAILED]
+    assert {run.notified for run in failed} == {"webhook"}
+
+
+def test_an_exception_in_the_runner_is_a_failed_run_not_a_dead_service(
+        config: Config, clock: SimClock, runner: CountingRunner) -> None:
+    def explode(request: JobRequest) -> None:
+        if request.job is JobKind.REPORT:
+            raise RuntimeError("disk on fire")
+
+    runner.on_run = explode
+    serve(config, clock, runner, at(date(2026, 1, 13), 0))
+
+    with HistoryStore(config.history_file) as store:
+        report = ScheduleLog(store).runs(JobKind.REPORT)[-1]
+    assert report.status is RunStatus.FAILED
+    assert report.summary == "the report job could not run: RuntimeError: disk on fire"
+    assert runner.count(JobKind.AUDIT) == 2  # and the service went on
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_the_service_after_the_running_job_ends(
+        config: Config, clock: SimClock, runner: CountingRunner, signum: int) -> None:
+    def terminate(request: JobRequest) -> None:
+        os.kill(os.getpid(), signum)
+
+    runner.on_run = terminate
+    previous = signal.getsignal(signum)
+    serve(config, clock, runner, END)
+
+    (only,) = runner.requests  # the first job (the report of Jan 1) and nothing after it
+    (run,) = completed_runs(config, only.job)
+    assert run.status is RunStatus.OK
+    assert clock.now < datetime(2026, 1, 2, tzinfo=UTC)
+    assert signal.getsignal(signum) == previous
+
+
+def test_a_signal_while_asleep_ends_the_nap(config: Config, clock: SimClock,
+                                            runner: CountingRunner) -> None:
+    def sleep_then_signal(seconds: float) -> None:
+        clock.sleep(seconds)
+        if clock.sleeps == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+            raise AssertionError("the signal should have ended this nap")
+
+    with HistoryStore(config.history_file) as store:
+        service = Service(Executor(config, store, runner=runner, clock=clock),
+                          sleep=sleep_then_signal, max_sleep=3600)
+        service.run()
+    assert service.stopping
+    assert clock.sleeps == 3
+
+
+def test_a_time_zone_with_daylight_saving(config: Config, clock: SimClock,
+                                          runner: CountingRunner) -> None:
+    config = replace(config, schedule=replace(config.schedule, timezone="Europe/Paris"))
+    serve(config, clock, runner, END)
+
+    starts = [run.started_at for run in completed_runs(config, JobKind.AUDIT)]
+    assert len(starts) == 26
+    # Monday 06:00 in Paris: 05:00 UTC in winter, 04:00 UTC from the last Sunday of March
+    assert {s.hour for s in starts if s.date() < date(2026, 3, 29)} == {5}
+    assert {s.hour for s in starts if s.date() > date(2026, 3, 29)} == {4}
+
+
+# -- what counts as done --------------------------------------------------------------
+
+
+def test_an_audit_run_by_hand_completes_its_slot(config: Config, clock: SimClock,
+                                                 runner: CountingRunner) -> None:
+    with HistoryStore(config.history_file) as store:
+        ScheduleLog(store).ensure_epoch(START)
+        executor = Executor(config, store, runner=runner, clock=clock)
+        assert executor.due(JobKind.AUDIT, at(date(2026, 1, 5), 6, 10)) == at(date(2026, 1, 5), 6)
+        manual = at(date(2026, 1, 5), 6, 30)
+        store.save_run(AuditRun("123456789012", manual, manual, ()))
+        assert executor.due(JobKind.AUDIT, at(date(2026, 1, 5), 9)) is None
+
+
+def test_slots_before_the_first_start_are_not_missed(config: Config, clock: SimClock,
+                                                     runner: CountingRunner) -> None:
+    clock.now = datetime(2026, 2, 18, 12, tzinfo=UTC)  # a Wednesday, mid-quarter
+    serve(config, clock, runner, clock.now + timedelta(hours=1))
+    assert runner.requests == []
+
+
+# -- locks ----------------------------------------------------------------------------
+
+
+def test_a_second_scheduler_says_who_holds_the_lock(config: Config, clock: SimClock,
+                                                    runner: CountingRunner) -> None:
+    with HistoryStore(config.history_file) as store:
+        executor = Executor(config, store, runner=runner, clock=clock)
+        lock = FileLock(executor.plan.lock_path("scheduler"), "another irready scheduler")
+        with lock.held(START):
+            with pytest.raises(Locked) as caught:
+                Service(executor, sleep=clock.sleep).run()
+    assert caught.value.exit_code == 5
+    assert caught.value.message.startswith(
+        f"another irready scheduler is already running: pid {os.getpid()} on ")
+    assert "since 2026-01-01T00:00:00.000Z (lock " in caught.value.message
+    assert runner.requests == []
+
+
+def test_a_job_held_by_cron_is_skipped_not_doubled(config: Config, clock: SimClock,
+                                                    runner: CountingRunner) -> None:
+    with HistoryStore(config.history_file) as store:
+        plan = Executor(config, store).plan
+    cron_audit = FileLock(plan.lock_path("audit"), "the audit job")
+
+    def hold_audit_lock(request: JobRequest) -> None:
+        # a cron job starts the audit just before the service's own tick
+        if request.job is JobKind.REPORT:
+            cron_audit.acquire(clock())
+
+    runner.on_run = hold_audit_lock
+    serve(config, clock, runner, at(date(2026, 1, 5), 6, 30))
+    cron_audit.release()
+
+    assert runner.count(JobKind.AUDIT) == 0
+    with pytest.raises(Locked, match=r"^the audit job is already running: pid \d+ on "):
+        cron_audit.acquire(clock())
+        FileLock(plan.lock_path("audit"), "the audit job").acquire(clock())
+    cron_audit.release()
+
+
+def test_lock_holder_is_none_when_free(tmp_path: Path) -> None:
+    lock = FileLock(tmp_path / "x.lock", "x")
+    assert lock.holder() is None
+    with lock.held(START):
+        holder = lock.holder()
+        assert holder is not None
+        assert holder.pid == os.getpid()
+        assert holder.since == START
+    assert lock.holder() is None
+
+
+# -- status -----------------------------------------------------------------------------
+
+
+def test_status_says_what_ran_and_what_is_next(config: Config, clock: SimClock,
+                                               runner: CountingRunner) -> None:
+    runner.failing = {(JobKind.AUDIT, date(2026, 1, 12))}
+    serve(config, clock, runner, at(date(2026, 1, 14), 0))
+
+    with HistoryStore(config.history_file) as store:
+        state = schedule_status(Executor(config, store, runner=runner), clock.now)
+    jobs = {row.job: row for row in state.jobs}
+    audit = jobs[JobKind.AUDIT]
+    assert audit.last is not None
+    assert audit.last.status is RunStatus.FAILED
+    assert audit.overdue_since == at(date(2026, 1, 12), 6)
+    assert audit.next_run == at(date(2026, 1, 19), 6)
+    drill = jobs[JobKind.DRILL]
+    assert drill.last is not None
+    assert drill.last.status is RunStatus.OK
+    assert drill.overdue_since is None
+    assert drill.next_run == at(date(2026, 4, 6), 7)
+    assert state.epoch == START
+    assert state.service is None
+
+
+# -- cadences -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("monday 06:00", Cadence(Period.WEEKLY, time(6), 0), id="weekday"),
+        pytest.param("every Friday at 18:30", Cadence(Period.WEEKLY, time(18, 30), 4),
+                     id="with every and at"),
+        pytest.param("mondays 6:05", Cadence(Period.WEEKLY, time(6, 5), 0), id="plural"),
+        pytest.param("daily 00:00", Cadence(Period.DAILY, time(0)), id="daily"),
+        pytest.param("quarterly monday 07:00", Cadence(Period.QUARTERLY, time(7), 0),
+                     id="quarterly"),
+        pytest.param("monthly 08:00", Cadence(Period.MONTHLY, time(8)), id="monthly on the 1st"),
+        pytest.param("monthly tue 09:00", Cadence(Period.MONTHLY, time(9), 1),
+                     id="monthly on a weekday"),
+        pytest.param("off", Cadence(Period.OFF), id="off"),
+    ],
+)
+def test_cadences_read(text: str, expected: Cadence) -> None:
+    assert parse_cadence(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        pytest.param("mondy 06:00", "cannot read 'mondy 06:00' (expected 'daily HH:MM', "
+                     "'<weekday> HH:MM', 'monthly [<weekday>] HH:MM', "
+                     "'quarterly [<weekday>] HH:MM' or 'off')", id="typo"),
+        pytest.param("monday 25:00", "'25:00' in 'monday 25:00' is not a time HH:MM (24-hour)",
+                     id="hour"),
+        pytest.param("quarterly funday 07:00", "'funday' is not a weekday in "
+                     "'quarterly funday 07:00'", id="weekday"),
+        pytest.param("monthly", "cannot read 'monthly' (expected 'daily HH:MM', "
+                     "'<weekday> HH:MM', 'monthly [<weekday>] HH:MM', "
+                     "'quarterly [<weekday>] HH:MM' or 'off')", id="no time"),
+    ],
+)
+def test_bad_cadences_say_what_is_accepted(text: str, error: str) -> None:
+    with pytest.raises(ValueError, match="^") as caught:
+        parse_cadence(text)
+    assert str(caught.value) == error
+
+
+@pytest.mark.parametrize(
+    ("now", "latest", "following"),
+    [
+        pytest.param(at(date(2026, 1, 5), 6, 59), at(date(2025, 10, 6), 7),
+                     at(date(2026, 1, 5), 7), id="just before the window"),
+        pytest.param(at(date(2026, 1, 5), 7), at(date(2026, 1, 5), 7),
+                     at(date(2026, 4, 6), 7), id="at the window"),
+        pytest.param(at(date(2026, 9, 30), 23), at(date(2026, 7, 6), 7),
+                     at(date(2026, 10, 5), 7), id="late in a quarter"),
+    ],
+)
+def test_quarterly_slots_are_the_first_monday_of_the_quarter(
+        now: datetime, latest: datetime, following: datetime) -> None:
+    cadence = parse_cadence("quarterly monday 07:00")
+    assert cadence.latest_slot(now, load_timezone("UTC")) == latest
+    assert cadence.next_slot(now, load_timezone("UTC")) == following
+
+
+def test_plan_refuses_a_drill_user_without_a_target(config: Config) -> None:
+    config = replace(config, inventory=())
+    with HistoryStore(config.history_file) as store, pytest.raises(ConfigError) as caught:
+        Executor(config, store)
+    assert caught.value.message == ("[drill] users lists 'drill-user' but no [[inventory]] "
+                                    "entry gives it a rotation_target to drill")
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_locks(tmp_path: Path) -> Iterator[None]:
+    yield
+    for path in tmp_path.glob("*.lock"):
+        assert FileLock(path, "").holder() is None, f"{path.name} left held"

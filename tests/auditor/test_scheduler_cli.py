@@ -1,0 +1,446 @@
+"""`irready schedule ...` as a user meets it: bad input is one line and an exit code;
+`schedule job` runs the real `irready audit` in a subprocess (against a moto server) and
+notifies a webhook on 127.0.0.1; `schedule run` stops on SIGTERM; the cron lines and
+systemd units parse and call commands that exist."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import logging
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_notify import Webhook
+from typer.testing import CliRunner
+
+from auditor.cli import app
+from auditor.config import load_config
+from auditor.history import DrillRecord, HistoryStore
+from auditor.scheduler import (
+    WEEKDAYS,
+    Completed,
+    FileLock,
+    JobKind,
+    Plan,
+    RunStatus,
+    SubprocessRunner,
+    prune_reports,
+)
+
+CLI = CliRunner()
+
+
+def write_config(folder: Path, schedule: str = "", notify: str = "", extra: str = "") -> Path:
+    path = folder / "irready.toml"
+    path.write_text(
+        '[audit]\nregions = ["us-east-1"]\n'
+        f'[history]\npath = "{folder / "history.sqlite3"}"\n'
+        f'[schedule]\noutput_dir = "{folder / "reports"}"\n{schedule}\n'
+        f"[notify]\n{notify}\n{extra}",
+        encoding="utf-8")
+    return path
+
+
+def irready(*args: str) -> Any:
+    return CLI.invoke(app, list(args))
+
+
+def plan_of(config_path: Path) -> Plan:
+    return Plan.from_config(load_config(config_path))
+
+
+# -- bad input: one line and an exit code -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("schedule", "error"),
+    [
+        pytest.param('audit = "every mondey 06:00"',
+                     "schedule.audit: cannot read 'every mondey 06:00' (expected 'daily HH:MM',"
+                     " '<weekday> HH:MM', 'monthly [<weekday>] HH:MM', "
+                     "'quarterly [<weekday>] HH:MM' or 'off')", id="schedule expression"),
+        pytest.param('drill = "quarterly monday 7am"',
+                     "schedule.drill: '7am' in 'quarterly monday 7am' is not a time HH:MM "
+                     "(24-hour)", id="time"),
+        pytest.param('timezone = "Europe/Pariss"',
+                     "schedule.timezone: unknown time zone 'Europe/Pariss' (expected an IANA "
+                     "name such as Europe/Paris or UTC)", id="time zone"),
+        pytest.param("keep_reports = -1", "schedule.keep_reports: must be 0 (keep all) or more",
+                     id="keep_reports"),
+    ],
+)
+def test_bad_schedule_settings_are_one_line_exit_2(tmp_path: Path, schedule: str,
+                                                    error: str) -> None:
+    config = write_config(tmp_path, schedule)
+    for command in (["schedule", "run"], ["schedule", "status"], ["config", "check"]):
+        result = irready(*command, "--config" if command[0] == "schedule" else str(config),
+                         *([str(config)] if command[0] == "schedule" else []))
+        assert result.exit_code == 2, command
+        assert result.stderr == f"irready: error: {config}: {error}\n"
+
+
+def test_an_output_folder_that_cannot_be_written(tmp_path: Path) -> None:
+    (tmp_path / "not-a-folder").write_text("")
+    config = write_config(tmp_path, f'output_dir = "{tmp_path / "not-a-folder" / "reports"}"'
+                          ).read_text().replace(f'output_dir = "{tmp_path / "reports"}"\n', "")
+    (tmp_path / "irready.toml").write_text(config)
+
+    for command in ("run", "job"):
+        result = irready("schedule", command, *(["audit"] if command == "job" else []),
+                         "--config", str(tmp_path / "irready.toml"))
+        assert result.exit_code == 2
+        assert result.stderr == (f"irready: error: schedule.output_dir: cannot write to "
+                                 f"{tmp_path / 'not-a-folder' / 'reports'}: Not a directory\n")
+
+
+def test_a_second_scheduler_exits_5_and_names_the_holder(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    with FileLock(plan_of(config).lock_path("scheduler"), "").held(
+            datetime(2026, 1, 5, 6, tzinfo=UTC)):
+        result = irready("schedule", "run", "--config", str(config))
+    assert result.exit_code == 5
+    assert re.fullmatch(
+        rf"irready: error: another irready scheduler is already running: pid {os.getpid()} on "
+        r"\S+ since 2026-01-05T06:00:00.000Z \(lock \S+history.sqlite3.scheduler.lock\)\n",
+        result.stderr)
+
+
+def test_a_job_already_running_exits_5(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    with FileLock(plan_of(config).lock_path("audit"), "").held(datetime.now(UTC)):
+        result = irready("schedule", "job", "audit", "--config", str(config))
+    assert result.exit_code == 5
+    assert result.stderr.startswith("irready: error: the audit job is already running: pid ")
+
+
+def test_nothing_to_run(tmp_path: Path) -> None:
+    config = write_config(tmp_path, 'audit = "off"\nreport = "off"')
+    result = irready("schedule", "run", "--config", str(config))
+    assert result.exit_code == 2
+    assert result.stderr == ("irready: error: schedule: every job is off, so there is "
+                             "nothing to run\n")
+
+
+def test_a_job_that_is_off(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    result = irready("schedule", "job", "drill", "--config", str(config))
+    assert result.exit_code == 2
+    assert result.stderr == ("irready: error: the drill job is off: no [drill] users in the "
+                             "config\n")
+    assert irready("schedule", "job", "drill", "--if-due", "--config", str(config)
+                   ).exit_code == 0
+
+
+# -- real jobs in subprocesses -----------------------------------------------------------
+
+
+@pytest.fixture
+def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A moto server on 127.0.0.1 that `irready audit` subprocesses talk to."""
+    from moto.server import ThreadedMotoServer
+
+    requests_log = logging.getLogger("werkzeug")
+    monkeypatch.setattr(requests_log, "level", logging.ERROR)  # one line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    yield url
+    server.stop()
+
+
+def test_the_scheduled_audit_runs_irready_audit_and_notifies_new_failures(
+        tmp_path: Path, moto_server: str) -> None:
+    with Webhook() as webhook:
+        config = write_config(tmp_path, notify=f'webhook_url = "{webhook.url}"')
+        first = irready("schedule", "job", "audit", "--config", str(config))
+        second = irready("schedule", "job", "audit", "--config", str(config))
+
+    # the first audit of an account: every failure is new, and a person hears of it
+    assert first.exit_code == 1
+    report, _second_report = sorted((tmp_path / "reports").glob("audit-*.json"))
+    assert first.stderr.startswith("irready schedule: audit: ALERT: account 123456789012: score ")
+    assert first.stderr.endswith(f"; report: {report}\n")
+    (post,) = webhook.posts
+    text = post["text"]
+    assert text.startswith("irready audit needs attention: account 123456789012")
+    assert "new FAIL [critical] cloudtrail.enabled" in text
+    assert f"report: {report}" in text
+    assert post["irready"]["report"] == str(report)
+    document = json.loads(report.read_text())
+    assert document["schema"] == "irready.audit/1"
+    # the second finds the same failures: nothing new, nobody paged, exit 0 for cron
+    assert second.exit_code == 0, second.stderr
+    assert second.stderr == ""
+    with HistoryStore(tmp_path / "history.sqlite3") as store:
+        assert len(store.runs()) == 2
+
+
+def test_an_audit_that_cannot_run_is_a_failed_job(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    config = write_config(tmp_path)
+
+    result = irready("schedule", "job", "audit", "--config", str(config))
+
+    assert result.exit_code == 3
+    assert result.stderr == (
+        "irready schedule: audit: FAILED: the audit failed (exit 3): irready: error: no AWS "
+        "credentials found: set AWS_PROFILE or pass --profile, or run 'irready demo' to try "
+        "irready on a simulated account\n")
+    status = json.loads(irready("schedule", "status", "--format", "json", "--config",
+                                str(config)).stdout)
+    (audit,) = [job for job in status["jobs"] if job["job"] == "audit"]
+    assert audit["last"]["status"] == "FAILED"
+    assert audit["last"]["exit_code"] == 3
+    assert audit["last"]["trigger"] == "manual"
+
+
+def test_schedule_run_stops_on_sigterm(tmp_path: Path) -> None:
+    tomorrow = WEEKDAYS[(date.today().weekday() + 1) % 7]
+    config = write_config(tmp_path, f'audit = "{tomorrow} 06:00"\nreport = "off"')
+    process = subprocess.Popen(
+        [sys.executable, "-m", "auditor", "schedule", "run", "--config", str(config)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    started = process.stderr.readline()
+    process.send_signal(signal.SIGTERM)
+    rest = process.communicate(timeout=30)[1]
+
+    assert "irready schedule: started (pid " in started
+    assert process.returncode == 0
+    assert rest.splitlines()[-2].endswith(
+        "irready schedule: SIGTERM received: stopping after the running job ends")
+    assert rest.splitlines()[-1].endswith("irready schedule: stopped")
+
+
+def test_drill_results_are_read_from_the_history_store(tmp_path: Path) -> None:
+    config = write_config(tmp_path, extra=(
+        '[drill]\nusers = ["fast-user", "slow-user", "broken-user"]\n'
+        '[[inventory]]\nuser = "fast-user"\nowner = "ops"\nrotation_target = "ssm:/app/fast"\n'
+        '[[inventory]]\nuser = "slow-user"\nowner = "ops"\nrotation_target = "ssm:/app/slow"\n'
+        '[[inventory]]\nuser = "broken-user"\nowner = "ops"\n'
+        'rotation_target = "ssm:/app/broken"\n'))
+    plan = plan_of(config)
+    started = datetime.now(UTC)
+
+    def drill(argv: Any, timeout: float) -> Completed:
+        """Stands in for `irready drill rotate`, which writes its drill to the store."""
+        user = argv[argv.index("--user") + 1]
+        if user == "broken-user":
+            return Completed(1, "", "irready: error: the target ssm:/app/broken holds another "
+                             "key; nothing was changed\n")
+        seconds = {"fast-user": 240.0, "slow-user": 1100.0}[user]
+        with HistoryStore(plan.history_file) as store:
+            store.save_drill(DrillRecord(f"d-{user}", "123456789012", user, "t", "SUCCEEDED",
+                                         started, started + timedelta(seconds=seconds),
+                                         seconds, 900.0))
+        return Completed(0)
+
+    result = SubprocessRunner(plan, launch=drill)(plan.request(JobKind.DRILL, started))
+
+    assert result.status is RunStatus.FAILED
+    assert result.exit_code == 1
+    assert result.summary == (
+        "drill of fast-user (ssm:/app/fast) rotated in 4.0 min; "
+        "drill of slow-user (ssm:/app/slow) took 18.3 min, over its 15-minute target; "
+        "drill of broken-user (ssm:/app/broken) failed: irready: error: the target "
+        "ssm:/app/broken holds another key; nothing was changed")
+    assert "slow-user: drill d-slow-user, status SUCCEEDED; details: irready drill show " \
+           "d-slow-user" in result.details
+
+
+def test_old_reports_are_pruned_but_other_files_stay(tmp_path: Path) -> None:
+    stamps = [f"2026010{day}T060000Z" for day in range(1, 6)]
+    for stamp in stamps:
+        (tmp_path / f"compliance-{stamp}.pdf").write_text("")
+        (tmp_path / f"compliance-{stamp}.csv").write_text("")
+    (tmp_path / "compliance-final.pdf").write_text("")
+
+    prune_reports(tmp_path, "compliance", keep=2)
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "compliance-20260104T060000Z.csv", "compliance-20260104T060000Z.pdf",
+        "compliance-20260105T060000Z.csv", "compliance-20260105T060000Z.pdf",
+        "compliance-final.pdf"]
+
+
+# -- status -------------------------------------------------------------------------------
+
+
+def test_status_table(tmp_path: Path) -> None:
+    config = write_config(tmp_path, 'timezone = "Europe/Paris"')
+    result = irready("schedule", "status", "--config", str(config))
+    assert result.exit_code == 0, result.stderr
+    assert "scheduler: not running" in result.stdout
+    assert "time zone: Europe/Paris" in result.stdout
+    assert "Mondays at 06:00" in result.stdout
+    assert "off: no [drill] users in the config" in " ".join(result.stdout.split())
+
+
+# -- cron and systemd -----------------------------------------------------------------
+
+
+CRON_RANGES = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
+
+
+def cron_field_ok(text: str, low: int, high: int) -> bool:
+    if text == "*":
+        return True
+    return all(part.isdigit() and low <= int(part) <= high for part in text.split(","))
+
+
+def subcommands_exist(argv: list[str]) -> None:
+    """Each word of `irready a b c` is a command listed by the `--help` of its parent."""
+    words = [w for w in argv if not w.startswith("-")]
+    path: list[str] = []
+    for word in words[:2]:  # "schedule", then "job" or "run"
+        listing = irready(*path, "--help").stdout
+        assert re.search(rf"^\s+{word}\s", listing, re.MULTILINE), (path, word)
+        path.append(word)
+
+
+@pytest.fixture
+def drill_config(tmp_path: Path) -> Path:
+    return write_config(tmp_path, 'timezone = "Europe/Paris"', extra=(
+        '[drill]\nusers = ["drill-user"]\n'
+        '[[inventory]]\nuser = "drill-user"\nowner = "ops"\n'
+        'rotation_target = "secretsmanager:app-key"\n'))
+
+
+def test_cron_lines_parse_and_call_commands_that_exist(drill_config: Path) -> None:
+    result = irready("schedule", "install", "--cron", "--config", str(drill_config))
+    assert result.exit_code == 0, result.stderr
+
+    lines = [line for line in result.stdout.splitlines() if line and not line.startswith("#")]
+    assert lines[0] == "CRON_TZ=Europe/Paris"
+    entries = [line.split(None, 5) for line in lines[1:]]
+    assert [entry[:5] for entry in entries] == [["0", "6", "*", "*", "1"],
+                                                ["0", "7", "*", "*", "*"],
+                                                ["0", "8", "*", "*", "*"]]
+    for entry in entries:
+        assert all(cron_field_ok(f, *r) for f, r in zip(entry[:5], CRON_RANGES, strict=True))
+        argv = shlex.split(entry[5])
+        program_end = argv.index("schedule")
+        assert argv[program_end:program_end + 2] == ["schedule", "job"]
+        assert argv[program_end + 3:] == ["--if-due", "--config", str(drill_config)]
+        subcommands_exist(argv[program_end:])
+    # the program itself runs: its `--help` for the exact subcommand exits 0
+    argv = shlex.split(entries[0][5])
+    program_end = argv.index("schedule")
+    check = subprocess.run([*argv[:program_end], "schedule", "job", "--help"],
+                           capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stderr
+    assert "--if-due" in check.stdout
+
+
+def parse_units(text: str) -> dict[str, configparser.ConfigParser]:
+    units = {}
+    for chunk in text.split("# file: ")[1:]:
+        name, body = chunk.split("\n", 1)
+        parser = configparser.ConfigParser(interpolation=None, strict=True)
+        parser.optionxform = str  # type: ignore[assignment,method-assign]
+        parser.read_string(body)
+        units[name] = parser
+    return units
+
+
+def test_systemd_timers_parse_and_call_commands_that_exist(drill_config: Path) -> None:
+    result = irready("schedule", "install", "--systemd", "--config", str(drill_config))
+    assert result.exit_code == 0, result.stderr
+
+    units = parse_units(result.stdout)
+    assert sorted(units) == sorted(f"irready-{job}.{kind}" for job in ("audit", "drill", "report")
+                                   for kind in ("service", "timer"))
+    calendars = {}
+    for job in ("audit", "drill", "report"):
+        service, timer = units[f"irready-{job}.service"], units[f"irready-{job}.timer"]
+        assert service.sections() == ["Unit", "Service"]
+        assert service["Service"]["Type"] == "oneshot"
+        argv = shlex.split(service["Service"]["ExecStart"])
+        assert Path(argv[0]).is_absolute()
+        program_end = argv.index("schedule")
+        assert argv[program_end:] == ["schedule", "job", job, "--if-due",
+                                      "--config", str(drill_config)]
+        subcommands_exist(argv[program_end:])
+        assert timer.sections() == ["Unit", "Timer", "Install"]
+        assert timer["Timer"]["Unit"] == f"irready-{job}.service"
+        assert timer["Timer"]["Persistent"] == "true"
+        calendars[job] = timer["Timer"]["OnCalendar"]
+    assert calendars == {"audit": "Mon *-*-* 06:00:00 Europe/Paris",
+                         "drill": "*-*-* 07:00:00 Europe/Paris",
+                         "report": "*-*-* 08:00:00 Europe/Paris"}
+    pattern = re.compile(r"^((Mon|Tue|Wed|Thu|Fri|Sat|Sun) )?\*-\*-\* "
+                         r"([01]\d|2[0-3]):[0-5]\d:00 [A-Za-z_]+(/[A-Za-z_]+)*$")
+    assert all(pattern.match(value) for value in calendars.values())
+    analyze = shutil.which("systemd-analyze")
+    if analyze:  # where systemd is installed, ask it too
+        for value in calendars.values():
+            check = subprocess.run([analyze, "calendar", value], capture_output=True,
+                                   text=True, timeout=30)
+            assert check.returncode == 0, check.stderr
+
+
+def test_the_long_running_systemd_service(drill_config: Path) -> None:
+    result = irready("schedule", "install", "--systemd", "--service", "--config",
+                     str(drill_config))
+    (unit,) = parse_units(result.stdout).values()
+    assert unit.sections() == ["Unit", "Service", "Install"]
+    assert unit["Service"]["KillMode"] == "mixed"  # SIGTERM reaches only the scheduler
+    argv = shlex.split(unit["Service"]["ExecStart"])
+    assert argv[argv.index("schedule"):] == ["schedule", "run", "--config", str(drill_config)]
+
+
+def test_write_puts_files_only_where_asked(tmp_path: Path, drill_config: Path) -> None:
+    target = tmp_path / "units"
+    missing = irready("schedule", "install", "--systemd", "--write", str(target),
+                      "--config", str(drill_config))
+    assert missing.exit_code == 2
+    assert missing.stderr == f"irready: error: --write: {target} is not an existing folder\n"
+
+    target.mkdir()
+    first = irready("schedule", "install", "--systemd", "--write", str(target),
+                    "--config", str(drill_config))
+    assert first.exit_code == 0, first.stderr
+    assert sorted(p.name for p in target.iterdir()) == sorted(
+        f"irready-{job}.{kind}" for job in ("audit", "drill", "report")
+        for kind in ("service", "timer"))
+    assert "systemctl --user enable --now irready-audit.timer" in first.stdout
+
+    again = irready("schedule", "install", "--systemd", "--write", str(target),
+                    "--config", str(drill_config))
+    assert again.exit_code == 2
+    assert again.stderr.endswith("exists; pass --force to overwrite it\n")
+
+    cron = irready("schedule", "install", "--cron", "--write", str(target),
+                   "--config", str(drill_config))
+    assert cron.exit_code == 0
+    assert (target / "irready.crontab").read_text().startswith("# irready: generated")
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        pytest.param([], "choose one of --cron or --systemd", id="neither"),
+        pytest.param(["--cron", "--systemd"], "choose one of --cron or --systemd", id="both"),
+        pytest.param(["--cron", "--service"], "--service goes with --systemd", id="service"),
+    ],
+)
+def test_install_options(tmp_path: Path, args: list[str], error: str) -> None:
+    result = irready("schedule", "install", *args, "--config", str(write_config(tmp_path)))
+    assert result.exit_code == 2
+    assert result.stderr == f"irready: error: {error}\n"
