@@ -7,6 +7,7 @@ stops the service once the running job has ended, and locks keep runs apart."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -357,9 +358,8 @@ def test_a_second_scheduler_says_who_holds_the_lock(config: Config, clock: SimCl
     with HistoryStore(config.history_file) as store:
         executor = Executor(config, store, runner=runner, clock=clock)
         lock = FileLock(executor.plan.lock_path("scheduler"), "another irready scheduler")
-        with lock.held(START):
-            with pytest.raises(Locked) as caught:
-                Service(executor, sleep=clock.sleep).run()
+        with lock.held(START), pytest.raises(Locked) as caught:
+            Service(executor, sleep=clock.sleep).run()
     assert caught.value.exit_code == 5
     assert caught.value.message.startswith(
         f"another irready scheduler is already running: pid {os.getpid()} on ")
@@ -383,10 +383,8 @@ def test_a_job_held_by_cron_is_skipped_not_doubled(config: Config, clock: SimClo
     cron_audit.release()
 
     assert runner.count(JobKind.AUDIT) == 0
-    with pytest.raises(Locked, match=r"^the audit job is already running: pid \d+ on "):
-        cron_audit.acquire(clock())
-        FileLock(plan.lock_path("audit"), "the audit job").acquire(clock())
-    cron_audit.release()
+    with HistoryStore(config.history_file) as store:
+        assert ScheduleLog(store).runs(JobKind.AUDIT) == []  # the cron job records its own
 
 
 def test_lock_holder_is_none_when_free(tmp_path: Path) -> None:
@@ -464,9 +462,8 @@ def test_cadences_read(text: str, expected: Cadence) -> None:
     ],
 )
 def test_bad_cadences_say_what_is_accepted(text: str, error: str) -> None:
-    with pytest.raises(ValueError, match="^") as caught:
+    with pytest.raises(ValueError, match=re.escape(error)):
         parse_cadence(text)
-    assert str(caught.value) == error
 
 
 @pytest.mark.parametrize(
