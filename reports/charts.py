@@ -78,12 +78,14 @@ def _short(value: float) -> str:
 
 
 def format_duration(seconds: float) -> str:
-    """"42 s", "3.5 min", "2 h": short enough for a chart label."""
+    """"42 s", "3.5 min", "2 h", "13.7 days": short enough for a chart label."""
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:
         return f"{_short(seconds / 60)} min"
-    return f"{_short(seconds / 3600)} h"
+    if seconds < 172800:
+        return f"{_short(seconds / 3600)} h"
+    return f"{_short(seconds / 86400)} days"
 
 
 def duration_ceiling(seconds: float) -> float:

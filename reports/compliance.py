@@ -307,7 +307,6 @@ def rotation_answer(run: AuditRun | None, drills: Sequence[DrillRecord]) -> Rota
     """The answer to "could we rotate every key within 4 hours if one leaked tonight?":
     the newest successful drill's measured time for one key, times the active keys,
     one after the other (one responder, as the drill measures)."""
-    window = RESPONSE_WINDOW
     succeeded = [d for d in drills if d.succeeded and d.rotation_seconds is not None]
     failed = [d for d in drills if not d.succeeded]
     failed_note = (f" {len(failed)} of the {len(drills)} drill(s) in this period did not "
@@ -336,7 +335,7 @@ def rotation_answer(run: AuditRun | None, drills: Sequence[DrillRecord]) -> Rota
     within = total <= RESPONSE_WINDOW_SECONDS
     pace = (f"At that pace the account's {keys} active key(s) take about "
             f"{format_duration(total)} one after the other, "
-            f"{'inside' if within else 'beyond'} the {window} window.")
+            f"{'inside' if within else 'beyond'} the four-hour window.")
     caveat = ""
     if unmapped:
         caveat = (f" {unmapped} user(s) holding keys have no owner or rotation target on "

@@ -77,6 +77,7 @@ def test_timeline_draws_one_bar_per_step_with_state() -> None:
 
 @pytest.mark.parametrize(("seconds", "text"), [
     (42, "42 s"), (250, "4.2 min"), (900, "15 min"), (3000, "50 min"), (14400, "4 h"),
+    (1_180_000, "13.7 days"),
 ])
 def test_format_duration(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text

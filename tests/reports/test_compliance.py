@@ -152,7 +152,7 @@ def test_rotation_answer_no_when_keys_times_drill_exceed_four_hours() -> None:
                                          evidence={"account_active_keys": "100"}),))
     answer = rotation_answer(run, [drill(GOOD_DRILL, Q4_RUNS[1])])
     assert answer.verdict == "no"
-    assert "100 active key(s) take about 6.9 h one after the other, beyond the 4 hours" \
+    assert "100 active key(s) take about 6.9 h one after the other, beyond the four-hour" \
         in answer.explanation
 
 
