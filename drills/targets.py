@@ -202,13 +202,17 @@ class SecretsManagerTarget(Target):
         if _key_from_json(current["SecretString"], self.spec, self.env).key_id == old_key_id:
             return
         version = state.get("previous_version")
-        kept = self.previous(state)
-        if version and kept is not None and kept.key_id == old_key_id:
-            # move the label back: the old version is restored byte for byte
-            self._client().update_secret_version_stage(
-                SecretId=self.value, VersionStage="AWSCURRENT", MoveToVersionId=version,
-                RemoveFromVersionId=current["VersionId"])
-            return
+        if version:
+            try:
+                kept = self._get(VersionId=version)["SecretString"]
+            except TargetError:
+                kept = ""
+            if kept and _key_from_json(kept, self.spec, self.env).key_id == old_key_id:
+                # the old version's bytes become current again, as a new version (moving
+                # the AWSCURRENT label would need one more permission, and is not what
+                # every Secrets Manager-compatible endpoint does)
+                self._client().put_secret_value(SecretId=self.value, SecretString=kept)
+                return
         if old is not None and old.key_id == old_key_id and old.secret:
             self._client().put_secret_value(
                 SecretId=self.value,
@@ -417,8 +421,8 @@ class CredentialsFileTarget(FileTarget):
 
     def __init__(self, value: str, env: TargetEnv) -> None:
         super().__init__(value, env)
-        file_part, _, profile = value.rpartition("#")
-        if not file_part:
+        file_part, separator, profile = value.rpartition("#")
+        if not separator:
             file_part, profile = value, "default"
         if not file_part.strip() or not profile.strip():
             raise TargetError(f"malformed target {self.spec!r}: expected "

@@ -1,0 +1,111 @@
+"""Fixtures of the drill tests: a drillable moto account under IAM enforcement.
+
+`world` seeds a tagged drill user whose key sits in a Secrets Manager secret, an admin
+that sets up and inspects, and an operator that holds only the actions of the shipped
+drill policy (moto matches IAM resources only against "*", so the resources are widened;
+the policy's scoping is tested on its own). Then enforcement is switched on, and moto is
+made to refuse inactive keys as AWS does, so "the old key is rejected" is tested for
+real."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from drillkit import REGION, SECRET, USER, World, policy_document
+
+from auditor.config import Config, DrillSettings
+from auditor.history import HistoryStore
+from drills.model import DrillOptions
+
+
+@pytest.fixture
+def inactive_keys_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto accepts a request signed with an inactive key; AWS refuses it."""
+    from moto.iam.access_control import CreateAccessKeyFailure, IAMUserAccessKey
+
+    original = IAMUserAccessKey.__init__
+
+    def init(self: Any, account_id: str, partition: str, access_key_id: str,
+             headers: dict[str, str]) -> None:
+        original(self, account_id, partition, access_key_id, headers)
+        for user in self.backend.users.values():
+            for key in user.access_keys:
+                if key.access_key_id == access_key_id and key.status != "Active":
+                    raise CreateAccessKeyFailure(reason="InvalidId")
+
+    monkeypatch.setattr(IAMUserAccessKey, "__init__", init)
+
+
+@pytest.fixture
+def no_retry_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore's retries of injected faults happen without their random pause."""
+    from botocore.retries import standard
+
+    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount",
+                        lambda self, context: 0.0)
+
+
+def seed(admin: Any) -> dict[str, str]:
+    """Admin, operator (drill policy only), the drill user and its secret."""
+    iam = admin.client("iam")
+    iam.create_user(UserName="admin")
+    iam.put_user_policy(UserName="admin", PolicyName="all", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17",
+         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    iam.create_user(UserName="operator")
+    iam.put_user_policy(UserName="operator", PolicyName="drill",
+                        PolicyDocument=json.dumps(policy_document()))
+    iam.create_user(UserName=USER, Tags=[{"Key": "irready:drill", "Value": "true"}])
+    keys = {}
+    for name in ("admin", "operator", USER):
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        keys[f"{name}_id"], keys[f"{name}_secret"] = key["AccessKeyId"], key["SecretAccessKey"]
+    admin.client("secretsmanager").create_secret(
+        Name=SECRET, SecretString=json.dumps({"AccessKeyId": keys[f"{USER}_id"],
+                                              "SecretAccessKey": keys[f"{USER}_secret"],
+                                              "region": REGION}))
+    return keys
+
+
+@pytest.fixture
+def world(aws: Any, tmp_path: Path, inactive_keys_rejected: None) -> Iterator[World]:
+    import boto3
+    from moto.core import enable_iam_authentication
+
+    keys = seed(aws)
+
+    def session(name: str) -> Any:
+        return boto3.Session(aws_access_key_id=keys[f"{name}_id"],
+                             aws_secret_access_key=keys[f"{name}_secret"], region_name=REGION)
+
+    with enable_iam_authentication():
+        yield World(admin=session("admin"), operator=session("operator"), tmp=tmp_path,
+                    original=(keys[f"{USER}_id"], keys[f"{USER}_secret"]),
+                    operator_key=(keys["operator_id"], keys["operator_secret"]))
+
+
+@pytest.fixture
+def drill_config(tmp_path: Path) -> Config:
+    return replace(Config(), drill=DrillSettings(propagation_timeout_seconds=1),
+                   history_path=str(tmp_path / "history.sqlite3"))
+
+
+@pytest.fixture
+def options() -> Callable[..., DrillOptions]:
+    def make(target: str = f"secretsmanager:{SECRET}", **kwargs: Any) -> DrillOptions:
+        defaults: dict[str, Any] = {"user": USER, "target": target, "propagation_timeout": 1.0,
+                                    "health_timeout": 1.0, "command_timeout": 10.0}
+        return DrillOptions(**{**defaults, **kwargs})
+
+    return make
+
+
+@pytest.fixture
+def history(drill_config: Config) -> Iterator[HistoryStore]:
+    with HistoryStore(drill_config.history_file) as store:
+        yield store

@@ -1,0 +1,175 @@
+"""Helpers of the drill tests: the seeded account's handles, readers for each kind of
+target, the invariants every drill outcome must keep, and fault injection into the
+operator's boto3 session."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from auditor.history import DrillRecord
+from auditor.session import AwsContext
+from drills.policy import drill_policy
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+USER = "drill-user"
+USER_ARN = f"arn:aws:iam::{ACCOUNT}:user/{USER}"
+SECRET = "app/drill/aws-credentials"
+PARAMETER = "/app/drill/key"
+
+
+def policy_document(resources: str = "*") -> dict[str, Any]:
+    """The shipped drill policy for USER, SECRET and PARAMETER; resources widened for
+    moto, which evaluates them as "*"."""
+    document = drill_policy([USER], [f"secretsmanager:{SECRET}", f"ssm:{PARAMETER}"])
+    if resources == "*":
+        for statement in document["Statement"]:
+            statement["Resource"] = "*"
+    return document
+
+
+class SimulatedKill(BaseException):
+    """Stands for kill -9: nothing in the drill catches it, nothing is journaled after it."""
+
+
+@dataclass
+class World:
+    admin: Any  # boto3.Session with every right
+    operator: Any  # boto3.Session with the drill policy's actions only
+    tmp: Path
+    original: tuple[str, str]  # the drill user's key before any drill
+    operator_key: tuple[str, str]
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def ctx(self, max_attempts: int = 3) -> AwsContext:
+        return AwsContext(session=self.operator, max_attempts=max_attempts)
+
+    def user_keys(self, user: str = USER) -> dict[str, str]:
+        listed = self.admin.client("iam").list_access_keys(UserName=user)["AccessKeyMetadata"]
+        return {k["AccessKeyId"]: k["Status"] for k in listed}
+
+    def secret(self, secret_id: str = SECRET) -> dict[str, str]:
+        value = self.admin.client("secretsmanager").get_secret_value(SecretId=secret_id)
+        document: dict[str, str] = json.loads(value["SecretString"])
+        return document
+
+    def authenticates_as(self, key_id: str, secret: str) -> str | None:
+        import boto3
+
+        session = boto3.Session(aws_access_key_id=key_id, aws_secret_access_key=secret,
+                                region_name=REGION)
+        try:
+            return str(session.client("sts").get_caller_identity()["Arn"])
+        except Exception:  # noqa: BLE001 - a refusal is the answer
+            return None
+
+
+Reader = Callable[[], tuple[str, str]]
+
+
+def read_secret(world: World, secret_id: str = SECRET) -> Reader:
+    def read() -> tuple[str, str]:
+        document = world.secret(secret_id)
+        return document["AccessKeyId"], document["SecretAccessKey"]
+
+    return read
+
+
+def assert_safe(world: World, record: DrillRecord | None, read_target: Reader,
+                settled: bool = True) -> None:
+    """After any outcome: the target holds an active key of the user that authenticates
+    and the user has at most two keys. Once settled (no resume or rollback pending),
+    every key the drill created is the one in use, or was recorded and removed."""
+    key_id, secret = read_target()
+    keys = world.user_keys()
+    assert keys.get(key_id) == "Active", (key_id, keys)
+    assert world.authenticates_as(key_id, secret) == USER_ARN
+    assert len(keys) <= 2, keys
+    if not settled or record is None:
+        return
+    before = set(record.detail["keys_before"])
+    for created in set(keys) - before:
+        assert created == key_id, f"{created} was left behind by drill {record.drill_id}"
+    if key_id not in before:
+        assert record.detail.get("new_key_id") == key_id
+
+
+# -- fault injection ---------------------------------------------------------------------
+
+
+def _error_response(request: Any, status: int, code: str, message: str) -> Any:
+    """An AWS error answer, in the protocol of the service the request went to."""
+    from botocore.awsrequest import AWSResponse
+
+    if "json" in str(request.headers.get("Content-Type", b"")):
+        body = json.dumps({"__type": code, "message": message}).encode()
+        headers = {"x-amzn-ErrorType": code, "Content-Type": "application/x-amz-json-1.1"}
+    else:
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+                f"<Message>{message}</Message></Error></ErrorResponse>").encode()
+        headers = {"Content-Type": "text/xml"}
+
+    class Raw:
+        def stream(self, **_: Any) -> Any:
+            yield body
+
+    request.url = "https://fault.invalid/"  # or moto's own handler still runs the call
+    return AWSResponse(request.url, status, headers, Raw())
+
+
+class Faults:
+    """Registers faults on a boto3 session's events, per `service.Operation`."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.network_down = False
+        self.injected: list[str] = []
+        session.events.register("before-send", self._network)
+
+    def _network(self, request: Any, **_: Any) -> None:
+        if self.network_down:
+            import botocore.exceptions
+
+            self.injected.append("drop")
+            raise botocore.exceptions.ConnectionClosedError(endpoint_url=request.url)
+
+    def throttle(self, operation: str, times: int = 1) -> None:
+        left = {"n": times}
+
+        def handler(request: Any, **_: Any) -> Any:
+            if left["n"] <= 0:
+                return None
+            left["n"] -= 1
+            self.injected.append(f"throttle {operation}")
+            return _error_response(request, 400, "Throttling", "Rate exceeded")
+
+        self.session.events.register(f"before-send.{operation}", handler)
+
+    def deny(self, operation: str) -> None:
+        def handler(request: Any, **_: Any) -> Any:
+            self.injected.append(f"deny {operation}")
+            return _error_response(request, 403, "AccessDenied",
+                                   f"not authorized to perform {operation}")
+
+        self.session.events.register(f"before-send.{operation}", handler)
+
+    def lose_response(self, operation: str) -> None:
+        """The call reaches AWS and is done there, but its answer never comes back."""
+        def handler(**_: Any) -> None:
+            import botocore.exceptions
+
+            self.injected.append(f"lost {operation}")
+            raise botocore.exceptions.ConnectionClosedError(endpoint_url="https://aws.invalid")
+
+        self.session.events.register(f"after-call.{operation}", handler)
+
+    def kill_after(self, operation: str) -> None:
+        """The process dies right after AWS did the call, before the drill saw it."""
+        def handler(**_: Any) -> None:
+            raise SimulatedKill(operation)
+
+        self.session.events.register(f"after-call.{operation}", handler)
