@@ -131,3 +131,17 @@ def test_junit_has_one_testcase_per_check(latest: tuple[AuditRun, RunDiff]) -> N
 def test_same_run_renders_the_same_bytes(latest: tuple[AuditRun, RunDiff]) -> None:
     for fmt in (AuditFormat.HTML, AuditFormat.CSV, AuditFormat.MARKDOWN, AuditFormat.JUNIT):
         assert render_audit(*latest, fmt) == render_audit(*latest, fmt)
+
+
+def test_pdf_html_lists_25_findings_per_check_and_names_the_csv() -> None:
+    from report_seed import GENERATED, audit_run, findings_for
+
+    from reports.audit_report import PDF_SHOWN_PER_CHECK, render_audit_html
+
+    run = audit_run(GENERATED, findings_for(1, users_without_mfa=40))
+    html = render_audit_html(run, None, PDF_SHOWN_PER_CHECK)
+    assert html.count("can sign in to the console without MFA") == 24  # and the nasty one
+    assert "... and 16 more finding(s) of this check" in html
+    assert "irready report audit --format csv --output findings.csv" in html
+    full = render_audit_html(run, None)
+    assert full.count("can sign in to the console without MFA") == 40
