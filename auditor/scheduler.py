@@ -328,14 +328,20 @@ class Plan:
             commands: tuple[tuple[str, ...], ...] = (
                 ("audit", "--format", "json", "--output", str(report), *self.config_args()),)
         elif kind is JobKind.DRILL:
-            report = None
+            report = None  # one JSON report per drilled user, named in its command
             commands = tuple(("drill", "rotate", "--user", user, "--target", target,
+                              "--format", "json", "--output",
+                              str(self.output_dir / f"drill-{stamp}-{_file_safe(user)}.json"),
                               *self.config_args()) for user, target in self.drill_targets)
         else:
             report = self.output_dir / f"compliance-{stamp}.pdf"
             commands = (("report", "compliance", "--output", str(report),
                          *self.config_args()),)
         return JobRequest(job=kind, commands=commands, report=report, started_at=now)
+
+
+def _file_safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.@+=,-]", "_", name)
 
 
 def ensure_writable(folder: Path) -> None:
@@ -655,7 +661,8 @@ class SubprocessRunner:
             assert request.report is not None
             done = self.launch(request.commands[0], self.plan.timeout_seconds)
             return report_result(done, request.report)
-        outcomes = [(user, target, self.launch(command, self.plan.timeout_seconds))
+        outcomes = [DrillOutcome(user, target, self.launch(command, self.plan.timeout_seconds),
+                                 Path(command[command.index("--output") + 1]))
                     for (user, target), command in zip(self.plan.drill_targets,
                                                        request.commands, strict=True)]
         return drill_result(outcomes, self._drills_since(request.started_at))
@@ -715,8 +722,15 @@ def audit_result(done: Completed, report: Path, fail_on: Severity) -> JobResult:
     return JobResult(status, done.exit_code, summary, tuple(details), str(report))
 
 
-def drill_result(outcomes: Sequence[tuple[str, str, Completed]],
-                 records: Mapping[str, Any]) -> JobResult:
+@dataclass(frozen=True)
+class DrillOutcome:
+    user: str
+    target: str
+    done: Completed
+    report: Path  # the drill's JSON report, when it got far enough to write one
+
+
+def drill_result(outcomes: Sequence[DrillOutcome], records: Mapping[str, Any]) -> JobResult:
     """One drill per configured user. A drill that failed, or that left no record, fails
     the job (the quarter stays open, so it is retried); a drill slower than its target
     completes the job but needs a person."""
@@ -724,7 +738,8 @@ def drill_result(outcomes: Sequence[tuple[str, str, Completed]],
     details: list[str] = []
     statuses: list[RunStatus] = []
     exit_code = 0
-    for user, target, done in outcomes:
+    reports: list[str] = []
+    for user, target, done, report in ((o.user, o.target, o.done, o.report) for o in outcomes):
         record = records.get(user)
         where = f"drill of {user} ({target})"
         if done.exit_code != 0 or record is None or not record.succeeded:
@@ -744,9 +759,12 @@ def drill_result(outcomes: Sequence[tuple[str, str, Completed]],
         if record is not None:
             details.append(f"{user}: drill {record.drill_id}, status {record.status}; "
                            f"details: irready drill show {record.drill_id}")
+        if report.is_file():
+            reports.append(str(report))
     worst = max(statuses, key=[RunStatus.OK, RunStatus.ALERT, RunStatus.FAILED].index,
                 default=RunStatus.OK)
-    return JobResult(worst, exit_code, "; ".join(parts) or "no drill users", tuple(details))
+    return JobResult(worst, exit_code, "; ".join(parts) or "no drill users", tuple(details),
+                     ", ".join(reports))
 
 
 def report_result(done: Completed, report: Path) -> JobResult:
@@ -759,14 +777,16 @@ def report_result(done: Completed, report: Path) -> JobResult:
 
 
 def prune_reports(folder: Path, prefix: str, keep: int) -> list[Path]:
-    """Delete the scheduler's own reports of one kind beyond the newest `keep` runs (a
-    PDF and the CSV beside it share a stamp and go together); other files stay."""
+    """Delete the scheduler's own reports of one kind beyond the newest `keep` runs. The
+    files of one run share its stamp (a PDF and the CSV beside it, one drill report per
+    user) and go together; files the scheduler did not name stay."""
     if keep <= 0 or not folder.is_dir():
         return []
     by_stamp: dict[str, list[Path]] = {}
     for path in folder.glob(f"{prefix}-*"):
-        stamp = path.name[len(prefix) + 1:].split(".", 1)[0]
-        if _STAMP.match(stamp) and path.is_file():
+        stamp = path.name[len(prefix) + 1:][:16]
+        rest = path.name[len(prefix) + 17:]
+        if _STAMP.match(stamp) and rest[:1] in (".", "-") and path.is_file():
             by_stamp.setdefault(stamp, []).append(path)
     removed = []
     for stamp in sorted(by_stamp, reverse=True)[keep:]:
@@ -861,9 +881,9 @@ class Executor:
                                    f"the {kind} job could not run: {type(exc).__name__}: {exc}")
             result = result.redacted()
             self.log.finish(run_id, result, self.clock())
-            prefix = {JobKind.AUDIT: "audit", JobKind.REPORT: "compliance"}.get(kind)
-            if prefix:
-                prune_reports(self.plan.output_dir, prefix, self.plan.keep_reports)
+            prefix = {JobKind.AUDIT: "audit", JobKind.DRILL: "drill",
+                      JobKind.REPORT: "compliance"}[kind]
+            prune_reports(self.plan.output_dir, prefix, self.plan.keep_reports)
             level = logging.INFO if result.status is RunStatus.OK else logging.WARNING
             logger.log(level, "%s: %s: %s", kind, result.status, result.summary)
             return self.log.get(run_id), result

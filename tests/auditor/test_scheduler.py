@@ -170,8 +170,10 @@ def test_six_months_run_26_audits_2_drills_and_every_report(
     ]
     # the drill's report request names the same config and writes under output_dir
     drill = next(r for r in runner.requests if r.job is JobKind.DRILL)
+    drill_report = Path(config.schedule.output_dir) / "drill-20260105T070000Z-drill-user.json"
     assert drill.commands == (("drill", "rotate", "--user", "drill-user",
-                               "--target", "secretsmanager:app-key"),)
+                               "--target", "secretsmanager:app-key", "--format", "json",
+                               "--output", str(drill_report)),)
     assert service.ticks > 0
     assert clock.sleeps < 2 * 182 * 24  # it sleeps until the next tick, not minute by minute
 
@@ -462,7 +464,7 @@ def test_cadences_read(text: str, expected: Cadence) -> None:
     ],
 )
 def test_bad_cadences_say_what_is_accepted(text: str, error: str) -> None:
-    with pytest.raises(ValueError, match=re.escape(error)):
+    with pytest.raises(ValueError, match=f"^{re.escape(error)}$"):
         parse_cadence(text)
 
 

@@ -236,6 +236,7 @@ def test_drill_results_are_read_from_the_history_store(tmp_path: Path) -> None:
         '[[inventory]]\nuser = "broken-user"\nowner = "ops"\n'
         'rotation_target = "ssm:/app/broken"\n'))
     plan = plan_of(config)
+    plan.output_dir.mkdir()
     started = datetime.now(UTC)
 
     def drill(argv: Any, timeout: float) -> Completed:
@@ -249,6 +250,7 @@ def test_drill_results_are_read_from_the_history_store(tmp_path: Path) -> None:
             store.save_drill(DrillRecord(f"d-{user}", "123456789012", user, "t", "SUCCEEDED",
                                          started, started + timedelta(seconds=seconds),
                                          seconds, 900.0))
+        Path(argv[argv.index("--output") + 1]).write_text("{}")
         return Completed(0)
 
     result = SubprocessRunner(plan, launch=drill)(plan.request(JobKind.DRILL, started))
@@ -262,6 +264,9 @@ def test_drill_results_are_read_from_the_history_store(tmp_path: Path) -> None:
         "ssm:/app/broken holds another key; nothing was changed")
     assert "slow-user: drill d-slow-user, status SUCCEEDED; details: irready drill show " \
            "d-slow-user" in result.details
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    assert result.report == ", ".join(
+        str(plan.output_dir / f"drill-{stamp}-{user}.json") for user in ("fast-user", "slow-user"))
 
 
 def test_old_reports_are_pruned_but_other_files_stay(tmp_path: Path) -> None:
@@ -269,14 +274,16 @@ def test_old_reports_are_pruned_but_other_files_stay(tmp_path: Path) -> None:
     for stamp in stamps:
         (tmp_path / f"compliance-{stamp}.pdf").write_text("")
         (tmp_path / f"compliance-{stamp}.csv").write_text("")
+        (tmp_path / f"drill-{stamp}-drill-user.json").write_text("")
     (tmp_path / "compliance-final.pdf").write_text("")
 
     prune_reports(tmp_path, "compliance", keep=2)
+    prune_reports(tmp_path, "drill", keep=1)
 
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "compliance-20260104T060000Z.csv", "compliance-20260104T060000Z.pdf",
         "compliance-20260105T060000Z.csv", "compliance-20260105T060000Z.pdf",
-        "compliance-final.pdf"]
+        "compliance-final.pdf", "drill-20260105T060000Z-drill-user.json"]
 
 
 # -- status -------------------------------------------------------------------------------
