@@ -7,15 +7,24 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from auditor.config import Config, DrillSettings, InventoryEntry, ReportSettings
+from auditor.demo_account import seed_story
 from auditor.errors import ExitCode, UsageError
+from reports.formats import write_output
+from reports.json_report import render_json
+from reports.terminal import print_audit
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
     from rich.console import Console
 
+    from auditor.audit import AuditResult
     from auditor.demo_account import DemoAccount
+    from auditor.history import HistoryStore
 
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7DEMOKEY",
@@ -65,32 +74,76 @@ def prepare_output(output_dir: Path) -> None:
 
 
 def run_demo(output_dir: Path, console: Console) -> ExitCode:
+    """Replay the story: the unprepared account's audit, a fix a week with an audit
+    after each (simulated clock), a real rotation drill, today's audit, and the reports.
+    Exits 0 when the demo ran, whatever the simulated account's findings are."""
     prepare_output(output_dir)
     isolate_from_aws()
     import boto3
     from moto import mock_aws
 
-    from auditor.audit import perform_audit
-    from auditor.demo_account import seed_story
-    from auditor.history import HistoryStore
-    from auditor.registry import discover
-    from auditor.session import AwsContext
-    from reports.formats import write_output
-    from reports.json_report import render_json
-    from reports.terminal import print_audit
+    from auditor.history import HistoryStore, utcnow
+    from drills.demo import run_demo_drill
+    from reports.demo_timeline import FIXES, simulated_weeks, ticking_clock, write_demo_report
+    from reports.drill_report import write_drill_report
 
     console.print("[bold]irready demo[/]: a simulated AWS account (moto, in this process); "
-                  "no real account is touched.\n")
+                  "no real account is read or changed.\n")
     with mock_aws():
         session = boto3.Session(region_name="us-east-1")
         account = seed_story(session)
         config = demo_config(account, output_dir)
-        ctx = AwsContext(session=session)
+        audit = _auditor(session, config)
         with HistoryStore(config.history_file) as store:
-            result = perform_audit(ctx, config, discover(), history=store)
-        print_audit(console, result.run, result.diff)
-        report = output_dir / "audit.json"
-        write_output(report, render_json(result.run, result.diff).encode())
-        console.print(f"\nJSON report: {report}")
-        console.print(f"History store: {config.history_file}")
+            weeks = simulated_weeks(utcnow(), len(FIXES) + 1)
+            console.rule("[bold]Week 1 (simulated): the account as the story found it[/]",
+                         align="left")
+            first = audit(store, ticking_clock(weeks[0]))
+            print_audit(console, first.run, first.diff)
+
+            console.rule("[bold]The weeks after (simulated): one fix a week, an audit after "
+                         "each[/]", align="left")
+            for week, (moment, fix) in enumerate(zip(weeks[1:], FIXES, strict=True), start=2):
+                fix.apply(session, account)
+                result = audit(store, ticking_clock(moment))
+                console.print(f"week {week} ({moment:%Y-%m-%d}): {fix.title}; readiness "
+                              f"score [bold]{result.run.score:.0f}[/]/100")
+
+            console.rule("[bold]Today: the quarterly rotation drill (real, timed)[/]",
+                         align="left")
+            drill = run_demo_drill(session, config, store, account, console)
+            earlier = [d for d in store.drills(account_id=account.account_id)
+                       if d.drill_id != drill.drill_id]
+            drill_pdf = write_drill_report(drill, earlier, output_dir / "drill-report.pdf")
+
+            console.rule("[bold]Today: the weekly audit[/]", align="left")
+            final = audit(store, utcnow)
+            print_audit(console, final.run, final.diff)
+            audit_json = output_dir / "audit.json"
+            write_output(audit_json, render_json(final.run, final.diff).encode())
+            written = write_demo_report(store, output_dir, account, generated_at=utcnow())
+
+    console.rule("[bold]Files[/]", align="left")
+    for path, what in ((audit_json, "today's audit, JSON (schema irready.audit/1)"),
+                       (written[0], "compliance report for management (PDF, simulation)"),
+                       *((extra, "full findings, CSV") for extra in written[1:]),
+                       (drill_pdf, "the drill's report (PDF)"),
+                       (config.history_file, "history store (SQLite)")):
+        console.print(f"{what}: {path}")
     return ExitCode.OK
+
+
+def _auditor(session: Any, config: Config) -> Callable[[HistoryStore, Callable[[], datetime]],
+                                                         AuditResult]:
+    """One registry and one context for every audit of the demo."""
+    from auditor.audit import perform_audit
+    from auditor.registry import discover
+    from auditor.session import AwsContext
+
+    registry = discover()
+
+    def audit(store: HistoryStore, clock: Callable[[], datetime]) -> AuditResult:
+        ctx = AwsContext(session=session)  # a fresh fact cache per audit
+        return perform_audit(ctx, config, registry, history=store, clock=clock)
+
+    return audit
