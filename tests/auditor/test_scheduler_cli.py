@@ -34,6 +34,7 @@ from auditor.scheduler import (
     JobKind,
     Plan,
     RunStatus,
+    ScheduleLog,
     SubprocessRunner,
     prune_reports,
 )
@@ -451,3 +452,78 @@ def test_install_options(tmp_path: Path, args: list[str], error: str) -> None:
     result = irready("schedule", "install", *args, "--config", str(write_config(tmp_path)))
     assert result.exit_code == 2
     assert result.stderr == f"irready: error: {error}\n"
+
+
+def test_the_commands_jobs_run_exist_with_their_options(drill_config: Path) -> None:
+    plan = plan_of(drill_config)
+    for kind in JobKind:
+        for command in plan.request(kind, datetime.now(UTC)).commands:
+            path = list(command[:command.index(next(w for w in command if w.startswith("-")))])
+            listing = irready(*path, "--help").stdout
+            for option in (w for w in command if w.startswith("--")):
+                assert re.search(rf"(^|\s){option}[\s,]", listing, re.MULTILINE), (path, option)
+
+
+@pytest.fixture
+def inactive_keys_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As AWS does, and moto does not: a request signed with an inactive key fails."""
+    from moto.iam.access_control import CreateAccessKeyFailure, IAMUserAccessKey
+
+    original = IAMUserAccessKey.__init__
+
+    def init(self: Any, account_id: str, partition: str, access_key_id: str,
+             headers: dict[str, str]) -> None:
+        original(self, account_id, partition, access_key_id, headers)
+        for user in self.backend.users.values():
+            for key in user.access_keys:
+                if key.access_key_id == access_key_id and key.status != "Active":
+                    raise CreateAccessKeyFailure(reason="InvalidId")
+
+    monkeypatch.setattr(IAMUserAccessKey, "__init__", init)
+
+
+def test_the_scheduled_drill_runs_irready_drill_then_the_compliance_report(
+        tmp_path: Path, moto_server: str, monkeypatch: pytest.MonkeyPatch,
+        inactive_keys_rejected: None) -> None:
+    import boto3
+    import requests
+
+    admin = boto3.Session(region_name="us-east-1")
+    iam = admin.client("iam", endpoint_url=moto_server)
+    iam.create_user(UserName="admin")
+    iam.put_user_policy(UserName="admin", PolicyName="all", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17",
+         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    admin_key = iam.create_access_key(UserName="admin")["AccessKey"]
+    iam.create_user(UserName="drill-user")
+    key = iam.create_access_key(UserName="drill-user")["AccessKey"]
+    admin.client("secretsmanager", endpoint_url=moto_server).create_secret(
+        Name="app-key", SecretString=json.dumps({"AccessKeyId": key["AccessKeyId"],
+                                                 "SecretAccessKey": key["SecretAccessKey"]}))
+    requests.post(f"{moto_server}/moto-api/reset-auth", data=b"0", timeout=10)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", admin_key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", admin_key["SecretAccessKey"])
+    config = write_config(tmp_path, extra=(
+        '[drill]\nusers = ["drill-user"]\npropagation_timeout_seconds = 5\n'
+        '[[inventory]]\nuser = "drill-user"\nowner = "ops"\n'
+        'rotation_target = "secretsmanager:app-key"\n'))
+
+    result = irready("schedule", "job", "drill", "--config", str(config), "--verbose")
+
+    assert result.exit_code == 0, result.stderr
+    with HistoryStore(tmp_path / "history.sqlite3") as store:
+        (drill,) = store.drills()
+        runs = {run.job: run for run in ScheduleLog(store).runs()}
+    assert drill.status == "SUCCEEDED"
+    assert runs[JobKind.DRILL].status is RunStatus.OK
+    assert runs[JobKind.DRILL].summary.startswith(
+        "drill of drill-user (secretsmanager:app-key) rotated in ")
+    (drill_report,) = (tmp_path / "reports").glob("drill-*-drill-user.json")
+    assert json.loads(drill_report.read_text())["status"] == "SUCCEEDED"
+    assert runs[JobKind.DRILL].report == str(drill_report)
+    # the compliance PDF follows the drill
+    assert runs[JobKind.REPORT].trigger == "after-drill"
+    assert runs[JobKind.REPORT].status is RunStatus.OK, runs[JobKind.REPORT].summary
+    (pdf,) = (tmp_path / "reports").glob("compliance-*.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert key["SecretAccessKey"] not in result.stderr + result.stdout
