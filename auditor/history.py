@@ -169,11 +169,18 @@ class HistoryStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=30, isolation_level=None,
                                        check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(f"cannot open the history store {path}: {exc}") from None
+        try:
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._migrate()
-        except (OSError, sqlite3.Error) as exc:
+        except sqlite3.Error as exc:
+            self._db.close()
             raise ConfigError(f"cannot open the history store {path}: {exc}") from None
+        except BaseException:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         self._db.close()

@@ -1,0 +1,179 @@
+"""The history store: a run and its findings come back exactly as saved, runs list
+newest first, the schema is versioned and migrates forward on open (all or nothing), and
+a file from a newer irready is refused with one clear line instead of being damaged."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from auditor import history
+from auditor.cli import app
+from auditor.errors import ConfigError, NotFound
+from auditor.history import MIGRATIONS, HistoryStore
+from auditor.models import AuditRun, Finding, Severity, Status
+
+STARTED = datetime(2026, 3, 2, 6, 0, 0, 123000, tzinfo=UTC)  # the store keeps milliseconds
+
+
+def a_run(account: str = "123456789012", started: datetime = STARTED) -> AuditRun:
+    return AuditRun(
+        account_id=account,
+        started_at=started,
+        finished_at=started + timedelta(seconds=3, milliseconds=250),
+        findings=(
+            Finding(check_id="iam.console_mfa", title="Console users have MFA",
+                    status=Status.FAIL, severity=Severity.HIGH, account_id=account,
+                    region="global", resource=f"arn:aws:iam::{account}:user/admin-user",
+                    message="admin-user has a console password and no MFA.",
+                    remediation="aws iam enable-mfa-device ...", references=("CIS 1.9", "IAM.5"),
+                    evidence={"password_last_used": "2026-03-01"}),
+            Finding(check_id="iam.root_mfa", title="Root has MFA", status=Status.WAIVED,
+                    severity=Severity.CRITICAL, account_id=account, region="global",
+                    resource="account", message="root has no MFA", remediation="...",
+                    waiver="centralized root access soon (until 2026-06-30)"),
+            Finding(check_id="guardduty.enabled", title="GuardDuty is on",
+                    status=Status.PASS, severity=Severity.MEDIUM, account_id=account,
+                    region="eu-west-1", resource="eu-west-1", message="detector enabled",
+                    remediation="aws guardduty create-detector --enable"),
+        ),
+        regions=("eu-west-1", "us-east-1"),
+        version="0.1.0",
+        caller_arn=f"arn:aws:iam::{account}:user/auditor",
+    )
+
+
+def test_a_run_round_trips(store: HistoryStore) -> None:
+    run = a_run()
+    run_id = store.save_run(run)
+
+    loaded = store.load_run(run_id)
+
+    assert loaded == replace(run, run_id=run_id)
+    assert loaded.score == run.score
+
+
+def test_runs_list_newest_first_with_counts(store: HistoryStore) -> None:
+    first = store.save_run(a_run(started=STARTED))
+    second = store.save_run(a_run(started=STARTED + timedelta(days=7)))
+    store.save_run(a_run(account="210987654321"))
+
+    runs = store.runs(account_id="123456789012")
+
+    assert [r.run_id for r in runs] == [second, first]
+    assert runs[0].counts == {"PASS": 1, "FAIL": 1, "ERROR": 0, "NOT_APPLICABLE": 0,
+                              "WAIVED": 1}
+    assert store.latest_run("123456789012").run_id == second  # type: ignore[union-attr]
+    assert store.latest_run("123456789012", before=second).run_id == first  # type: ignore[union-attr]
+    assert [r.run_id for r in store.runs(limit=1)] == [second]
+
+
+def test_an_unknown_run_is_not_found(store: HistoryStore) -> None:
+    with pytest.raises(NotFound, match=r"^no audit run with id 42 in "):
+        store.load_run(42)
+
+
+def test_a_new_store_has_the_latest_schema(store: HistoryStore) -> None:
+    assert store.schema_version == len(MIGRATIONS)
+
+
+def old_store(path: Path, version: int = 1) -> None:
+    """A file as an irready with only the first `version` migrations left it, with data."""
+    db = sqlite3.connect(path)
+    for script in MIGRATIONS[:version]:
+        db.executescript(script)
+    db.execute(f"PRAGMA user_version = {version}")
+    db.execute("INSERT INTO audit_runs (account_id, started_at, finished_at, score, regions,"
+               " version) VALUES ('123456789012', '2025-01-06T06:00:00.000Z',"
+               " '2025-01-06T06:00:03.000Z', 50.0, '[]', '0.0.1')")
+    db.commit()
+    db.close()
+
+
+def test_an_old_store_is_migrated_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    old_store(path, version=1)
+
+    with HistoryStore(path) as store:
+        assert store.schema_version == len(MIGRATIONS)
+        [summary] = store.runs()
+        assert store.load_run(summary.run_id).version == "0.0.1"
+
+
+def test_a_future_migration_runs_once_and_keeps_the_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "history.sqlite3"
+    old_store(path, version=len(MIGRATIONS))
+    monkeypatch.setattr(history, "MIGRATIONS", (
+        *MIGRATIONS, "CREATE TABLE audit_notes (run_id INTEGER, note TEXT NOT NULL)"))
+
+    with HistoryStore(path) as store:
+        assert store.schema_version == len(MIGRATIONS) + 1
+        store.execute("INSERT INTO audit_notes VALUES (1, 'migrated')")
+        assert len(store.runs()) == 1
+    with HistoryStore(path) as store:  # opening again migrates nothing
+        assert store.execute("SELECT note FROM audit_notes").fetchall() == [("migrated",)]
+
+
+def test_a_failed_migration_changes_nothing(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "history.sqlite3"
+    old_store(path, version=len(MIGRATIONS))
+    monkeypatch.setattr(history, "MIGRATIONS", (
+        *MIGRATIONS, "CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1)"))
+
+    with pytest.raises(ConfigError) as raised:
+        HistoryStore(path)
+    assert str(raised.value) == (f"cannot open the history store {path}: "
+                                 "no such table: no_such_table")
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
+    assert db.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'").fetchall() == []
+    db.close()
+
+
+def newer_store(path: Path) -> None:
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    db.close()
+
+
+def test_a_store_from_a_newer_irready_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    newer_store(path)
+
+    with pytest.raises(ConfigError) as raised:
+        HistoryStore(path)
+    assert str(raised.value) == (
+        f"the history store {path} was written by a newer irready "
+        f"(schema {len(MIGRATIONS) + 1}, this one knows {len(MIGRATIONS)})")
+
+
+def test_the_cli_refuses_a_newer_store_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    newer_store(path)
+
+    result = CliRunner().invoke(app, ["history", "--history", str(path)])
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"irready: error: the history store {path} was written by a newer irready "
+        f"(schema {len(MIGRATIONS) + 1}, this one knows {len(MIGRATIONS)})\n")
+    assert "Traceback" not in result.output
+
+
+def test_a_store_that_is_not_sqlite_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    path.write_text("not a database, just some notes\n" * 100)
+
+    result = CliRunner().invoke(app, ["history", "--history", str(path)])
+
+    assert result.exit_code == 2
+    assert result.stderr == (f"irready: error: cannot open the history store {path}: "
+                             "file is not a database\n")

@@ -1,0 +1,106 @@
+"""Third-party checks: a distribution installed on sys.path that declares checks in the
+`irready.checks` entry-point group is discovered through the real importlib.metadata
+machinery, runs in an audit like a built-in check, and may not reuse an existing id."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from auditor.cli import app
+from auditor.config import Config
+from auditor.errors import UsageError
+from auditor.facts import Facts
+from auditor.models import Status
+from auditor.registry import ENTRY_POINT_GROUP, discover
+from auditor.runner import run_audit
+
+PLUGIN_NAMES = ("irready_team_checks", "irready_copycat")
+PLUGIN_MODULE = '''
+"""A team's own readiness check, shipped as its own package."""
+
+from auditor.models import Outcome, Severity, Status
+from auditor.registry import check
+
+
+@check(id="{check_id}", title="The team's break-glass runbook is linked",
+       severity=Severity.LOW, remediation="Link the runbook in the wiki.",
+       references=("TEAM-1",))
+def runbook_linked(facts, config):
+    """Responders look for the runbook first."""
+    yield Outcome(Status.FAIL, "account", "no runbook link for account " + facts.account_id)
+'''
+
+
+def install_plugin(site: Path, name: str, check_id: str) -> None:
+    """Write a module and its .dist-info (METADATA + entry_points.txt) into `site`, as
+    pip would install a wheel."""
+    site.mkdir(exist_ok=True)
+    (site / f"{name}.py").write_text(PLUGIN_MODULE.format(check_id=check_id))
+    dist_info = site / f"{name}-1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (dist_info / "entry_points.txt").write_text(textwrap.dedent(f"""\
+        [{ENTRY_POINT_GROUP}]
+        runbook = {name}
+        """))
+
+
+@pytest.fixture
+def plugin_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    yield site
+    for name in PLUGIN_NAMES:
+        sys.modules.pop(name, None)
+
+
+def test_a_check_from_another_package_is_discovered_and_run(plugin_site: Path) -> None:
+    install_plugin(plugin_site, "irready_team_checks", "team.runbook_linked")
+
+    registry = discover()
+    plugin = registry.get("team.runbook_linked")
+    run = run_audit(Facts.from_values({}), [plugin], Config())
+
+    assert plugin.origin == "irready_team_checks"
+    assert len(registry) == len(discover(plugins=False)) + 1
+    [finding] = run.findings
+    assert (finding.check_id, finding.status, finding.references, finding.message) == (
+        "team.runbook_linked", Status.FAIL, ("TEAM-1",), "no runbook link for account "
+        "123456789012")
+
+
+def test_the_cli_lists_and_selects_a_plugin_check(plugin_site: Path, aws: Any) -> None:
+    install_plugin(plugin_site, "irready_team_checks", "team.runbook_linked")
+    runner = CliRunner()
+
+    listed = runner.invoke(app, ["checks", "--format", "json"])
+    audited = runner.invoke(app, ["audit", "--check", "team.runbook_linked", "--no-history",
+                                  "--format", "json"])
+
+    assert listed.exit_code == 0
+    assert "team.runbook_linked" in listed.stdout
+    assert audited.exit_code == 1, audited.output
+    assert '"check_id": "team.runbook_linked"' in audited.stdout
+
+
+def test_a_plugin_may_not_reuse_a_built_in_id(plugin_site: Path) -> None:
+    install_plugin(plugin_site, "irready_copycat", "iam.console_mfa")
+
+    with pytest.raises(UsageError) as raised:
+        discover()
+    assert str(raised.value) == ("duplicate check id 'iam.console_mfa': defined in checks.mfa "
+                                 "and irready_copycat")
+
+    result = CliRunner().invoke(app, ["checks"])
+    assert result.exit_code == 2
+    assert result.stderr == ("irready: error: duplicate check id 'iam.console_mfa': defined in "
+                             "checks.mfa and irready_copycat\n")
+    assert "Traceback" not in result.output
