@@ -199,6 +199,9 @@ class Drill:
         user = normalize_user(self.options.user)
         identity = identity or self.ctx.identity()
         self.check_no_unfinished(identity.account_id, user, locked=locked)
+        if ":user/" in identity.arn and identity.arn.rsplit("/", 1)[-1] == user:
+            raise UsageError(f"irready is running as {user} itself: deactivating its key "
+                             "would cut the drill off; run it with other credentials")
         try:
             user_doc = self.iam.get_user(UserName=user)["User"]
         except AWS_ERRORS as exc:
@@ -207,9 +210,6 @@ class Drill:
                                ) from None
             raise _aws_denied("iam:GetUser", exc) from None
         user_arn = str(user_doc["Arn"])
-        if identity.arn == user_arn:
-            raise UsageError(f"irready is running as {user} itself: deactivating its key "
-                             "would cut the drill off; run it with other credentials")
         tags = {t["Key"]: t["Value"] for t in user_doc.get("Tags", [])}
         if user not in self.config.drill.users and tags.get(DRILL_TAG, "").lower() != "true":
             raise UsageError(f"{user} is not allowed to be drilled: list it in [drill] users "

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from drillkit import REGION, SECRET, USER, World, policy_document
+from drillkit import REGION, SECRET, USER, World, policy_document, session
 
 from auditor.config import Config, DrillSettings
 from auditor.history import HistoryStore
@@ -74,17 +74,15 @@ def seed(admin: Any) -> dict[str, str]:
 
 @pytest.fixture
 def world(aws: Any, tmp_path: Path, inactive_keys_rejected: None) -> Iterator[World]:
-    import boto3
     from moto.core import enable_iam_authentication
 
     keys = seed(aws)
 
-    def session(name: str) -> Any:
-        return boto3.Session(aws_access_key_id=keys[f"{name}_id"],
-                             aws_secret_access_key=keys[f"{name}_secret"], region_name=REGION)
+    def of(name: str) -> Any:
+        return session(keys[f"{name}_id"], keys[f"{name}_secret"])
 
     with enable_iam_authentication():
-        yield World(admin=session("admin"), operator=session("operator"), tmp=tmp_path,
+        yield World(admin=of("admin"), operator=of("operator"), tmp=tmp_path,
                     original=(keys[f"{USER}_id"], keys[f"{USER}_secret"]),
                     operator_key=(keys["operator_id"], keys["operator_secret"]))
 

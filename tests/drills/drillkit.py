@@ -32,6 +32,23 @@ def policy_document(resources: str = "*") -> dict[str, Any]:
     return document
 
 
+_SHARED: dict[str, Any] = {}
+
+
+def session(key_id: str, secret: str) -> Any:
+    """A boto3 Session for a key. Sessions share botocore's model loader, whose files a
+    new session would otherwise read again (most of a test's time)."""
+    import boto3
+    import botocore.session
+
+    core = botocore.session.get_session()
+    if "data_loader" not in _SHARED:
+        _SHARED["data_loader"] = core.get_component("data_loader")
+    core.register_component("data_loader", _SHARED["data_loader"])
+    return boto3.Session(aws_access_key_id=key_id, aws_secret_access_key=secret,
+                         region_name=REGION, botocore_session=core)
+
+
 class SimulatedKill(BaseException):
     """Stands for kill -9: nothing in the drill catches it, nothing is journaled after it."""
 
@@ -58,12 +75,8 @@ class World:
         return document
 
     def authenticates_as(self, key_id: str, secret: str) -> str | None:
-        import boto3
-
-        session = boto3.Session(aws_access_key_id=key_id, aws_secret_access_key=secret,
-                                region_name=REGION)
         try:
-            return str(session.client("sts").get_caller_identity()["Arn"])
+            return str(session(key_id, secret).client("sts").get_caller_identity()["Arn"])
         except Exception:  # noqa: BLE001 - a refusal is the answer
             return None
 
@@ -173,3 +186,86 @@ class Faults:
             raise SimulatedKill(operation)
 
         self.session.events.register(f"after-call.{operation}", handler)
+
+
+# -- a target of each kind, holding the drill user's original key --------------------------
+
+STORE_SCRIPT = '''
+import json, os, sys, pathlib
+state = pathlib.Path(sys.argv[1])
+request = json.load(sys.stdin)
+data = json.loads(state.read_text())
+secret = request.get("SecretAccessKey")
+if request["action"] == "read":
+    print(json.dumps(data["current"]))
+elif request["action"] == "write":
+    data["previous"] = data["current"]
+    data["current"] = {"AccessKeyId": request["AccessKeyId"], "SecretAccessKey": secret}
+elif request["action"] == "restore":
+    if secret:
+        data["current"] = {"AccessKeyId": request["AccessKeyId"], "SecretAccessKey": secret}
+    elif data.get("previous", {}).get("AccessKeyId") == request["AccessKeyId"]:
+        data["current"] = data["previous"]
+    else:
+        sys.exit("no previous value to restore")
+state.write_text(json.dumps(data))
+'''
+TARGET_KINDS = ("secretsmanager", "ssm", "credentials-file", "env-file", "command")
+
+
+def make_target(world: World, kind: str) -> tuple[str, Reader]:
+    """A target of `kind` holding the user's original key, and a reader that does not
+    go through the code under test."""
+    import configparser
+    import sys
+
+    key_id, secret = world.original
+    if kind == "secretsmanager":
+        return f"secretsmanager:{SECRET}", read_secret(world)
+    if kind == "ssm":
+        ssm = world.admin.client("ssm")
+        ssm.put_parameter(Name=PARAMETER, Type="SecureString", Value=json.dumps(
+            {"AccessKeyId": key_id, "SecretAccessKey": secret}))
+
+        def read_parameter() -> tuple[str, str]:
+            value = ssm.get_parameter(Name=PARAMETER, WithDecryption=True)["Parameter"]["Value"]
+            document = json.loads(value)
+            return document["AccessKeyId"], document["SecretAccessKey"]
+
+        return f"ssm:{PARAMETER}", read_parameter
+    if kind == "credentials-file":
+        path = world.tmp / "credentials"
+        path.write_text(f"# hand-written\n[default]\naws_access_key_id = AKIAOTHER\n"
+                        f"aws_secret_access_key = other\n\n[app]\n"
+                        f"aws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n")
+        path.chmod(0o600)
+
+        def read_credentials() -> tuple[str, str]:
+            parser = configparser.ConfigParser()
+            parser.read(path)
+            return parser["app"]["aws_access_key_id"], parser["app"]["aws_secret_access_key"]
+
+        return f"credentials-file:{path}#app", read_credentials
+    if kind == "env-file":
+        path = world.tmp / "app.env"
+        path.write_text(f"APP_MODE=production\nAWS_ACCESS_KEY_ID={key_id}\n"
+                        f"AWS_SECRET_ACCESS_KEY={secret}\n")
+
+        def read_env() -> tuple[str, str]:
+            pairs = dict(line.split("=", 1) for line in path.read_text().splitlines() if line)
+            return pairs["AWS_ACCESS_KEY_ID"], pairs["AWS_SECRET_ACCESS_KEY"]
+
+        return f"env-file:{path}", read_env
+    if kind == "command":
+        script = world.tmp / "store.py"
+        script.write_text(STORE_SCRIPT)
+        state = world.tmp / "state.json"
+        state.write_text(json.dumps({"current": {"AccessKeyId": key_id,
+                                                 "SecretAccessKey": secret}}))
+
+        def read_state() -> tuple[str, str]:
+            current = json.loads(state.read_text())["current"]
+            return current["AccessKeyId"], current["SecretAccessKey"]
+
+        return f"command:{sys.executable} {script} {state}", read_state
+    raise AssertionError(kind)
