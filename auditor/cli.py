@@ -163,7 +163,7 @@ def audit(
                                history=store, debug=debug, progress=progress)
     if output is not None:
         write_output(output, render_audit(result.run, result.diff, output_format))
-        stderr().print(f"wrote {output}")
+        typer.echo(f"wrote {output}", err=True)
     if output_format is AuditFormat.TERMINAL:
         print_audit(stdout(), result.run, result.diff, verbose=verbose)
     elif output is None:
@@ -232,7 +232,7 @@ def history(
     with open_store(config) as store:
         runs = store.runs(account_id=account, limit=limit)
     if not runs:
-        stdout().print(f"no audit runs in {config.history_file}")
+        typer.echo(f"no audit runs in {config.history_file}")
         return
     table = Table()
     for column in ("run", "account", "started (UTC)", "score", "FAIL", "ERROR", "PASS"):
@@ -268,7 +268,7 @@ def config_init(
     from reports.formats import write_output
 
     write_output(path, files("auditor").joinpath("example-config.toml").read_bytes())
-    stdout().print(f"wrote {path}")
+    typer.echo(f"wrote {path}")
 
 
 @config_app.command("check")
@@ -279,8 +279,8 @@ def config_check(path: Annotated[Path | None, typer.Argument(dir_okay=False)] = 
     found = find_config(path)
     config = load_config(path)
     where = found or "built-in defaults (no config file found)"
-    stdout().print(f"config OK: {where}; {len(config.waivers)} waiver(s), "
-                   f"{len(config.inventory)} inventory entry(ies)")
+    typer.echo(f"config OK: {where}; {len(config.waivers)} waiver(s), "
+               f"{len(config.inventory)} inventory entry(ies)")
 
 
 @policy_app.command("audit")
