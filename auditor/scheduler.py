@@ -281,10 +281,11 @@ class Plan:
         targets = []
         for user in config.drill.users:
             entry = config.inventory_for(user)
-            if entry is None or not entry.rotation_target:
+            if entry is not None and entry.rotation_target:
+                targets.append((user, entry.rotation_target))
+            elif cadences[JobKind.DRILL].enabled:
                 raise ConfigError(f"[drill] users lists {user!r} but no [[inventory]] entry "
                                   "gives it a rotation_target to drill")
-            targets.append((user, entry.rotation_target))
         output = (Path(settings.output_dir).expanduser() if settings.output_dir
                   else config.reports_dir)
         return cls(
@@ -612,17 +613,22 @@ class Completed:
 
 Launcher = Callable[[Sequence[str], float], Completed]
 TIMED_OUT = -1
+INTERRUPT_GRACE_SECONDS = 60.0  # for a drill to roll back after SIGINT
 NOT_STARTED = 127
 DETAIL_LIMIT = 10
 
 
-def launch_irready(argv: Sequence[str], timeout: float) -> Completed:
+IRREADY = (sys.executable, "-m", "auditor")
+
+
+def launch_irready(argv: Sequence[str], timeout: float,
+                   program: Sequence[str] = IRREADY) -> Completed:
     """Run `python -m auditor ARGV` in its own session: a Ctrl-C on the scheduler's
     terminal reaches only the scheduler, which lets the running job end. A job that
     outlives `timeout` gets SIGINT (a drill then rolls back), then SIGKILL."""
     import subprocess
 
-    command = [sys.executable, "-m", "auditor", *argv]
+    command = [*program, *argv]
     try:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -631,7 +637,7 @@ def launch_irready(argv: Sequence[str], timeout: float) -> Completed:
     try:
         out, err = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        for sig, grace in ((signal.SIGINT, 60.0), (signal.SIGKILL, None)):
+        for sig, grace in ((signal.SIGINT, INTERRUPT_GRACE_SECONDS), (signal.SIGKILL, None)):
             with suppress(ProcessLookupError):
                 os.killpg(process.pid, sig)
             try:
@@ -1098,11 +1104,14 @@ def schedule_status(executor: Executor, now: datetime) -> ScheduleStatus:
                            and (kind is not JobKind.DRILL or plan.catch_up_drill))
             next_run = (cadence.next_tick(now, plan.tz) if overdue and retry_daily
                         else cadence.next_slot(now, plan.tz))
-        jobs.append(JobStatus(kind, plan.describe(kind), enabled, executor.log.last(kind),
-                              next_run, overdue))
         holder = FileLock(plan.lock_path(kind.value), "").holder()
         if holder is not None:
             running[kind] = holder
+        last = executor.log.last(kind)
+        if last is not None and last.status is RunStatus.RUNNING and holder is None:
+            last = replace(last, status=RunStatus.INTERRUPTED,
+                           summary="interrupted: the process running it stopped")
+        jobs.append(JobStatus(kind, plan.describe(kind), enabled, last, next_run, overdue))
     service = FileLock(plan.lock_path("scheduler"), "").holder()
     return ScheduleStatus(tuple(jobs), service, running, executor.log.epoch(), plan.timezone,
                           plan.output_dir)

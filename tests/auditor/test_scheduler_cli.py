@@ -36,6 +36,7 @@ from auditor.scheduler import (
     RunStatus,
     ScheduleLog,
     SubprocessRunner,
+    Trigger,
     prune_reports,
 )
 
@@ -535,3 +536,38 @@ def test_the_scheduled_drill_runs_irready_drill_then_the_compliance_report(
     (pdf,) = (tmp_path / "reports").glob("compliance-*.pdf")
     assert pdf.read_bytes().startswith(b"%PDF")
     assert key["SecretAccessKey"] not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param("import time; time.sleep(60)", id="stops on SIGINT"),
+        pytest.param("import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                     "time.sleep(60)", id="ignores SIGINT: killed"),
+    ],
+)
+def test_a_job_that_outlives_its_timeout_is_stopped(code: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor import scheduler
+
+    monkeypatch.setattr(scheduler, "INTERRUPT_GRACE_SECONDS", 0.5)
+    done = scheduler.launch_irready([], timeout=0.3, program=(sys.executable, "-c", code))
+    assert done.exit_code == scheduler.TIMED_OUT
+    assert done.last_error_line() == "timed out after 0.005 minutes and was stopped"
+
+
+def test_status_shows_a_run_whose_process_died_as_interrupted(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    with HistoryStore(tmp_path / "history.sqlite3") as store:
+        ScheduleLog(store).start(JobKind.AUDIT, None, Trigger.MANUAL,
+                                 datetime(2026, 1, 5, 6, tzinfo=UTC))
+    status = json.loads(irready("schedule", "status", "--format", "json", "--config",
+                                str(config)).stdout)
+    (audit,) = [job for job in status["jobs"] if job["job"] == "audit"]
+    assert audit["last"]["status"] == "INTERRUPTED"
+
+
+def test_a_drill_user_without_target_is_fine_while_the_drill_is_off(tmp_path: Path) -> None:
+    config = write_config(tmp_path, 'drill = "off"', extra='[drill]\nusers = ["someone"]\n')
+    assert plan_of(config).drill_targets == ()
+    assert irready("schedule", "status", "--config", str(config)).exit_code == 0
