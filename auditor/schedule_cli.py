@@ -109,10 +109,10 @@ def job(
             raise UsageError(f"the {kind} job is {executor.plan.describe(kind)}")
         if if_due:
             done = executor.run_if_due(kind, Trigger.CRON)
-            if done is None:
-                return
         else:
             done = executor.run(kind, trigger=Trigger.MANUAL)
+    if done is None:  # not due, or done by another process meanwhile
+        return
     if verbose or done.status.value != "OK":
         typer.echo(_run_line(done), err=True)
     raise typer.Exit(job_exit_code(done.status, done.exit_code))

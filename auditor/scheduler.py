@@ -833,10 +833,13 @@ class Executor:
         if (kind is JobKind.DRILL and not self.plan.catch_up_drill
                 and now - slot >= timedelta(days=1)):
             return None  # a missed window waits for the next one
-        users = [user for user, _ in self.plan.drill_targets]
-        if self.log.completed_since(kind, slot, users):
+        if self._completed(kind, slot):
             return None
         return slot
+
+    def _completed(self, kind: JobKind, slot: datetime) -> bool:
+        users = [user for user, _ in self.plan.drill_targets]
+        return self.log.completed_since(kind, slot, users)
 
     def run_if_due(self, kind: JobKind, trigger: Trigger) -> ScheduleRun | None:
         slot = self.due(kind, self.clock())
@@ -845,35 +848,46 @@ class Executor:
             return None
         return self.run(kind, trigger=trigger, slot=slot)
 
-    def catch_up(self) -> list[ScheduleRun]:
+    def catch_up(self, should_stop: Callable[[], bool] = lambda: False) -> list[ScheduleRun]:
         """Run at once what was missed while nothing was running."""
         done = []
         for kind in JobKind:
+            if should_stop():
+                break
             run = self.run_if_due(kind, Trigger.CATCH_UP)
             if run is not None:
                 done.append(run)
         return done
 
     def run(self, kind: JobKind, *, trigger: Trigger, slot: datetime | None = None
-            ) -> ScheduleRun:
-        """Run `kind` now. Raises Locked when another process is running it."""
-        run, result = self._run_locked(kind, trigger, slot)
+            ) -> ScheduleRun | None:
+        """Run `kind` now; for a `slot`, only if no other process completed it meanwhile
+        (None then). Raises Locked when another process is running it."""
+        ran = self._run_locked(kind, trigger, slot)
+        if ran is None:
+            return None
+        run, result = ran
         compliance = ""
         if kind is JobKind.DRILL and self.plan.report_after_drill:
             try:
-                after, after_result = self._run_locked(JobKind.REPORT, Trigger.AFTER_DRILL, None)
+                after, after_result = self._run_locked(JobKind.REPORT, Trigger.AFTER_DRILL,
+                                                       None) or (None, None)
             except Locked as exc:
                 logger.warning("report: not written after the drill: %s", exc)
-            else:
+                after = after_result = None
+            if after is not None and after_result is not None:
                 self._notify(after, after_result)
                 compliance = after.report if after.status is RunStatus.OK else ""
         self._notify(run, result, compliance)
         return run
 
     def _run_locked(self, kind: JobKind, trigger: Trigger, slot: datetime | None
-                    ) -> tuple[ScheduleRun, JobResult]:
+                    ) -> tuple[ScheduleRun, JobResult] | None:
         lock = FileLock(self.plan.lock_path(kind.value), f"the {kind} job")
         with lock.held(self.clock()):
+            if slot is not None and self._completed(kind, slot):
+                logger.info("%s: already done by another process", kind)
+                return None  # a cron job finished it between our look and our lock
             now = self.clock()
             if self.log.interrupt_stale(kind, now):
                 logger.warning("%s: an earlier run was interrupted; it is retried now", kind)
@@ -991,7 +1005,7 @@ class Service:
             jobs = "; ".join(f"{kind}: {plan.describe(kind)}" for kind in JobKind)
             logger.info("started (pid %d; %s; time zone %s; schedule in force since %s)",
                         os.getpid(), jobs, plan.timezone, epoch.date().isoformat())
-            self._guarded(self.executor.catch_up)
+            self._guarded(lambda: self.executor.catch_up(lambda: self.stopping))
             scheduler = self._build()
             while not self.stopping:
                 scheduler.run_pending()

@@ -39,6 +39,7 @@ from auditor.scheduler import (
     ScheduleLog,
     ScheduleRun,
     Service,
+    Trigger,
     load_timezone,
     parse_cadence,
     schedule_status,
@@ -387,6 +388,22 @@ def test_a_job_held_by_cron_is_skipped_not_doubled(config: Config, clock: SimClo
     assert runner.count(JobKind.AUDIT) == 0
     with HistoryStore(config.history_file) as store:
         assert ScheduleLog(store).runs(JobKind.AUDIT) == []  # the cron job records its own
+
+
+def test_a_slot_done_by_cron_between_look_and_lock_is_not_run_again(
+        config: Config, clock: SimClock, runner: CountingRunner) -> None:
+    clock.now = at(date(2026, 1, 5), 6, 1)
+    with HistoryStore(config.history_file) as store:
+        log = ScheduleLog(store)
+        log.ensure_epoch(START)
+        executor = Executor(config, store, runner=runner, clock=clock)
+        slot = executor.due(JobKind.AUDIT, clock.now)
+        assert slot == at(date(2026, 1, 5), 6)
+        cron = log.start(JobKind.AUDIT, slot, Trigger.CRON, clock.now)  # another process
+        log.finish(cron, JobResult(RunStatus.OK, 0, "all good"), clock.now)
+
+        assert executor.run(JobKind.AUDIT, trigger=Trigger.SCHEDULE, slot=slot) is None
+    assert runner.requests == []
 
 
 def test_lock_holder_is_none_when_free(tmp_path: Path) -> None:
