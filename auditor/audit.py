@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class AuditResult:
     run: AuditRun
-    diff: RunDiff
+    diff: RunDiff | None  # None when no history store was given: nothing to compare with
 
 
 def perform_audit(
@@ -38,6 +38,7 @@ def perform_audit(
     only: Sequence[str] = (),
     skip: Sequence[str] = (),
     history: HistoryStore | None = None,
+    save: bool = True,
     debug: bool = False,
     progress: Progress | None = None,
     clock: Callable[[], datetime] | None = None,
@@ -49,9 +50,10 @@ def perform_audit(
     facts = Facts(ctx, config, history=history, account_id=identity.account_id)
     run = run_audit(facts, checks, config, caller_arn=identity.arn, debug=debug,
                     progress=progress, clock=clock or utcnow)
-    previous = None
-    if history is not None:
-        previous = history.latest_run(identity.account_id)
+    if history is None:
+        return AuditResult(run=run, diff=None)
+    previous = history.latest_run(identity.account_id)
+    if save:
         run = replace(run, run_id=history.save_run(run))
     return AuditResult(run=run, diff=compare(previous, run))
 

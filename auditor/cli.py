@@ -129,7 +129,8 @@ def audit(
     fail_on: Annotated[str | None, typer.Option(
         help="Exit 1 only for failures at or above: low, medium, high, critical.")] = None,
     deep: Annotated[bool, typer.Option(help="Also run an Athena test query.")] = False,
-    no_history: Annotated[bool, typer.Option(help="Do not store this run.")] = False,
+    no_history: Annotated[bool, typer.Option(
+        help="Do not store this run (it is still compared with stored runs).")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show passing checks.")]
     = False,
     debug: Annotated[bool, typer.Option(help="Re-raise errors inside checks.")] = False,
@@ -147,7 +148,8 @@ def audit(
     config = load(config_path, history_path)
     settings = config.audit
     if regions:
-        settings = replace(settings, regions=tuple(r.strip() for r in regions.split(",") if r))
+        settings = replace(settings, regions=tuple(r.strip() for r in regions.split(",")
+                                                   if r.strip()))
     if deep:
         settings = replace(settings, deep=True)
     config = replace(config, audit=settings)
@@ -156,11 +158,19 @@ def audit(
     except ValueError as exc:
         raise UsageError(f"--fail-on: {exc}") from None
     registry = discover()
+    only, skipped = check or (), skip or ()
+    selected = registry.select(only or config.audit.checks, (*skipped, *config.audit.skip))
     ctx = aws_context(profile, region, endpoint_url)
-    store = None if no_history else open_store(config)
-    with progress_reporter(len(registry)) as progress:
-        result = perform_audit(ctx, config, registry, only=check or (), skip=skip or (),
-                               history=store, debug=debug, progress=progress)
+    # --no-history still compares with the stored runs, but creates and writes nothing
+    keep = not no_history
+    store = open_store(config) if keep or config.history_file.exists() else None
+    try:
+        with progress_reporter(len(selected)) as progress:
+            result = perform_audit(ctx, config, registry, only=only, skip=skipped,
+                                   history=store, save=keep, debug=debug, progress=progress)
+    finally:
+        if store is not None:
+            store.close()
     if output is not None:
         write_output(output, render_audit(result.run, result.diff, output_format))
         typer.echo(f"wrote {output}", err=True)
@@ -208,9 +218,12 @@ def list_checks(
         return
     if fmt != "table":
         raise UsageError(f"--format: unknown value {fmt!r} (expected table or json)")
-    table = Table(expand=True)
-    for column in ("id", "severity", "title", "references"):
-        table.add_column(column, overflow="fold")
+    table = Table()
+    # ids and severities are copied into configs and --check: never folded
+    table.add_column("id", no_wrap=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("title", ratio=3)
+    table.add_column("references", ratio=1)
     for c in registry:
         table.add_row(c.id, c.severity.label, c.title, ", ".join(c.references) or "-")
     stdout().print(table)

@@ -62,7 +62,7 @@ class AwsContext:
             client = self._clients.get(key)
             if client is None:
                 config = BotoConfig(
-                    retries={"mode": "standard", "max_attempts": self.max_attempts},
+                    retries={"mode": "standard", "total_max_attempts": self.max_attempts},
                     connect_timeout=10,
                     read_timeout=30,
                     max_pool_connections=32,
