@@ -385,9 +385,9 @@ class Drill:
         skip, or None; it raises StepFailed (or anything else) to fail."""
         started = self.now()
         seq = self.j.start(name, started)
-        self._emit(StepEvent(self.j.drill_id, seq, name, StepState.STARTED))
         detail: dict[str, Any] = {}
         try:
+            self._emit(StepEvent(self.j.drill_id, seq, name, StepState.STARTED))
             skipped = action(detail)
         except KeyboardInterrupt:
             self.j.end(seq, StepState.INTERRUPTED, self.now(), detail)
@@ -583,6 +583,10 @@ class Drill:
 
     def _do_restore(self, detail: dict[str, Any]) -> str | None:
         old_key_id = str(self.j.detail["old_key_id"])
+        if self._old_key_status() != "Active":
+            raise StepFailed(StepName.RESTORE_TARGET.value,
+                             f"the old key {old_key_id} is no longer active: putting it back "
+                             "would leave the application without a working key")
         self.target.restore(old_key_id, self.old, self._target_state())
         back = self.target.read()
         if back.key_id != old_key_id:
@@ -721,7 +725,7 @@ class Drill:
             except AWS_ERRORS as exc:
                 self.j.set_status(DrillStatus.NEEDS_ATTENTION)
                 raise _aws_denied("iam:ListAccessKeys", exc) from None
-            if status is not None and status != "Active":
+            if status != "Active" or self.j.ever(StepName.DEACTIVATE_OLD, StepState.DONE):
                 self.j.set_status(DrillStatus.NEEDS_ATTENTION)
                 raise UsageError(
                     f"drill {record.drill_id} already deactivated the old key {old_key_id}: "

@@ -140,8 +140,10 @@ class Faults:
     def __init__(self, session: Any) -> None:
         self.session = session
         self.network_down = False
+        self.calm = False  # True: every fault is off
         self.injected: list[str] = []
-        session.events.register("before-send", self._network)
+        # first: moto's own before-send handler would otherwise do the call anyway
+        session.events.register_first("before-send", self._network)
 
     def _network(self, request: Any, **_: Any) -> None:
         if self.network_down:
@@ -164,9 +166,25 @@ class Faults:
 
     def deny(self, operation: str) -> None:
         def handler(request: Any, **_: Any) -> Any:
+            if self.calm:
+                return None
             self.injected.append(f"deny {operation}")
             return _error_response(request, 403, "AccessDenied",
                                    f"not authorized to perform {operation}")
+
+        self.session.events.register(f"before-send.{operation}", handler)
+
+    def drop_once(self, operation: str) -> None:
+        """One attempt of `operation` loses its connection before reaching AWS."""
+        left = {"n": 1}
+
+        def handler(request: Any, **_: Any) -> None:
+            import botocore.exceptions
+
+            if left["n"] > 0:
+                left["n"] -= 1
+                self.injected.append(f"drop {operation}")
+                raise botocore.exceptions.ConnectionClosedError(endpoint_url=request.url)
 
         self.session.events.register(f"before-send.{operation}", handler)
 
@@ -175,6 +193,8 @@ class Faults:
         def handler(**_: Any) -> None:
             import botocore.exceptions
 
+            if self.calm:
+                return
             self.injected.append(f"lost {operation}")
             raise botocore.exceptions.ConnectionClosedError(endpoint_url="https://aws.invalid")
 
@@ -183,7 +203,8 @@ class Faults:
     def kill_after(self, operation: str) -> None:
         """The process dies right after AWS did the call, before the drill saw it."""
         def handler(**_: Any) -> None:
-            raise SimulatedKill(operation)
+            if not self.calm:
+                raise SimulatedKill(operation)
 
         self.session.events.register(f"after-call.{operation}", handler)
 
