@@ -1,0 +1,128 @@
+"""irready as a user runs it: `python -m auditor` in its own process, against moto's
+server over real HTTP (a seeded account with the story of the leaked key), an endpoint
+that refuses connections, and `irready demo`. What is checked is what a user sees: the
+exit code, the JSON report, and one line on stderr instead of a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REGIONS = "us-east-1,eu-west-1"
+
+
+def irready(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, "-m", "auditor", *args], env=env, cwd=cwd,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+@pytest.fixture
+def user_env(tmp_path: Path) -> dict[str, str]:
+    """A user's environment: fake keys, private XDG folders, no AWS config files."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env.update({
+        "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "not-a-real-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "COLUMNS": "200",
+    })
+    return env
+
+
+@pytest.fixture
+def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """moto's server on 127.0.0.1 (a free port), seeded with the demo's story."""
+    import boto3
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    from auditor.demo_account import seed_story
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)  # the seeding clients go to the server
+    try:
+        seed_story(boto3.Session(region_name="us-east-1"))
+        yield endpoint
+    finally:
+        server.stop()  # the next mock_aws() starts from fresh backends
+
+
+def findings_of(document: dict[str, Any], check_id: str) -> list[dict[str, Any]]:
+    return [f for f in document["findings"] if f["check_id"] == check_id]
+
+
+def test_an_audit_over_http_twice(moto_server: str, user_env: dict[str, str],
+                                  tmp_path: Path) -> None:
+    env = {**user_env, "AWS_ENDPOINT_URL": moto_server}
+    first = irready("audit", "--regions", REGIONS, "--format", "json", "--output", "first.json",
+                    env=env, cwd=tmp_path)
+    second = irready("audit", "--regions", REGIONS, "--format", "json", "--output",
+                     "second.json", env=env, cwd=tmp_path)
+
+    assert first.returncode == 1, first.stderr
+    assert first.stderr == "wrote first.json\n"
+    report = json.loads((tmp_path / "first.json").read_text())
+    assert report["schema"] == "irready.audit/1"
+    assert report["account_id"] == "123456789012"
+    # the story: an admin without MFA, logs expiring after 30 days, no Athena table,
+    # only a billing contact
+    admin = [f for f in findings_of(report, "iam.console_mfa") if f["status"] == "FAIL"]
+    assert [f["resource"] for f in admin] == ["arn:aws:iam::123456789012:user/admin-user"]
+    assert {f["status"] for f in findings_of(report, "cloudtrail.bucket_retention")} == {"FAIL"}
+    assert {f["status"] for f in findings_of(report, "athena.cloudtrail_table")} == {"FAIL"}
+    contacts = {f["resource"]: f["status"]
+                for f in findings_of(report, "account.alternate_contacts")}
+    assert sorted(contacts.values()) == ["FAIL", "FAIL", "PASS"]
+
+    assert second.returncode == 1
+    again = json.loads((tmp_path / "second.json").read_text())
+    assert again["changes"]["previous_run_id"] == report["run_id"]
+    assert again["changes"]["new_failures"] == []
+    assert again["changes"]["fixed"] == []
+    history = irready("history", env=env, cwd=tmp_path)
+    assert history.returncode == 0
+    assert history.stdout.count("123456789012") == 2
+
+
+def test_an_endpoint_that_refuses_connections(user_env: dict[str, str], tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"  # closed again: connections are refused
+
+    result = irready("audit", "--endpoint-url", url,
+                     env={**user_env, "AWS_MAX_ATTEMPTS": "2"}, cwd=tmp_path)
+
+    assert result.returncode == 3
+    assert result.stderr == (f"irready: error: cannot reach {url}: Could not connect to the "
+                             f'endpoint URL: "{url}/"\n')
+    assert result.stdout == ""
+
+
+def test_the_demo(user_env: dict[str, str], tmp_path: Path) -> None:
+    result = irready("demo", "--output-dir", "out", env=user_env, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    report = tmp_path / "out" / "audit.json"
+    assert "out/audit.json" in result.stdout
+    document = json.loads(report.read_text())
+    assert document["schema"] == "irready.audit/1"
+    assert document["account_id"] == "123456789012"
+    assert {f["check_id"] for f in document["findings"]} >= {"iam.console_mfa", "drill.recent"}
