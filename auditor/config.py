@@ -113,7 +113,7 @@ class ScheduleSettings:
     job_timeout_minutes: int = 120
 
     def __post_init__(self) -> None:
-        from auditor.scheduler import validate_schedule_settings
+        from auditor.cadence import validate_schedule_settings
 
         validate_schedule_settings(self)
 

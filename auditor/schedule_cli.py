@@ -228,13 +228,13 @@ def install(
     command prints how to enable them."""
     import shlex
 
-    from auditor.scheduler import (
-        Plan,
+    from auditor.schedule_units import (
         cron_table,
         default_program,
         systemd_service,
         systemd_timers,
     )
+    from auditor.scheduler import Plan
 
     if cron == systemd:
         raise UsageError("choose one of --cron or --systemd")

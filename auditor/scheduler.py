@@ -31,200 +31,25 @@ import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from auditor.cadence import WEEKDAYS, Cadence, Period, load_timezone, parse_cadence
 from auditor.errors import ConfigError, ExitCode, Locked
 from auditor.history import iso, parse_iso, utcnow
 from auditor.notify import Message, Notifier, message, redact
 
 if TYPE_CHECKING:
-    from auditor.config import Config, ScheduleSettings
+    from auditor.config import Config
     from auditor.history import HistoryStore
     from auditor.models import Severity
 
 logger = logging.getLogger("irready.schedule")
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-QUARTER_MONTHS = (1, 4, 7, 10)
-CRON_DAYS = ("1", "2", "3", "4", "5", "6", "0")  # cron counts from Sunday = 0
-SYSTEMD_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-SLOT_SEARCH_DAYS = 130  # a quarter plus its first week, with room to spare
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 _STAMP = re.compile(r"^\d{8}T\d{6}Z$")
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-CADENCE_FORMS = ("'daily HH:MM', '<weekday> HH:MM', 'monthly [<weekday>] HH:MM', "
-                 "'quarterly [<weekday>] HH:MM' or 'off'")
-
-
-# -- cadences -------------------------------------------------------------------------
-
-
-class Period(StrEnum):
-    DAILY = "daily"
-    WEEKLY = "weekly"
-    MONTHLY = "monthly"  # the first <weekday> of each month, or its 1st
-    QUARTERLY = "quarterly"  # the same, in January, April, July and October
-    OFF = "off"
-
-
-@dataclass(frozen=True)
-class Cadence:
-    """When a job's slots fall. Monthly and quarterly cadences tick daily at `at` so that
-    a missed or failed slot is retried the next day."""
-
-    period: Period
-    at: time = time(0, 0)
-    weekday: int | None = None  # 0 = Monday
-
-    @property
-    def enabled(self) -> bool:
-        return self.period is not Period.OFF
-
-    @property
-    def tick_weekday(self) -> int | None:
-        """The weekday the tick fires on, or None for a daily tick."""
-        return self.weekday if self.period is Period.WEEKLY else None
-
-    def describe(self) -> str:
-        at = self.at.strftime("%H:%M")
-        day = WEEKDAYS[self.weekday].capitalize() if self.weekday is not None else ""
-        match self.period:
-            case Period.OFF:
-                return "off"
-            case Period.DAILY:
-                return f"daily at {at}"
-            case Period.WEEKLY:
-                return f"{day}s at {at}"
-            case Period.MONTHLY:
-                first = f"the first {day}" if day else "the 1st"
-                return f"monthly, {first} of each month at {at}"
-            case Period.QUARTERLY:
-                first = f"the first {day}" if day else "the 1st"
-                return f"quarterly, {first} of January, April, July and October at {at}"
-        raise AssertionError(self.period)  # pragma: no cover - the match is exhaustive
-
-    def is_slot_day(self, day: date) -> bool:
-        match self.period:
-            case Period.OFF:
-                return False
-            case Period.DAILY:
-                return True
-            case Period.WEEKLY:
-                return day.weekday() == self.weekday
-            case Period.MONTHLY | Period.QUARTERLY:
-                if self.period is Period.QUARTERLY and day.month not in QUARTER_MONTHS:
-                    return False
-                if self.weekday is None:
-                    return day.day == 1
-                return day.weekday() == self.weekday and day.day <= 7
-        raise AssertionError(self.period)  # pragma: no cover
-
-    def latest_slot(self, now: datetime, tz: tzinfo) -> datetime | None:
-        """The most recent slot at or before `now` (UTC), or None if the cadence is off."""
-        today = now.astimezone(tz).date()
-        for back in range(SLOT_SEARCH_DAYS):
-            day = today - timedelta(days=back)
-            if self.is_slot_day(day):
-                moment = local_moment(day, self.at, tz)
-                if moment <= now:
-                    return moment
-        return None
-
-    def next_slot(self, now: datetime, tz: tzinfo) -> datetime | None:
-        """The first slot strictly after `now` (UTC)."""
-        today = now.astimezone(tz).date()
-        for ahead in range(SLOT_SEARCH_DAYS):
-            day = today + timedelta(days=ahead)
-            if self.is_slot_day(day):
-                moment = local_moment(day, self.at, tz)
-                if moment > now:
-                    return moment
-        return None
-
-    def next_tick(self, now: datetime, tz: tzinfo) -> datetime | None:
-        """When the service next wakes up for this job."""
-        if not self.enabled:
-            return None
-        tick = Cadence(Period.WEEKLY if self.tick_weekday is not None else Period.DAILY,
-                       self.at, self.tick_weekday)
-        return tick.next_slot(now, tz)
-
-
-def local_moment(day: date, at: time, tz: tzinfo) -> datetime:
-    """`day` at `at` in `tz`, as UTC; a wall time that DST skips moves an hour later."""
-    naive = datetime.combine(day, at)
-    localize = getattr(tz, "localize", None)
-    if localize is not None:  # pytz
-        moment: datetime = tz.normalize(localize(naive, is_dst=False))  # type: ignore[attr-defined]
-    else:
-        moment = naive.replace(tzinfo=tz)
-    return moment.astimezone(UTC)
-
-
-def parse_cadence(text: str) -> Cadence:
-    """Parse a cadence; ValueError with a message that says what is accepted."""
-    words = [w for w in re.split(r"[\s,]+", text.strip().lower()) if w not in ("", "every", "at",
-                                                                                 "on")]
-    if words == ["off"]:
-        return Cadence(Period.OFF)
-    if not words:
-        raise ValueError(f"empty schedule (expected {CADENCE_FORMS})")
-    head, *rest = words
-    if head in ("daily", "day"):
-        period, weekday = Period.DAILY, None
-    elif head in ("monthly", "quarterly"):
-        period = Period(head)
-        weekday = parse_weekday(rest[0]) if len(rest) == 2 else None
-        if len(rest) == 2 and weekday is None:
-            raise ValueError(f"{rest[0]!r} is not a weekday in {text!r}")
-        rest = rest[-1:] if rest else rest
-    elif (weekday := parse_weekday(head)) is not None:
-        period = Period.WEEKLY
-    else:
-        raise ValueError(f"cannot read {text!r} (expected {CADENCE_FORMS})")
-    if len(rest) != 1:
-        raise ValueError(f"cannot read {text!r} (expected {CADENCE_FORMS})")
-    match = _TIME.match(rest[0])
-    if match is None:
-        raise ValueError(f"{rest[0]!r} in {text!r} is not a time HH:MM (24-hour)")
-    return Cadence(period, time(int(match.group(1)), int(match.group(2))), weekday)
-
-
-def parse_weekday(word: str) -> int | None:
-    word = word.removesuffix("s") if len(word) > 3 else word
-    for index, name in enumerate(WEEKDAYS):
-        if word == name or word == name[:3]:
-            return index
-    return None
-
-
-def load_timezone(name: str) -> tzinfo:
-    """A pytz time zone: `schedule` refuses zoneinfo objects."""
-    import pytz
-
-    try:
-        return pytz.timezone(name)
-    except pytz.UnknownTimeZoneError:
-        raise ConfigError(f"schedule.timezone: unknown time zone {name!r} "
-                          "(expected an IANA name such as Europe/Paris or UTC)") from None
-
-
-def validate_schedule_settings(settings: ScheduleSettings) -> None:
-    """One-line ConfigErrors for [schedule]; called when the config is built."""
-    for name in ("audit", "drill", "report"):
-        try:
-            parse_cadence(getattr(settings, name))
-        except ValueError as exc:
-            raise ConfigError(f"schedule.{name}: {exc}") from None
-    if settings.timezone != "UTC":  # pytz costs an import; UTC needs no check
-        load_timezone(settings.timezone)
-    if settings.keep_reports < 0:
-        raise ConfigError("schedule.keep_reports: must be 0 (keep all) or more")
-    if settings.job_timeout_minutes <= 0:
-        raise ConfigError("schedule.job_timeout_minutes: must be a positive number")
 
 
 # -- what to run ----------------------------------------------------------------------
@@ -1129,114 +954,6 @@ def schedule_status(executor: Executor, now: datetime) -> ScheduleStatus:
     service = FileLock(plan.lock_path("scheduler"), "").holder()
     return ScheduleStatus(tuple(jobs), service, running, executor.log.epoch(), plan.timezone,
                           plan.output_dir)
-
-
-# -- cron and systemd -----------------------------------------------------------------
-
-
-def default_program() -> tuple[str, ...]:
-    """The `irready` beside this Python (a venv or pipx install), else `python -m auditor`:
-    an absolute path, since cron and systemd do not search the user's PATH."""
-    script = Path(sys.executable).parent / "irready"
-    if script.is_file() and os.access(script, os.X_OK):
-        return (str(script),)
-    return (sys.executable, "-m", "auditor")
-
-
-def job_command(plan: Plan, program: Sequence[str], kind: JobKind) -> list[str]:
-    return [*program, "schedule", "job", kind.value, "--if-due", *plan.config_args()]
-
-
-def cron_table(plan: Plan, program: Sequence[str]) -> str:
-    """Crontab lines calling `irready schedule job JOB --if-due`: the same lock, record
-    and notifications as the service. Monthly and quarterly jobs wake daily and run when
-    their slot is due, since cron cannot say "first Monday of the quarter"."""
-    import shlex
-
-    lines = [
-        "# irready: generated by `irready schedule install --cron`",
-        f"# Times are in {plan.timezone}. CRON_TZ is honoured by cronie and systemd-cron;",
-        "# with another cron, run it in that time zone or adjust the hours.",
-        f"CRON_TZ={plan.timezone}",
-    ]
-    for kind in JobKind:
-        if not plan.enabled(kind):
-            lines.append(f"# {kind}: {plan.describe(kind)}")
-            continue
-        cadence = plan.cadences[kind]
-        day = "*" if cadence.tick_weekday is None else CRON_DAYS[cadence.tick_weekday]
-        command = shlex.join(job_command(plan, program, kind)).replace("%", r"\%")
-        lines.append(f"# {kind}: {plan.describe(kind)}")
-        lines.append(f"{cadence.at.minute} {cadence.at.hour} * * {day} {command}")
-    return "\n".join(lines) + "\n"
-
-
-def on_calendar(cadence: Cadence, timezone: str) -> str:
-    day = "" if cadence.tick_weekday is None else SYSTEMD_DAYS[cadence.tick_weekday] + " "
-    return f"{day}*-*-* {cadence.at.strftime('%H:%M')}:00 {timezone}"
-
-
-def systemd_timers(plan: Plan, program: Sequence[str]) -> dict[str, str]:
-    """A oneshot service and a timer per job; file name -> content."""
-    units: dict[str, str] = {}
-    timeout = int(plan.timeout_seconds // 60) + 10
-    for kind in JobKind:
-        if not plan.enabled(kind):
-            continue
-        cadence = plan.cadences[kind]
-        what = plan.describe(kind)
-        units[f"irready-{kind}.service"] = (
-            "[Unit]\n"
-            f"Description=irready {kind} ({what})\n"
-            "Wants=network-online.target\n"
-            "After=network-online.target\n"
-            "\n[Service]\n"
-            "Type=oneshot\n"
-            f"ExecStart={_systemd_command(job_command(plan, program, kind))}\n"
-            f"TimeoutStartSec={timeout}min\n"
-        )
-        woken = "" if cadence.period in (Period.DAILY, Period.WEEKLY) else (
-            "# wakes daily; the job runs when its slot is due\n")
-        units[f"irready-{kind}.timer"] = (
-            "[Unit]\n"
-            f"Description=irready {kind}: {what}\n"
-            "\n[Timer]\n"
-            f"{woken}"
-            f"OnCalendar={on_calendar(cadence, plan.timezone)}\n"
-            "Persistent=true\n"
-            f"Unit=irready-{kind}.service\n"
-            "\n[Install]\n"
-            "WantedBy=timers.target\n"
-        )
-    return units
-
-
-def systemd_service(plan: Plan, program: Sequence[str]) -> dict[str, str]:
-    """The long-running alternative: one unit running `irready schedule run`."""
-    timeout = int(plan.timeout_seconds // 60) + 10
-    command = [*program, "schedule", "run", *plan.config_args()]
-    return {"irready-scheduler.service": (
-        "[Unit]\n"
-        "Description=irready scheduler: the audit, the drill and the compliance report\n"
-        "Wants=network-online.target\n"
-        "After=network-online.target\n"
-        "\n[Service]\n"
-        "Type=simple\n"
-        f"ExecStart={_systemd_command(command)}\n"
-        "Restart=on-failure\n"
-        "RestartSec=60\n"
-        "# SIGTERM reaches only the scheduler, which stops once the running job has ended\n"
-        "KillMode=mixed\n"
-        f"TimeoutStopSec={timeout}min\n"
-        "\n[Install]\n"
-        "WantedBy=default.target\n"
-    )}
-
-
-def _systemd_command(argv: Sequence[str]) -> str:
-    import shlex
-
-    return shlex.join(argv).replace("%", "%%")
 
 
 def open_executor(config: Config, store: HistoryStore) -> Executor:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from test_notify import Webhook
 
+from auditor.cadence import Cadence, Period, load_timezone, parse_cadence
 from auditor.config import (
     Config,
     DrillSettings,
@@ -28,20 +29,16 @@ from auditor.errors import ConfigError, Locked
 from auditor.history import HistoryStore
 from auditor.models import AuditRun
 from auditor.scheduler import (
-    Cadence,
     Executor,
     FileLock,
     JobKind,
     JobRequest,
     JobResult,
-    Period,
     RunStatus,
     ScheduleLog,
     ScheduleRun,
     Service,
     Trigger,
-    load_timezone,
-    parse_cadence,
     schedule_status,
 )
 

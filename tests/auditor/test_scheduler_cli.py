@@ -24,11 +24,11 @@ import pytest
 from test_notify import Webhook
 from typer.testing import CliRunner
 
+from auditor.cadence import WEEKDAYS
 from auditor.cli import app
 from auditor.config import load_config
 from auditor.history import DrillRecord, HistoryStore
 from auditor.scheduler import (
-    WEEKDAYS,
     Completed,
     FileLock,
     JobKind,
