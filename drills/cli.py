@@ -113,7 +113,7 @@ def _emit(record: DrillRecord, fmt: DrillFormat, output: Path | None, cut_off: b
         _console(True).print(f"wrote {output}")
     if fmt is DrillFormat.TERMINAL and live:
         console = _console(False)
-        console.print(f"Drill [bold]{record.drill_id}[/]: {record.status}")
+        console.print(f"Drill {record.drill_id}: {record.status}", markup=False)
         print_summary(console, record, cut_off)
     elif fmt is DrillFormat.TERMINAL:
         print_drill(_console(False), record, cut_off)
@@ -195,10 +195,10 @@ def rotate(
 
             print_plan(_console(fmt is DrillFormat.JSON), plan_drill(ctx, config, store, options))
             return
-        progress = _console(fmt is DrillFormat.JSON)
-        progress.print(f"Drill of {options.user} through {options.target}:")
+        show = progress_printer(_console(fmt is DrillFormat.JSON),
+                                f"Drill of {options.user} through {options.target}:")
         with sigterm_as_interrupt():
-            record = run_drill(ctx, config, store, options, on_event=progress_printer(progress))
+            record = run_drill(ctx, config, store, options, on_event=show)
     _emit(record, fmt, output, live=True)
     raise typer.Exit(int(exit_code(record)))
 
@@ -293,8 +293,8 @@ def resume(
     config = _load(config_path, history_path)
     ctx = _context(profile, region, endpoint_url)
     with _store(config) as store, sigterm_as_interrupt():
-        progress = _console(fmt is DrillFormat.JSON)
-        record = resume_drill(ctx, config, store, drill_id, on_event=progress_printer(progress))
+        show = progress_printer(_console(fmt is DrillFormat.JSON), f"Resuming drill {drill_id}:")
+        record = resume_drill(ctx, config, store, drill_id, on_event=show)
     _emit(record, fmt, output, live=True)
     raise typer.Exit(int(exit_code(record)))
 
@@ -317,8 +317,8 @@ def rollback(
     config = _load(config_path, history_path)
     ctx = _context(profile, region, endpoint_url)
     with _store(config) as store, sigterm_as_interrupt():
-        progress = _console(fmt is DrillFormat.JSON)
-        record = rollback_drill(ctx, config, store, drill_id,
-                                on_event=progress_printer(progress))
+        show = progress_printer(_console(fmt is DrillFormat.JSON),
+                                f"Rolling back drill {drill_id}:")
+        record = rollback_drill(ctx, config, store, drill_id, on_event=show)
     _emit(record, fmt, output, live=True)
     raise typer.Exit(int(exit_code(record, rollback=True)))

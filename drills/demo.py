@@ -84,8 +84,8 @@ def run_demo_drill(session: Any, config: Config, store: HistoryStore, account: D
                                 DEMO_PROPAGATION_TIMEOUT),
         health_timeout=DEMO_PROPAGATION_TIMEOUT,
     )
-    console.print(f"\n[bold]Rotation drill[/]: {options.user}'s key, published to "
-                  f"{options.target}, run as {OPERATOR} (drill policy only, IAM enforced).")
+    console.print(f"\nRotation drill: {options.user}'s key, published to {options.target}, "
+                  f"run as {OPERATOR} (drill policy only, IAM enforced).", markup=False)
     try:
         operator = boto3.Session(aws_access_key_id=key["AccessKeyId"],
                                  aws_secret_access_key=key["SecretAccessKey"],

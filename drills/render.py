@@ -137,47 +137,60 @@ def explain(record: DrillRecord, cut_off: bool) -> str:
     return f"{said} Keys involved: {', '.join(keys)}."
 
 
+def _sayer(console: Console) -> Callable[[str], None]:
+    """Print lines whole: a cron mail or a pipe should not get them cut at 80 columns."""
+
+    def say(text: str) -> None:
+        console.print(text, soft_wrap=True, markup=False, highlight=False)
+
+    return say
+
+
 def print_drill(console: Console, record: DrillRecord, cut_off: bool = False) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    console.print(f"[bold]Drill {record.drill_id}[/]: {record.user} -> {record.target} "
+    say = _sayer(console)
+    say(f"Drill {record.drill_id}: {record.user} -> {record.target} "
                   f"(account {record.account_id})")
-    console.print(f"Status: [bold]{status_label(record, cut_off)}[/]   started "
+    say(f"Status: {status_label(record, cut_off)}   started "
                   f"{iso(record.started_at)}")
     table = Table(show_edge=False, pad_edge=False)
     for column in ("#", "step", "state", "time", "note"):
         table.add_column(column, overflow="fold")
     for step in record.steps:
         note = step.detail.get("error") or step.detail.get("skipped") or _note(step)
-        table.add_row(_number(step.name), _title(step.name), step.state,
-                      _seconds(step.seconds), str(note))
+        table.add_row(*(escape(cell) for cell in (
+            _number(step.name), _title(step.name), step.state, _seconds(step.seconds),
+            str(note))))
     console.print(table)
     print_summary(console, record, cut_off)
 
 
 def print_summary(console: Console, record: DrillRecord, cut_off: bool = False) -> None:
     """The verdict under a timeline: time to rotate, propagation, outcome, estimate."""
+    say = _sayer(console)
     if record.rotation_seconds is not None:
         verdict = "within" if record.within_target else "OVER"
-        console.print(f"Time to rotate (start to old key deactivated): "
-                      f"[bold]{_seconds(record.rotation_seconds)}[/], {verdict} the "
+        say(f"Time to rotate (start to old key deactivated): "
+                      f"{_seconds(record.rotation_seconds)}, {verdict} the "
                       f"{record.target_seconds / 60:g}-minute target.")
     propagation = record.detail.get("propagation")
     if isinstance(propagation, dict):
-        console.print(f"New key accepted after {propagation.get('attempts')} attempt(s), "
+        say(f"New key accepted after {propagation.get('attempts')} attempt(s), "
                       f"{_seconds(propagation.get('seconds'))} (waited "
                       f"{_seconds(propagation.get('waited_seconds'))}).")
     if record.detail.get("outcome"):
-        console.print(f"Outcome: {record.detail['outcome']}")
+        say(f"Outcome: {record.detail['outcome']}")
     failure = record.detail.get("failure")
     if isinstance(failure, dict):
-        console.print(f"Failed at {failure.get('step')}: {failure.get('reason')}")
+        say(f"Failed at {failure.get('step')}: {failure.get('reason')}")
     estimate = record.detail.get("estimate")
     if isinstance(estimate, dict):
-        console.print(f"If a key leaked tonight: {estimate_sentence(estimate)}")
+        say(f"If a key leaked tonight: {estimate_sentence(estimate)}")
     for line in (explain(record, cut_off), next_steps(record, cut_off)):
         if line:
-            console.print(line)
+            say(line)
 
 
 def _note(step: DrillStep) -> str:
@@ -205,6 +218,7 @@ def estimate_sentence(estimate: dict[str, Any]) -> str:
 
 
 def print_drills(console: Console, records: list[DrillRecord], cut_off: set[str]) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table()
@@ -212,30 +226,37 @@ def print_drills(console: Console, records: list[DrillRecord], cut_off: set[str]
                    "rotation"):
         table.add_column(column, overflow="fold")
     for record in records:
-        table.add_row(record.drill_id, record.account_id, record.user, record.target,
-                      status_label(record, record.drill_id in cut_off),
-                      iso(record.started_at), _seconds(record.rotation_seconds))
+        table.add_row(*(escape(cell) for cell in (
+            record.drill_id, record.account_id, record.user, record.target,
+            status_label(record, record.drill_id in cut_off), iso(record.started_at),
+            _seconds(record.rotation_seconds))))
     console.print(table)
 
 
 def print_plan(console: Console, plan: DrillPlan) -> None:
-    console.print(f"[bold]Dry run[/]: nothing is changed. Drill of {plan.user} "
+    say = _sayer(console)
+    say(f"Dry run: nothing is changed. Drill of {plan.user} "
                   f"({plan.user_arn}) through {plan.target}, as {plan.caller_arn}.")
-    console.print(f"The target holds {plan.old_key_id}; the user has {len(plan.keys)} key(s).")
+    say(f"The target holds {plan.old_key_id}; the user has {len(plan.keys)} key(s).")
     for name, what in plan.steps:
-        console.print(f"  {STEP_NUMBER[name]}. {STEP_TITLE[name]}: {what}")
+        say(f"  {STEP_NUMBER[name]}. {STEP_TITLE[name]}: {what}")
 
 
-def progress_printer(console: Console) -> Callable[[StepEvent], None]:
-    """An `on_event` hook that prints each step as it ends, with its time."""
+def progress_printer(console: Console, header: str = "") -> Callable[[StepEvent], None]:
+    """An `on_event` hook that prints each step as it ends, with its time; `header` comes
+    first, once the drill has passed its checks and begun."""
+    pending = [header] if header else []
 
     def show(event: StepEvent) -> None:
+        while pending:
+            console.print(pending.pop(), markup=False, highlight=False, soft_wrap=True)
         if event.state is StepState.STARTED:
             return
         number = STEP_NUMBER.get(event.step)
         seconds = "" if event.seconds is None else f"{event.seconds:7.2f} s"
         note = f"  ({event.note})" if event.note else ""
         console.print(f"  {number or 'R':>2}  {STEP_TITLE[event.step]:<44} "
-                      f"{event.state.value:<8}{seconds}{note}", highlight=False)
+                      f"{event.state.value:<8}{seconds}{note}", highlight=False,
+                      soft_wrap=True, markup=False)
 
     return show
