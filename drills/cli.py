@@ -39,6 +39,11 @@ HistoryOpt = Annotated[Path | None, typer.Option(
 FormatOpt = Annotated[DrillFormat, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False,
                                                 help="Write the output here.")]
+ReportOpt = Annotated[Path | None, typer.Option(
+    "--report", dir_okay=False,
+    help="Write the drill's report here as it ends (.pdf, .html or .json; default: a PDF "
+         "in the configured reports folder).")]
+NoReportOpt = Annotated[bool, typer.Option("--no-report", help="Write no report.")]
 TARGET_HELP = ("Where the application reads its key: secretsmanager:SECRET_ID, ssm:PARAMETER, "
                "credentials-file:PATH#PROFILE, env-file:PATH or command:CMD (default: the "
                "user's rotation_target in the inventory).")
@@ -67,6 +72,40 @@ def _console(to_stderr: bool) -> Console:
     from auditor.cli import stderr, stdout
 
     return stderr() if to_stderr else stdout()
+
+
+def _report_path(config: Config, report: Path | None, no_report: bool) -> Path | None:
+    """Where the drill's report goes; a folder that does not exist fails before the drill."""
+    if no_report:
+        return None
+    if report is not None:
+        from reports.formats import check_output
+
+        check_output(report)
+        return report
+    return config.reports_dir / "drill-{drill_id}.pdf"
+
+
+def _write_report(store: HistoryStore, record: DrillRecord, path: Path | None) -> None:
+    """The drill's report (reports.drill_report), written as the drill ends. A report that
+    cannot be written is said on stderr; it does not change the drill's outcome."""
+    if path is None:
+        return
+    from auditor.errors import IrreadyError
+    from reports.drill_report import write_drill_report
+
+    path = path.with_name(path.name.replace("{drill_id}", record.drill_id))
+    fmt = {".html": "html", ".json": "json"}.get(path.suffix.lower(), "pdf")
+    earlier = [d for d in store.drills(account_id=record.account_id, until=record.started_at)
+               if d.drill_id != record.drill_id]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_drill_report(record, earlier, path, fmt)
+    except (IrreadyError, OSError) as exc:
+        _console(True).print(f"irready: warning: the drill's report was not written: {exc}",
+                             markup=False, highlight=False, soft_wrap=True)
+        return
+    _console(True).print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
 
 
 def exit_code(record: DrillRecord, *, rollback: bool = False) -> ExitCode:
@@ -156,6 +195,8 @@ def rotate(
         help="Print the plan and what it would touch; change nothing.")] = False,
     fmt: FormatOpt = DrillFormat.TERMINAL,
     output: OutputOpt = None,
+    report: ReportOpt = None,
+    no_report: NoReportOpt = False,
     config_path: ConfigOpt = None,
     profile: ProfileOpt = None,
     region: RegionOpt = None,
@@ -195,11 +236,13 @@ def rotate(
 
             print_plan(_console(fmt is DrillFormat.JSON), plan_drill(ctx, config, store, options))
             return
+        report_path = _report_path(config, report, no_report)
         show = progress_printer(_console(fmt is DrillFormat.JSON),
                                 f"Drill of {options.user} through {options.target}:")
         with sigterm_as_interrupt():
             record = run_drill(ctx, config, store, options, on_event=show)
-    _emit(record, fmt, output, live=True)
+        _emit(record, fmt, output, live=True)
+        _write_report(store, record, report_path)
     raise typer.Exit(int(exit_code(record)))
 
 
@@ -281,6 +324,8 @@ def resume(
     drill_id: Annotated[str, typer.Argument(help="The drill to finish.")],
     fmt: FormatOpt = DrillFormat.TERMINAL,
     output: OutputOpt = None,
+    report: ReportOpt = None,
+    no_report: NoReportOpt = False,
     config_path: ConfigOpt = None,
     profile: ProfileOpt = None,
     region: RegionOpt = None,
@@ -292,10 +337,13 @@ def resume(
 
     config = _load(config_path, history_path)
     ctx = _context(profile, region, endpoint_url)
-    with _store(config) as store, sigterm_as_interrupt():
+    with _store(config) as store:
+        report_path = _report_path(config, report, no_report)
         show = progress_printer(_console(fmt is DrillFormat.JSON), f"Resuming drill {drill_id}:")
-        record = resume_drill(ctx, config, store, drill_id, on_event=show)
-    _emit(record, fmt, output, live=True)
+        with sigterm_as_interrupt():
+            record = resume_drill(ctx, config, store, drill_id, on_event=show)
+        _emit(record, fmt, output, live=True)
+        _write_report(store, record, report_path)
     raise typer.Exit(int(exit_code(record)))
 
 
@@ -304,6 +352,8 @@ def rollback(
     drill_id: Annotated[str, typer.Argument(help="The drill to undo.")],
     fmt: FormatOpt = DrillFormat.TERMINAL,
     output: OutputOpt = None,
+    report: ReportOpt = None,
+    no_report: NoReportOpt = False,
     config_path: ConfigOpt = None,
     profile: ProfileOpt = None,
     region: RegionOpt = None,
@@ -316,9 +366,12 @@ def rollback(
 
     config = _load(config_path, history_path)
     ctx = _context(profile, region, endpoint_url)
-    with _store(config) as store, sigterm_as_interrupt():
+    with _store(config) as store:
+        report_path = _report_path(config, report, no_report)
         show = progress_printer(_console(fmt is DrillFormat.JSON),
                                 f"Rolling back drill {drill_id}:")
-        record = rollback_drill(ctx, config, store, drill_id, on_event=show)
-    _emit(record, fmt, output, live=True)
+        with sigterm_as_interrupt():
+            record = rollback_drill(ctx, config, store, drill_id, on_event=show)
+        _emit(record, fmt, output, live=True)
+        _write_report(store, record, report_path)
     raise typer.Exit(int(exit_code(record, rollback=True)))

@@ -37,9 +37,12 @@ def irready(world: World, *args: Any) -> Result:
     return CliRunner().invoke(app, [str(a) for a in args], env=env)
 
 
-def rotate(world: World, *args: Any) -> Result:
+def rotate(world: World, *args: Any, report: bool = False) -> Result:
+    """`irready drill rotate` on the seeded user and secret (without its PDF report, which
+    only the tests of the report need)."""
     return irready(world, "drill", "rotate", "--config", write_config(world), "--user", USER,
-                   "--target", f"secretsmanager:{SECRET}", *args)
+                   "--target", f"secretsmanager:{SECRET}", *args,
+                   *(() if report else ("--no-report",)))
 
 
 def drills(world: World) -> list[DrillRecord]:
@@ -206,8 +209,10 @@ def test_no_secret_in_any_output_log_store_or_report(world: World,
     failed = rotate(world, "--health-command", "false")
     assert failed.exit_code == ExitCode.FAILED
     report = world.tmp / "drill.json"
-    done = rotate(world, "--make-room", "--format", "json", "--output", report)
+    done = rotate(world, "--make-room", "--format", "json", "--output", report, report=True)
     assert done.exit_code == 0, done.output
+    (pdf,) = (world.tmp / "xdg-data" / "irready" / "reports").glob("drill-*.pdf")
+    assert f"wrote {pdf}" in done.stderr
     for result in (failed, done,
                    irready(world, "drill", "list", "--config", config, "--format", "json"),
                    irready(world, "drill", "list", "--config", config)):
@@ -224,10 +229,15 @@ def test_no_secret_in_any_output_log_store_or_report(world: World,
     artifacts = {f"output {i}": text.encode() for i, text in enumerate(outputs)}
     artifacts["log"] = log.encode()
     artifacts["report"] = report.read_bytes()
-    for path in world.tmp.rglob("*"):  # the store, its WAL, the lock files, the report
+    for path in world.tmp.rglob("*"):  # the store, its WAL, the lock files, the reports
         if path.is_file():
             artifacts[str(path.relative_to(world.tmp))] = path.read_bytes()
     assert {"history.sqlite3", "drill.json"} <= set(artifacts)
+    from pypdf import PdfReader
+
+    pdf_text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "verify_old_key_rejected" in pdf_text
+    artifacts["the PDF's text"] = pdf_text.encode()
     for name, content in artifacts.items():
         for secret in secrets:
             assert secret.encode() not in content, f"a secret leaked into {name}"
