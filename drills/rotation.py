@@ -78,7 +78,7 @@ EventHook = Callable[[StepEvent], None]
 
 
 def new_drill_id(at: datetime) -> str:
-    return f"{at:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    return f"{at:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
 def describe_error(exc: BaseException) -> str:

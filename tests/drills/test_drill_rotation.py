@@ -301,3 +301,47 @@ def test_secret_field_names_are_configurable(world: World, history: HistoryStore
     assert set(world.secret("custom")) == {"id", "key"}
     assert SECRET  # the default secret is left alone
     assert world.secret()["AccessKeyId"] == world.original[0]
+
+
+@pytest.mark.parametrize("kind", ["secretsmanager", "ssm"])
+def test_every_call_of_a_drill_is_in_the_shipped_policy(
+        world: World, drill_config: Config, history: HistoryStore, options: Options,
+        kind: str) -> None:
+    from drills.policy import drill_policy, policy_actions
+
+    spec, read = make_target(world, kind)
+    calls: set[str] = set()
+
+    def record(model: Any, **_: Any) -> None:
+        calls.add(f"{model.service_model.service_name}:{model.name}")
+
+    world.operator.events.register("before-call.*.*", record)
+    _second_key(world, "Inactive")
+    done = run_drill(world.ctx(), drill_config, history, options(
+        spec, make_room=True, delete_old=True))
+    failed = run_drill(world.ctx(), drill_config, history, options(
+        spec, health_command="false"))  # and a rollback's calls
+    assert (done.status, failed.status) == ("SUCCEEDED", "FAILED")
+    allowed = policy_actions(drill_policy([USER], [spec]))
+    assert calls <= allowed, calls - allowed
+    assert "iam:DeleteAccessKey" in calls
+    assert_safe(world, failed, read)
+
+
+def test_the_audit_s_drill_check_reads_the_recorded_drill(
+        world: World, drill_config: Config, history: HistoryStore, options: Options) -> None:
+    from auditor.audit import perform_audit
+    from auditor.registry import discover
+    from auditor.session import AwsContext
+
+    def drill_finding() -> Finding:
+        run = perform_audit(AwsContext(session=world.admin), drill_config, discover(),
+                            only=("drill.recent",), history=history).run
+        (finding,) = run.findings
+        return finding
+
+    assert drill_finding().status is Status.FAIL
+    record = run_drill(world.ctx(), drill_config, history, options())
+    finding = drill_finding()
+    assert finding.status is Status.PASS
+    assert finding.resource == f"drill/{record.drill_id}"
