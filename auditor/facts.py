@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
@@ -141,12 +141,20 @@ class Facts:
         return None
 
     def prefetch(self, facts: Iterable[Fact[Any]], workers: int = 8) -> None:
-        """Fetch independent facts concurrently: against AWS each is a round trip."""
-        unique = {fact.name: fact for fact in facts}
-        if not unique or self.ctx is None:
-            return
+        """Fetch independent facts concurrently and wait for all of them."""
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fact") as pool:
-            list(pool.map(self.error_of, unique.values()))
+            for pending in self.prefetch_in(pool, facts):
+                pending.result()
+
+    def prefetch_in(self, pool: Executor, facts: Iterable[Fact[Any]]
+                    ) -> list[Future[FactError | None]]:
+        """Start fetching each fact (once) in `pool` without waiting: against AWS each
+        read is a round trip, so independent ones overlap. Nothing is started for Facts
+        built from values (tests of checks): there is nothing to read."""
+        unique = {fact.name: fact for fact in facts}
+        if self.ctx is None:
+            return []
+        return [pool.submit(self.error_of, fact) for fact in unique.values()]
 
     def fetched(self) -> list[str]:
         with self._lock:

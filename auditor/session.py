@@ -58,7 +58,10 @@ class AwsContext:
         from botocore.config import Config as BotoConfig
 
         key = (service, region or self.region)
-        with self._lock:
+        client = self._clients.get(key)  # a dict read is atomic: no lock once it exists
+        if client is not None:
+            return client
+        with self._lock:  # boto3 sessions are not thread-safe: create one client at a time
             client = self._clients.get(key)
             if client is None:
                 config = BotoConfig(

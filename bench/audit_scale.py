@@ -175,7 +175,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="10,1000,5000",
                         help="comma-separated user counts (default 10,1000,5000)")
     parser.add_argument("--repeat", type=int, default=1,
-                        help="audits per size; the median wall time is shown")
+                        help="audits per size; the median wall time is shown (repeats reuse "
+                             "the credential report: one request fewer)")
     parser.add_argument("--regions", default=None,
                         help="pass --regions to the audit (default: every enabled region)")
     args = parser.parse_args()
@@ -216,8 +217,11 @@ def main() -> None:
                       f" {len(report['findings']):>8}  {services}", flush=True)
     finally:
         server.stop()
-    counts = {count for _users, requests, _wall in rows for count in requests}
-    print(f"same request count at every size: {'yes' if len(counts) == 1 else 'NO'}")
+    # a repeated audit of the same account reuses IAM's credential report (as AWS does
+    # for four hours): one GenerateCredentialReport fewer, so compare first audits
+    counts = {requests[0] for _users, requests, _wall in rows}
+    print(f"same request count at every size (first audit of each account): "
+          f"{'yes' if len(counts) == 1 else 'NO'}")
     if len(rows) > 1:
         ratio = rows[-1][2] / rows[0][2]
         print(f"wall time {rows[-1][0]} users / {rows[0][0]} users: {ratio:.2f}x (goal <= 3x)")
