@@ -5,13 +5,14 @@ expire, and an expired waiver says so."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
 
-from auditor.config import Config, Waiver
+from auditor.config import AuditSettings, Config, Waiver
 from auditor.facts import Fact, FactError, Facts
 from auditor.models import Finding, Outcome, Severity, Status
 from auditor.registry import Check, check
@@ -152,3 +153,23 @@ def test_the_run_is_stamped_by_its_clock_and_config_waivers_apply() -> None:
     run = run_audit(Facts.from_values({}), [failing], config, clock=clock)
     assert run.started_at == clock() == run.finished_at
     assert {f.status for f in run.findings} == {Status.WAIVED}
+
+
+def test_checks_run_side_by_side_and_findings_keep_their_order() -> None:
+    together = threading.Barrier(2, timeout=10)  # breaks unless both checks run at once
+
+    def waiting(name: str) -> Check:
+        @check(id=f"test.{name}", title=name, severity=Severity.LOW, remediation="none")
+        def run(facts: Facts, config: Config) -> Iterator[Outcome]:
+            """Waits for the other check."""
+            together.wait()
+            yield Outcome(Status.PASS, name, "met the other check")
+
+        return run
+
+    checks = [waiting("zeta"), waiting("alpha")]
+    run = run_audit(Facts.from_values({}), checks, replace(Config(), audit=AuditSettings(
+        max_workers=2)), clock=clock)
+
+    assert [f.check_id for f in run.findings] == ["test.zeta", "test.alpha"]
+    assert {f.status for f in run.findings} == {Status.PASS}
