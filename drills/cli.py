@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from drills.render import DrillFormat, progress_printer
+from drills.model import DrillFormat
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -136,6 +136,12 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def progress_printer(console: Console, header: str) -> Any:
+    from drills.render import progress_printer as printer
+
+    return printer(console, header)
 
 
 def _emit(record: DrillRecord, fmt: DrillFormat, output: Path | None, cut_off: bool = False,

@@ -59,6 +59,13 @@ STEP_TITLE: dict[StepName, str] = {
 }
 
 
+class DrillFormat(StrEnum):
+    """How `irready drill ...` prints a drill."""
+
+    TERMINAL = "terminal"
+    JSON = "json"
+
+
 class StepState(StrEnum):
     STARTED = "started"  # written before the step acts; left as is by a kill -9
     DONE = "done"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from auditor.history import DrillRecord, DrillStep, iso
@@ -27,11 +26,6 @@ if TYPE_CHECKING:
 
 DRILL_SCHEMA = "irready.drill/1"
 DRILLS_SCHEMA = "irready.drills/1"
-
-
-class DrillFormat(StrEnum):
-    TERMINAL = "terminal"
-    JSON = "json"
 
 
 def _title(name: str) -> str:
