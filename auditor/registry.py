@@ -137,7 +137,13 @@ def checks_in(module: ModuleType) -> list[Check]:
 
 def _entry_point_checks() -> Iterator[Check]:
     for entry in entry_points(group=ENTRY_POINT_GROUP):
-        loaded = entry.load()
+        try:
+            loaded = entry.load()
+        except Exception as exc:  # noqa: BLE001 - a broken plugin is one line, not a traceback
+            raise UsageError(
+                f"cannot load the check plugin {entry.name!r} ({entry.value}) from the"
+                f" {ENTRY_POINT_GROUP} entry points: {type(exc).__name__}: {exc}"
+            ) from None
         if isinstance(loaded, Check):
             yield loaded
         elif isinstance(loaded, ModuleType):

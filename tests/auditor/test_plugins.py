@@ -21,7 +21,7 @@ from auditor.models import Status
 from auditor.registry import ENTRY_POINT_GROUP, discover
 from auditor.runner import run_audit
 
-PLUGIN_NAMES = ("irready_team_checks", "irready_copycat")
+PLUGIN_NAMES = ("irready_team_checks", "irready_copycat", "irready_broken")
 PLUGIN_MODULE = '''
 """A team's own readiness check, shipped as its own package."""
 
@@ -104,3 +104,16 @@ def test_a_plugin_may_not_reuse_a_built_in_id(plugin_site: Path) -> None:
     assert result.stderr == ("irready: error: duplicate check id 'iam.console_mfa': defined in "
                              "checks.mfa and irready_copycat\n")
     assert "Traceback" not in result.output
+
+
+def test_a_broken_plugin_is_one_line(plugin_site: Path) -> None:
+    install_plugin(plugin_site, "irready_broken", "team.broken")
+    (plugin_site / "irready_broken.py").write_text("import irready_no_such_module\n")
+
+    result = CliRunner().invoke(app, ["checks"])
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "irready: error: cannot load the check plugin 'runbook' (irready_broken) from the "
+        "irready.checks entry points: ModuleNotFoundError: No module named "
+        "'irready_no_such_module'\n")
