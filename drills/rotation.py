@@ -317,9 +317,14 @@ class Drill:
     @contextmanager
     def _flag_on_error(self) -> Iterator[None]:
         """An error no step caught (a bug, a full disk) must not leave the drill looking
-        alive: it becomes NEEDS_ATTENTION, and the error goes on."""
+        alive: it becomes NEEDS_ATTENTION, and the error goes on. Ctrl-C between steps
+        becomes INTERRUPTED, as within one."""
         try:
             yield
+        except KeyboardInterrupt:
+            if self._status() is DrillStatus.RUNNING:
+                self._interrupted()
+            raise
         except Exception:
             if self._status() is DrillStatus.RUNNING:
                 self.j.set_status(DrillStatus.NEEDS_ATTENTION)
