@@ -139,6 +139,7 @@ def audit(
     from dataclasses import replace
 
     from auditor.audit import audit_exit_code, perform_audit
+    from auditor.config import region_problem
     from auditor.models import Severity
     from auditor.registry import discover
     from reports.formats import render_audit, write_output
@@ -148,8 +149,11 @@ def audit(
     config = load(config_path, history_path)
     settings = config.audit
     if regions:
-        settings = replace(settings, regions=tuple(r.strip() for r in regions.split(",")
-                                                   if r.strip()))
+        chosen = tuple(r.strip() for r in regions.split(",") if r.strip())
+        for name in chosen:
+            if region_problem(name):
+                raise UsageError(f"--regions: {region_problem(name)}")
+        settings = replace(settings, regions=chosen)
     if deep:
         settings = replace(settings, deep=True)
     config = replace(config, audit=settings)

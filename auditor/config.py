@@ -248,9 +248,23 @@ def _validate(config: Config) -> None:
     ):
         if getattr(config.audit, name) <= 0:
             raise ConfigError(f"audit.{name}: must be a positive number")
+    for region in config.audit.regions:
+        problem = region_problem(region)
+        if problem:
+            raise ConfigError(f"audit.regions: {problem}")
     for i, waiver in enumerate(config.waivers):
         if not waiver.reason.strip():
             raise ConfigError(f"waivers[{i}]: a waiver needs a reason")
+
+
+REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+
+
+def region_problem(region: str) -> str:
+    """Why `region` is not a region name, or "" when it looks like one (us-east-1)."""
+    if REGION_NAME.match(region):
+        return ""
+    return f"{region!r} is not a region name like us-east-1"
 
 
 def _toml_error(exc: tomllib.TOMLDecodeError, text: str) -> str:

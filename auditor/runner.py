@@ -109,14 +109,19 @@ def run_audit(
     # by side: a check blocks only on the facts it needs, so the reads it makes itself
     # (each trail's bucket) start as soon as the trails are known, not after every
     # region of every service. Findings keep the order of `checks`.
-    with ThreadPoolExecutor(workers, thread_name_prefix="fact") as fact_pool, \
-            ThreadPoolExecutor(workers, thread_name_prefix="check") as check_pool:
+    fact_pool = ThreadPoolExecutor(workers, thread_name_prefix="fact")
+    check_pool = ThreadPoolExecutor(workers, thread_name_prefix="check")
+    try:
         facts.prefetch_in(fact_pool, (need for check in checks for need in check.requires))
         pending = [check_pool.submit(run_check, check, facts, config, debug=debug)
                    for check in checks]
         for check, outcome in zip(checks, pending, strict=True):
             findings.extend(outcome.result())
             notify(check.id)
+    finally:
+        # after Ctrl-C or a --debug re-raise, what has not started yet never starts
+        for pool in (check_pool, fact_pool):
+            pool.shutdown(wait=True, cancel_futures=True)
     findings = apply_waivers(findings, config.waivers, started.date())
     regions: tuple[str, ...] = ()
     from auditor.awsfacts.account import REGIONS

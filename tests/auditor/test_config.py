@@ -115,6 +115,9 @@ WAIVER = '[[waivers]]\ncheck = "iam.console_mfa"\nreason = "break-glass"\n'
         pytest.param('[audit]\nfail_on = "severe"\n',
                      "audit.fail_on: unknown severity 'severe' (expected one of: low, medium, "
                      "high, critical)", id="bad severity"),
+        pytest.param('[audit]\nregions = ["us-east-1", "eu_west_1"]\n',
+                     "audit.regions: 'eu_west_1' is not a region name like us-east-1",
+                     id="bad region"),
         pytest.param(WAIVER,
                      "waivers[0]: a waiver needs an expiry date (expires = YYYY-MM-DD)",
                      id="waiver without expiry"),
