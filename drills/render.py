@@ -194,8 +194,10 @@ def _note(step: DrillStep) -> str:
             return f"{key.replace('_', ' ')}: {detail[key]}"
     if "attempts" in detail:
         return f"{detail['attempts']} attempt(s), last: {detail.get('last', '')}"
-    if detail.get("deleted"):
-        return f"deleted: {detail['deleted']}"
+    deleted = detail.get("deleted")
+    if deleted:
+        return "deleted: " + (", ".join(map(str, deleted)) if isinstance(deleted, list)
+                              else str(deleted))
     return ""
 
 
@@ -218,7 +220,7 @@ def print_drills(console: Console, records: list[DrillRecord], cut_off: set[str]
     table = Table()
     for column in ("drill", "account", "user", "target", "status", "started (UTC)",
                    "rotation"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column in ("drill", "account"))
     for record in records:
         table.add_row(*(escape(cell) for cell in (
             record.drill_id, record.account_id, record.user, record.target,
