@@ -143,7 +143,6 @@ def audit(
     from auditor.models import Severity
     from auditor.registry import discover
     from reports.formats import render_audit, write_output
-    from reports.terminal import print_audit
 
     output_format = fmt
     config = load(config_path, history_path)
@@ -179,6 +178,8 @@ def audit(
         write_output(output, render_audit(result.run, result.diff, output_format))
         typer.echo(f"wrote {output}", err=True)
     if output_format is AuditFormat.TERMINAL:
+        from reports.terminal import print_audit  # rich: only for the terminal
+
         print_audit(stdout(), result.run, result.diff, verbose=verbose)
     elif output is None:
         sys.stdout.buffer.write(render_audit(result.run, result.diff, output_format))
