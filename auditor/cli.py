@@ -16,19 +16,27 @@ import typer
 from typer.core import TyperGroup
 
 from auditor import schedule_cli
+from auditor.cli_common import (
+    ConfigOpt,
+    EndpointOpt,
+    HistoryOpt,
+    ProfileOpt,
+    RegionOpt,
+    aws_context,
+    load,
+    open_store,
+    stderr,
+    stdout,
+)
 from auditor.errors import ExitCode, IrreadyError, UsageError
 from drills import cli as drill_cli
 from reports import cli as report_cli
 from reports.formats import AuditFormat
 
 if TYPE_CHECKING:
-    from rich.console import Console
     from typer._click.core import Context  # the click that typer vendors
 
-    from auditor.config import Config
-    from auditor.history import HistoryStore
     from auditor.runner import Progress
-    from auditor.session import AwsContext
 
 
 class IrreadyGroup(TyperGroup):
@@ -62,52 +70,6 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(drill_cli.app, name="drill")
 app.add_typer(report_cli.app, name="report")
 app.add_typer(schedule_cli.app, name="schedule")
-
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (TOML).",
-                                                dir_okay=False)]
-ProfileOpt = Annotated[str | None, typer.Option(help="AWS profile.", envvar="AWS_PROFILE")]
-RegionOpt = Annotated[str | None, typer.Option(help="Home region for API calls.")]
-EndpointOpt = Annotated[str | None, typer.Option(
-    "--endpoint-url", help="AWS-compatible endpoint (also AWS_ENDPOINT_URL).")]
-HistoryOpt = Annotated[Path | None, typer.Option(
-    "--history", help="History store (SQLite); default from config.", dir_okay=False)]
-
-
-def stdout() -> Console:
-    from rich.console import Console
-
-    return Console(highlight=False)
-
-
-def stderr() -> Console:
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False)
-
-
-def load(config_path: Path | None, history_path: Path | None = None) -> Config:
-    from dataclasses import replace
-
-    from auditor.config import load_config
-
-    config = load_config(config_path)
-    if history_path is not None:
-        config = replace(config, history_path=str(history_path))
-    return config
-
-
-def open_store(config: Config) -> HistoryStore:
-    from auditor.history import HistoryStore
-
-    return HistoryStore(config.history_file)
-
-
-def aws_context(profile: str | None, region: str | None, endpoint_url: str | None
-                ) -> AwsContext:
-    from auditor.session import AwsContext
-
-    return AwsContext(profile=profile, region=region, endpoint_url=endpoint_url)
-
 
 @app.command()
 def audit(

@@ -18,19 +18,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from auditor.cli_common import ConfigOpt, load, open_store
 from auditor.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     from datetime import datetime, tzinfo
 
-    from auditor.config import Config
     from auditor.scheduler import ScheduleRun, ScheduleStatus
 
 app = typer.Typer(help="Run the weekly audit and quarterly drill, or print cron/systemd units.",
                   no_args_is_help=True)
 
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (TOML).",
-                                                dir_okay=False)]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log every step.")]
 
 
@@ -43,12 +41,6 @@ class Job(StrEnum):
 class StatusFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
-
-
-def _config(config_path: Path | None) -> Config:
-    from auditor.cli import load
-
-    return load(config_path)
 
 
 def setup_logging(level: int) -> None:
@@ -71,10 +63,9 @@ def run(config_path: ConfigOpt = None, verbose: VerboseOpt = False) -> None:
 
     On start it runs what was missed while it was down; SIGTERM or Ctrl-C stop it
     once the running job has ended."""
-    from auditor.cli import open_store
     from auditor.scheduler import JobKind, Service, open_executor
 
-    config = _config(config_path)
+    config = load(config_path)
     setup_logging(logging.DEBUG if verbose else logging.INFO)
     with open_store(config) as store:
         executor = open_executor(config, store)
@@ -94,10 +85,9 @@ def job(
     """Run one job now, as the service would: under its lock, recorded, notified.
 
     Prints nothing when all is well (cron mails any output); exits with the job's code."""
-    from auditor.cli import open_store
     from auditor.scheduler import JobKind, Trigger, job_exit_code, open_executor
 
-    config = _config(config_path)
+    config = load(config_path)
     setup_logging(logging.INFO if verbose else logging.ERROR)
     kind = JobKind(name.value)
     with open_store(config) as store:
@@ -132,11 +122,10 @@ def status(
     """The next run of each job, and its last run and result."""
     import json
 
-    from auditor.cli import open_store
     from auditor.history import utcnow
     from auditor.scheduler import Executor, schedule_status
 
-    config = _config(config_path)
+    config = load(config_path)
     with open_store(config) as store:
         executor = Executor(config, store)
         state = schedule_status(executor, utcnow())
@@ -240,7 +229,7 @@ def install(
         raise UsageError("choose one of --cron or --systemd")
     if service and not systemd:
         raise UsageError("--service goes with --systemd")
-    config = _config(config_path)
+    config = load(config_path)
     plan = Plan.from_config(config)
     argv = tuple(shlex.split(program)) if program else default_program()
     if not argv:

@@ -15,6 +15,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from auditor.cli_common import (
+    ConfigOpt,
+    EndpointOpt,
+    HistoryOpt,
+    ProfileOpt,
+    RegionOpt,
+    aws_context,
+    load,
+    open_store,
+    stderr,
+    stdout,
+)
 from drills.model import DrillFormat
 
 if TYPE_CHECKING:
@@ -23,19 +35,10 @@ if TYPE_CHECKING:
     from auditor.config import Config
     from auditor.errors import ExitCode
     from auditor.history import DrillRecord, HistoryStore
-    from auditor.session import AwsContext
 
 app = typer.Typer(help="Rotate a test user's key for real, timed and journaled.",
                   no_args_is_help=True)
 
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (TOML).",
-                                                dir_okay=False)]
-ProfileOpt = Annotated[str | None, typer.Option(help="AWS profile.", envvar="AWS_PROFILE")]
-RegionOpt = Annotated[str | None, typer.Option(help="Home region for API calls.")]
-EndpointOpt = Annotated[str | None, typer.Option(
-    "--endpoint-url", help="AWS-compatible endpoint (also AWS_ENDPOINT_URL).")]
-HistoryOpt = Annotated[Path | None, typer.Option(
-    "--history", help="History store (SQLite); default from config.", dir_okay=False)]
 FormatOpt = Annotated[DrillFormat, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False,
                                                 help="Write the output here.")]
@@ -49,28 +52,7 @@ TARGET_HELP = ("Where the application reads its key: secretsmanager:SECRET_ID, s
                "user's rotation_target in the inventory).")
 
 
-def _load(config_path: Path | None, history_path: Path | None) -> Config:
-    from auditor.cli import load
-
-    return load(config_path, history_path)
-
-
-def _store(config: Config) -> HistoryStore:
-    from auditor.cli import open_store
-
-    return open_store(config)
-
-
-def _context(profile: str | None, region: str | None, endpoint_url: str | None
-             ) -> AwsContext:
-    from auditor.cli import aws_context
-
-    return aws_context(profile, region, endpoint_url)
-
-
 def _console(to_stderr: bool) -> Console:
-    from auditor.cli import stderr, stdout
-
     return stderr() if to_stderr else stdout()
 
 
@@ -215,7 +197,7 @@ def rotate(
     from drills.model import DrillOptions
     from drills.rotation import options_from_config, plan_drill, run_drill
 
-    config = _load(config_path, history_path)
+    config = load(config_path, history_path)
     chosen = _choose_user(config, user)
     if target:
         options = DrillOptions(
@@ -235,8 +217,8 @@ def rotate(
         propagation_timeout=_positive("--propagation-timeout", propagation_timeout,
                                       options.propagation_timeout),
         health_timeout=_positive("--health-timeout", health_timeout, options.health_timeout))
-    ctx = _context(profile, region, endpoint_url)
-    with _store(config) as store:
+    ctx = aws_context(profile, region, endpoint_url)
+    with open_store(config) as store:
         if dry_run:
             from drills.render import print_plan
 
@@ -287,8 +269,8 @@ def list_drills(
     from drills.render import print_drills, render_drills_json
     from drills.rotation import is_cut_off
 
-    config = _load(config_path, history_path)
-    with _store(config) as store:
+    config = load(config_path, history_path)
+    with open_store(config) as store:
         records = store.drills(account_id=account, user=user)[:max(0, limit)]
         cut_off = {r.drill_id for r in records if is_cut_off(store, r)}
     if fmt is DrillFormat.JSON or output is not None:
@@ -318,8 +300,8 @@ def show(
     """One drill: its step timeline, outcome, and what to do if it was cut off."""
     from drills.rotation import is_cut_off
 
-    config = _load(config_path, history_path)
-    with _store(config) as store:
+    config = load(config_path, history_path)
+    with open_store(config) as store:
         record = store.load_drill(drill_id)
         cut_off = is_cut_off(store, record)
     _emit(record, fmt, output, cut_off)
@@ -341,9 +323,9 @@ def resume(
     """Finish a drill that was cut off, from where its journal says it stopped."""
     from drills.rotation import resume_drill
 
-    config = _load(config_path, history_path)
-    ctx = _context(profile, region, endpoint_url)
-    with _store(config) as store:
+    config = load(config_path, history_path)
+    ctx = aws_context(profile, region, endpoint_url)
+    with open_store(config) as store:
         report_path = _report_path(config, report, no_report)
         show = progress_printer(_console(fmt is DrillFormat.JSON), f"Resuming drill {drill_id}:")
         with sigterm_as_interrupt():
@@ -370,9 +352,9 @@ def rollback(
     old key back, then the new key is deleted."""
     from drills.rotation import rollback_drill
 
-    config = _load(config_path, history_path)
-    ctx = _context(profile, region, endpoint_url)
-    with _store(config) as store:
+    config = load(config_path, history_path)
+    ctx = aws_context(profile, region, endpoint_url)
+    with open_store(config) as store:
         report_path = _report_path(config, report, no_report)
         show = progress_printer(_console(fmt is DrillFormat.JSON),
                                 f"Rolling back drill {drill_id}:")

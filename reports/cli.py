@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from auditor.cli_common import ConfigOpt, HistoryOpt, load, open_store
 from reports.drill_report import DrillFormat
 from reports.formats import AuditFormat
 
@@ -24,10 +25,6 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Compliance PDF, audit and drill reports from the history store.",
                   no_args_is_help=True)
 
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (TOML).",
-                                                dir_okay=False)]
-HistoryOpt = Annotated[Path | None, typer.Option(
-    "--history", help="History store (SQLite); default from config.", dir_okay=False)]
 AccountOpt = Annotated[str | None, typer.Option("--account", help="Only this account id.")]
 
 
@@ -45,7 +42,6 @@ def report_time() -> datetime:
 
 
 def _store(config_path: Path | None, history_path: Path | None) -> HistoryStore:
-    from auditor.cli import load, open_store
     from auditor.errors import NotFound
 
     config = load(config_path, history_path)

@@ -1,0 +1,64 @@
+"""What every command group of the CLI shares: the common options (config, AWS profile,
+region, endpoint, history store) and how they become a Config, a HistoryStore, an
+AwsContext and a console. One definition, so `irready audit`, `drill`, `report` and
+`schedule` spell and document their options alike. Light to import: typer only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from auditor.config import Config
+    from auditor.history import HistoryStore
+    from auditor.session import AwsContext
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (TOML).",
+                                                dir_okay=False)]
+ProfileOpt = Annotated[str | None, typer.Option(help="AWS profile.", envvar="AWS_PROFILE")]
+RegionOpt = Annotated[str | None, typer.Option(help="Home region for API calls.")]
+EndpointOpt = Annotated[str | None, typer.Option(
+    "--endpoint-url", help="AWS-compatible endpoint (also AWS_ENDPOINT_URL).")]
+HistoryOpt = Annotated[Path | None, typer.Option(
+    "--history", help="History store (SQLite); default from config.", dir_okay=False)]
+
+
+def stdout() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def load(config_path: Path | None, history_path: Path | None = None) -> Config:
+    """The config from --config (or the usual places), with --history applied."""
+    from dataclasses import replace
+
+    from auditor.config import load_config
+
+    config = load_config(config_path)
+    if history_path is not None:
+        config = replace(config, history_path=str(history_path))
+    return config
+
+
+def open_store(config: Config) -> HistoryStore:
+    from auditor.history import HistoryStore
+
+    return HistoryStore(config.history_file)
+
+
+def aws_context(profile: str | None, region: str | None, endpoint_url: str | None
+                ) -> AwsContext:
+    from auditor.session import AwsContext
+
+    return AwsContext(profile=profile, region=region, endpoint_url=endpoint_url)
