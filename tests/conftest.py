@@ -49,6 +49,15 @@ def aws() -> Iterator[Any]:
 
 
 @pytest.fixture
+def inactive_keys_rejected() -> Iterator[None]:
+    """As AWS does, and moto does not: a request signed with an inactive key fails."""
+    from drills.demo import moto_refuses_inactive_keys
+
+    with moto_refuses_inactive_keys():
+        yield
+
+
+@pytest.fixture
 def ctx(aws: Any) -> AwsContext:
     return AwsContext(session=aws, max_attempts=2)
 

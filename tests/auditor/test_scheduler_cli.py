@@ -465,24 +465,6 @@ def test_the_commands_jobs_run_exist_with_their_options(drill_config: Path) -> N
                 assert re.search(rf"(^|\s){option}[\s,]", listing, re.MULTILINE), (path, option)
 
 
-@pytest.fixture
-def inactive_keys_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As AWS does, and moto does not: a request signed with an inactive key fails."""
-    from moto.iam.access_control import CreateAccessKeyFailure, IAMUserAccessKey
-
-    original = IAMUserAccessKey.__init__
-
-    def init(self: Any, account_id: str, partition: str, access_key_id: str,
-             headers: dict[str, str]) -> None:
-        original(self, account_id, partition, access_key_id, headers)
-        for user in self.backend.users.values():
-            for key in user.access_keys:
-                if key.access_key_id == access_key_id and key.status != "Active":
-                    raise CreateAccessKeyFailure(reason="InvalidId")
-
-    monkeypatch.setattr(IAMUserAccessKey, "__init__", init)
-
-
 def test_the_scheduled_drill_runs_irready_drill_then_the_compliance_report(
         tmp_path: Path, moto_server: str, monkeypatch: pytest.MonkeyPatch,
         inactive_keys_rejected: None) -> None:

@@ -9,36 +9,17 @@ real."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from drillkit import REGION, SECRET, USER, World, policy_document, session
+from drillkit import SECRET, USER, World, seed, session
 
 from auditor.config import Config, DrillSettings
 from auditor.history import HistoryStore
 from drills.model import DrillOptions
-
-
-@pytest.fixture
-def inactive_keys_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto accepts a request signed with an inactive key; AWS refuses it."""
-    from moto.iam.access_control import CreateAccessKeyFailure, IAMUserAccessKey
-
-    original = IAMUserAccessKey.__init__
-
-    def init(self: Any, account_id: str, partition: str, access_key_id: str,
-             headers: dict[str, str]) -> None:
-        original(self, account_id, partition, access_key_id, headers)
-        for user in self.backend.users.values():
-            for key in user.access_keys:
-                if key.access_key_id == access_key_id and key.status != "Active":
-                    raise CreateAccessKeyFailure(reason="InvalidId")
-
-    monkeypatch.setattr(IAMUserAccessKey, "__init__", init)
 
 
 @pytest.fixture
@@ -48,28 +29,6 @@ def no_retry_pause(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount",
                         lambda self, context: 0.0)
-
-
-def seed(admin: Any) -> dict[str, str]:
-    """Admin, operator (drill policy only), the drill user and its secret."""
-    iam = admin.client("iam")
-    iam.create_user(UserName="admin")
-    iam.put_user_policy(UserName="admin", PolicyName="all", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17",
-         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-    iam.create_user(UserName="operator")
-    iam.put_user_policy(UserName="operator", PolicyName="drill",
-                        PolicyDocument=json.dumps(policy_document()))
-    iam.create_user(UserName=USER, Tags=[{"Key": "irready:drill", "Value": "true"}])
-    keys = {}
-    for name in ("admin", "operator", USER):
-        key = iam.create_access_key(UserName=name)["AccessKey"]
-        keys[f"{name}_id"], keys[f"{name}_secret"] = key["AccessKeyId"], key["SecretAccessKey"]
-    admin.client("secretsmanager").create_secret(
-        Name=SECRET, SecretString=json.dumps({"AccessKeyId": keys[f"{USER}_id"],
-                                              "SecretAccessKey": keys[f"{USER}_secret"],
-                                              "region": REGION}))
-    return keys
 
 
 @pytest.fixture

@@ -290,3 +290,25 @@ def make_target(world: World, kind: str) -> tuple[str, Reader]:
 
         return f"command:{sys.executable} {script} {state}", read_state
     raise AssertionError(kind)
+
+
+def seed(admin: Any) -> dict[str, str]:
+    """Admin, operator (drill policy only), the drill user and its secret."""
+    iam = admin.client("iam")
+    iam.create_user(UserName="admin")
+    iam.put_user_policy(UserName="admin", PolicyName="all", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17",
+         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    iam.create_user(UserName="operator")
+    iam.put_user_policy(UserName="operator", PolicyName="drill",
+                        PolicyDocument=json.dumps(policy_document()))
+    iam.create_user(UserName=USER, Tags=[{"Key": "irready:drill", "Value": "true"}])
+    keys = {}
+    for name in ("admin", "operator", USER):
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        keys[f"{name}_id"], keys[f"{name}_secret"] = key["AccessKeyId"], key["SecretAccessKey"]
+    admin.client("secretsmanager").create_secret(
+        Name=SECRET, SecretString=json.dumps({"AccessKeyId": keys[f"{USER}_id"],
+                                              "SecretAccessKey": keys[f"{USER}_secret"],
+                                              "region": REGION}))
+    return keys

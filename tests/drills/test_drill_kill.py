@@ -10,8 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import seed
-from drillkit import SECRET, USER, World, assert_safe, read_secret, session
+from drillkit import SECRET, USER, World, assert_safe, read_secret, seed, session
 from typer.testing import CliRunner
 
 from auditor.history import HistoryStore
