@@ -107,6 +107,8 @@ def audit(
     from reports.formats import render_audit, write_output
 
     output_format = fmt
+    if output is None and fmt is AuditFormat.PDF and sys.stdout.isatty():
+        raise UsageError("--format pdf is binary: pass --output FILE.pdf (or redirect stdout)")
     config = load(config_path, history_path)
     settings = config.audit
     if regions:
