@@ -35,13 +35,13 @@ def recent(facts: Facts, config: Config) -> Iterator[Outcome]:
     last = succeeded[0]
     age = days_since(last.started_at)
     if last.rotation_seconds is None:
-        yield Outcome(Status.FAIL, f"drill/{last.drill_id}",
+        yield Outcome(Status.FAIL, "account",
                       f"Drill {last.drill_id} succeeded but recorded no rotation time, so "
                       f"nothing shows a rotation within {target} min.",
                       evidence={"drill_id": last.drill_id, "age_days": str(age)})
         return
     minutes = last.rotation_seconds / 60
-    resource = f"drill/{last.drill_id}"
+    resource = "account"  # stable across drills, so history compares like with like
     evidence = {"drill_id": last.drill_id, "user": last.user, "age_days": str(age),
                 "rotation_minutes": f"{minutes:.1f}"}
     if age > interval:
