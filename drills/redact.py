@@ -13,12 +13,27 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+# detail keys whose value could be a secret: never rendered, whoever put them there
+SECRET_WORDS = ("secret_access_key", "secretaccesskey", "password", "session_token",
+                "sessiontoken", "private_key")
+REDACTED = "[redacted]"
 SECRET_SHAPE = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 MASK = "[secret]"
+
+
+def is_secret_field(name: str) -> bool:
+    flat = name.lower().replace("-", "_")
+    return any(word in flat or word in flat.replace("_", "") for word in SECRET_WORDS)
+
+
+def redact_fields(detail: Mapping[str, Any]) -> dict[str, Any]:
+    """A drill's or step's detail, keys sorted, with every secret-named value masked."""
+    return {key: REDACTED if is_secret_field(key) else value
+            for key, value in sorted(detail.items())}
 
 
 class Redactor:

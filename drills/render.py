@@ -18,6 +18,7 @@ from drills.model import (
     StepName,
     StepState,
 )
+from drills.redact import redact_fields
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -50,7 +51,7 @@ def step_dict(step: DrillStep) -> dict[str, Any]:
         "started_at": iso(step.started_at),
         "finished_at": iso(step.finished_at) if step.finished_at else None,
         "seconds": None if step.seconds is None else round(step.seconds, 3),
-        "detail": {k: v for k, v in step.detail.items() if k != "step"},
+        "detail": redact_fields({k: v for k, v in step.detail.items() if k != "step"}),
     }
 
 
@@ -75,7 +76,7 @@ def drill_dict(record: DrillRecord, cut_off: bool = False) -> dict[str, Any]:
         "rolled_back": detail.get("rolled_back"),
         "propagation": detail.get("propagation"),
         "estimate": detail.get("estimate"),
-        "options": detail.get("options", {}),
+        "options": redact_fields(detail.get("options", {})),
         "steps": [step_dict(s) for s in record.steps],
     }
 

@@ -10,7 +10,7 @@ a secret access key must never reach a report, even if a caller put one there.""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -20,28 +20,17 @@ from markupsafe import Markup
 
 from auditor import __version__
 from auditor.history import DrillRecord, DrillStep, iso
+from drills.redact import redact_fields
 from reports.charts import Bar, Span, bar_chart, format_duration, timeline_chart
 
 SCHEMA = "irready.drill-report/1"  # a drill and the earlier ones it is compared with
 COMPARED_DRILLS = 12  # earlier drills shown in the comparison chart
-SECRET_WORDS = ("secret_access_key", "secretaccesskey", "password", "session_token",
-                "sessiontoken", "private_key")
 
 
 class DrillFormat(StrEnum):
     HTML = "html"
     PDF = "pdf"
     JSON = "json"
-
-
-def is_secret_key(name: str) -> bool:
-    flat = name.lower().replace("-", "_")
-    return any(word in flat or word in flat.replace("_", "") for word in SECRET_WORDS)
-
-
-def redact(detail: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: "[redacted]" if is_secret_key(key) else value
-            for key, value in sorted(detail.items())}
 
 
 def propagation_seconds(record: DrillRecord) -> float | None:
@@ -119,7 +108,7 @@ def _detail_text(value: Any) -> str:
 
 
 def _step_view(record: DrillRecord, step: DrillStep) -> StepView:
-    detail = tuple((key, _detail_text(value)) for key, value in redact(step.detail).items())
+    detail = tuple((key, _detail_text(value)) for key, value in redact_fields(step.detail).items())
     return StepView(seq=step.seq, name=step.name, state=step.state,
                     started_at=step.started_at, seconds=step.seconds,
                     offset=max((step.started_at - record.started_at).total_seconds(), 0.0),
@@ -155,36 +144,18 @@ def comparison_chart(drills: Sequence[DrillRecord], title: str) -> Markup:
     return bar_chart(rotation_bars(drills), title=title, target=target)
 
 
-def step_dict(step: DrillStep) -> dict[str, Any]:
-    return {
-        "seq": step.seq,
-        "name": step.name,
-        "state": step.state,
-        "started_at": iso(step.started_at),
-        "finished_at": iso(step.finished_at) if step.finished_at else None,
-        "seconds": step.seconds,
-        "detail": redact(step.detail),
-    }
-
-
 def drill_dict(record: DrillRecord, earlier: Sequence[DrillRecord] = ()) -> dict[str, Any]:
-    """Schema `irready.drill-report/1` (reports/schemas/drill-report.schema.json)."""
+    """Schema `irready.drill-report/1` (reports/schemas/drill-report.schema.json): the
+    drill exactly as `irready drill show --format json` gives it (irready.drill/1, under
+    "drill"), the propagation wait, and the earlier drills it is compared with."""
+    from drills.render import DRILL_SCHEMA
+    from drills.render import drill_dict as drill_json
+
     return {
         "schema": SCHEMA,
         "tool": {"name": "irready", "version": __version__},
-        "drill_id": record.drill_id,
-        "account_id": record.account_id,
-        "user": record.user,
-        "target": record.target,
-        "status": record.status,
-        "started_at": iso(record.started_at),
-        "finished_at": iso(record.finished_at) if record.finished_at else None,
-        "rotation_seconds": record.rotation_seconds,
-        "target_seconds": record.target_seconds,
-        "within_target": record.within_target,
+        "drill": {"schema": DRILL_SCHEMA, **drill_json(record)},
         "propagation_seconds": propagation_seconds(record),
-        "detail": redact(record.detail),
-        "steps": [step_dict(step) for step in record.steps],
         "earlier": [
             {"drill_id": d.drill_id, "started_at": iso(d.started_at), "status": d.status,
              "rotation_seconds": d.rotation_seconds, "target_seconds": d.target_seconds}

@@ -344,4 +344,4 @@ def test_the_audit_s_drill_check_reads_the_recorded_drill(
     record = run_drill(world.ctx(), drill_config, history, options())
     finding = drill_finding()
     assert finding.status is Status.PASS
-    assert finding.resource == f"drill/{record.drill_id}"
+    assert finding.evidence["drill_id"] == record.drill_id

@@ -53,10 +53,10 @@ def test_json_follows_its_schema_and_redacts(good: tuple[DrillRecord, list[Drill
     schema = json.loads(files("reports").joinpath("schemas/drill-report.schema.json")
                         .read_text())
     assert errors(document, schema) == []
-    assert document["rotation_seconds"] == 250.0
+    assert document["drill"]["rotation_seconds"] == 250.0
     assert document["propagation_seconds"] == 172.5
     assert [d["drill_id"] for d in document["earlier"]] == [FAILED_DRILL, Q3_DRILL]
-    publish = next(step for step in document["steps"] if step["name"] == "publish")
+    publish = next(step for step in document["drill"]["steps"] if step["step"] == "publish")
     assert publish["detail"]["SecretAccessKey"] == "[redacted]"
     assert "must-not-show" not in json.dumps(document)
 

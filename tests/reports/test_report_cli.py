@@ -60,7 +60,7 @@ def test_audit_report_defaults_to_the_newest_run_on_stdout(history: Path) -> Non
 def test_drill_report_json(history: Path) -> None:
     code, out, _ = irready("report", "drill", "--history", history, "--format", "json")
     assert code == 0
-    assert json.loads(out)["drill_id"] == GOOD_DRILL  # the newest
+    assert json.loads(out)["drill"]["drill_id"] == GOOD_DRILL  # the newest
 
 
 @pytest.mark.parametrize(("args", "message"), [
