@@ -16,7 +16,7 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +185,10 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
     if hint is int and (isinstance(value, bool) or not isinstance(value, int)):
         raise ConfigError(f"{where}: expected {expected[int]}, got {value!r}")
     if hint is date:
+        if isinstance(value, datetime):
+            # TOML has date-times too; a datetime never compares with today's date
+            raise ConfigError(f"{where}: expected a date (YYYY-MM-DD), got a date and time "
+                              f"({value})")
         if isinstance(value, date):
             return value
         if isinstance(value, str):

@@ -124,6 +124,9 @@ WAIVER = '[[waivers]]\ncheck = "iam.console_mfa"\nreason = "break-glass"\n'
         pytest.param(WAIVER + 'expires = "next year"\n',
                      "waivers[0].expires: expected a date (YYYY-MM-DD), got 'next year'",
                      id="waiver with a bad date"),
+        pytest.param(WAIVER + "expires = 2027-03-31T00:00:00\n",
+                     "waivers[0].expires: expected a date (YYYY-MM-DD), got a date and time "
+                     "(2027-03-31 00:00:00)", id="waiver expiring at a time"),
         pytest.param('[[waivers]]\ncheck = "iam.console_mfa"\nexpires = 2026-12-31\n',
                      "waivers[0]: a waiver needs a reason", id="waiver without reason"),
         pytest.param('[[inventory]]\nuser = "app"\nowner = "team@example.com"\n',
