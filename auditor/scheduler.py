@@ -155,8 +155,12 @@ class Plan:
                 ("audit", "--format", "json", "--output", str(report), *self.config_args()),)
         elif kind is JobKind.DRILL:
             report = None  # one JSON report per drilled user, named in its command
+            # --make-room: each drill leaves the old key inactive beside the new one (IAM
+            # allows two), so without it every drill after the first would stop at
+            # preflight, fail daily, and need a person to delete a key by hand. Only an
+            # inactive key is ever deleted; a second active key still stops the drill.
             commands = tuple(("drill", "rotate", "--user", user, "--target", target,
-                              "--format", "json", "--output",
+                              "--make-room", "--format", "json", "--output",
                               str(self.output_dir / f"drill-{stamp}-{_file_safe(user)}.json"),
                               *self.config_args()) for user, target in self.drill_targets)
         else:

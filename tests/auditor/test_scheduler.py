@@ -170,7 +170,8 @@ def test_six_months_run_26_audits_2_drills_and_every_report(
     drill = next(r for r in runner.requests if r.job is JobKind.DRILL)
     drill_report = Path(config.schedule.output_dir) / "drill-20260105T070000Z-drill-user.json"
     assert drill.commands == (("drill", "rotate", "--user", "drill-user",
-                               "--target", "secretsmanager:app-key", "--format", "json",
+                               "--target", "secretsmanager:app-key", "--make-room",
+                               "--format", "json",
                                "--output", str(drill_report)),)
     assert service.ticks > 0
     assert clock.sleeps < 2 * 182 * 24  # it sleeps until the next tick, not minute by minute

@@ -519,6 +519,21 @@ def test_the_scheduled_drill_runs_irready_drill_then_the_compliance_report(
     assert pdf.read_bytes().startswith(b"%PDF")
     assert key["SecretAccessKey"] not in result.stderr + result.stdout
 
+    # next quarter: the first drill left its old key inactive beside the new one, and an
+    # unattended drill must make room (delete that inactive key) instead of failing
+    # every day until someone cleans up by hand
+    again = irready("schedule", "job", "drill", "--config", str(config), "--verbose")
+
+    assert again.exit_code == 0, again.stderr
+    with HistoryStore(tmp_path / "history.sqlite3") as store:
+        assert [d.status for d in store.drills()] == ["SUCCEEDED", "SUCCEEDED"]
+    as_admin = boto3.client("iam", endpoint_url=moto_server, region_name="us-east-1",
+                            aws_access_key_id=admin_key["AccessKeyId"],
+                            aws_secret_access_key=admin_key["SecretAccessKey"])
+    keys = as_admin.list_access_keys(UserName="drill-user")["AccessKeyMetadata"]
+    assert key["AccessKeyId"] not in {k["AccessKeyId"] for k in keys}  # the first old key
+    assert sorted(k["Status"] for k in keys) == ["Active", "Inactive"]
+
 
 @pytest.mark.parametrize(
     "code",
