@@ -147,8 +147,11 @@ class Plan:
     def config_args(self) -> tuple[str, ...]:
         return ("--config", self.config_file) if self.config_file else ()
 
-    def request(self, kind: JobKind, now: datetime) -> JobRequest:
+    def request(self, kind: JobKind, now: datetime,
+                drill_targets: Sequence[tuple[str, str]] | None = None) -> JobRequest:
+        """The commands of one run; `drill_targets` narrows a drill to some users."""
         stamp = now.astimezone(UTC).strftime(STAMP_FORMAT)
+        targets = tuple(self.drill_targets if drill_targets is None else drill_targets)
         if kind is JobKind.AUDIT:
             report = self.output_dir / f"audit-{stamp}.json"
             commands: tuple[tuple[str, ...], ...] = (
@@ -162,12 +165,13 @@ class Plan:
             commands = tuple(("drill", "rotate", "--user", user, "--target", target,
                               "--make-room", "--format", "json", "--output",
                               str(self.output_dir / f"drill-{stamp}-{_file_safe(user)}.json"),
-                              *self.config_args()) for user, target in self.drill_targets)
+                              *self.config_args()) for user, target in targets)
         else:
             report = self.output_dir / f"compliance-{stamp}.pdf"
             commands = (("report", "compliance", "--output", str(report),
                          *self.config_args()),)
-        return JobRequest(job=kind, commands=commands, report=report, started_at=now)
+        return JobRequest(job=kind, commands=commands, report=report, started_at=now,
+                          drill_targets=targets if kind is JobKind.DRILL else ())
 
 
 def _file_safe(name: str) -> str:
@@ -377,13 +381,18 @@ class ScheduleLog:
                                      (iso(since),)).fetchone()
             return row is not None
         if job is JobKind.DRILL and drill_users:
-            marks = ",".join("?" * len(drill_users))
-            row = self.store.execute(
-                "SELECT COUNT(DISTINCT user_name) FROM drills WHERE status = 'SUCCEEDED'"
-                f" AND started_at >= ? AND user_name IN ({marks})",
-                (iso(since), *drill_users)).fetchone()
-            return int(row[0]) == len(set(drill_users))
+            return self.drilled_since(since, drill_users) == set(drill_users)
         return False
+
+    def drilled_since(self, since: datetime, users: Sequence[str]) -> set[str]:
+        """Which of `users` have a succeeded drill started at or after `since`."""
+        if not users:
+            return set()
+        marks = ",".join("?" * len(users))
+        rows = self.store.execute(
+            "SELECT DISTINCT user_name FROM drills WHERE status = 'SUCCEEDED'"
+            f" AND started_at >= ? AND user_name IN ({marks})", (iso(since), *users))
+        return {str(row[0]) for row in rows.fetchall()}
 
     @staticmethod
     def _run(row: Sequence[Any]) -> ScheduleRun:
@@ -405,6 +414,7 @@ class JobRequest:
     commands: tuple[tuple[str, ...], ...]
     report: Path | None
     started_at: datetime
+    drill_targets: tuple[tuple[str, str], ...] = ()  # (user, target) per drill command
 
 
 @dataclass(frozen=True)
@@ -498,7 +508,7 @@ class SubprocessRunner:
             return report_result(done, request.report)
         outcomes = [DrillOutcome(user, target, self.launch(command, self.plan.timeout_seconds),
                                  Path(command[command.index("--output") + 1]))
-                    for (user, target), command in zip(self.plan.drill_targets,
+                    for (user, target), command in zip(request.drill_targets,
                                                        request.commands, strict=True)]
         return drill_result(outcomes, self._drills_since(request.started_at))
 
@@ -720,7 +730,7 @@ class Executor:
             now = self.clock()
             if self.log.interrupt_stale(kind, now):
                 logger.warning("%s: an earlier run was interrupted; it is retried now", kind)
-            request = self.plan.request(kind, now)
+            request = self.plan.request(kind, now, self._drill_targets(kind, slot))
             run_id = self.log.start(kind, slot, trigger, now)
             logger.info("%s: started (%s)", kind, trigger)
             try:
@@ -736,6 +746,15 @@ class Executor:
             level = logging.INFO if result.status is RunStatus.OK else logging.WARNING
             logger.log(level, "%s: %s: %s", kind, result.status, result.summary)
             return self.log.get(run_id), result
+
+    def _drill_targets(self, kind: JobKind, slot: datetime | None
+                       ) -> tuple[tuple[str, str], ...] | None:
+        """For a slot's drill, the users without a succeeded drill since the slot: when one
+        of several drills failed, the retry must not rotate the others' keys again."""
+        if kind is not JobKind.DRILL or slot is None:
+            return None
+        done = self.log.drilled_since(slot, [user for user, _ in self.plan.drill_targets])
+        return tuple(t for t in self.plan.drill_targets if t[0] not in done)
 
     def _notify(self, run: ScheduleRun, result: JobResult, compliance: str = "") -> None:
         if not result.needs_a_person:

@@ -26,7 +26,7 @@ from auditor.config import (
     ScheduleSettings,
 )
 from auditor.errors import ConfigError, Locked
-from auditor.history import HistoryStore
+from auditor.history import DrillRecord, HistoryStore
 from auditor.models import AuditRun
 from auditor.scheduler import (
     Executor,
@@ -267,6 +267,33 @@ def test_a_failing_job_is_notified_and_retried_at_its_next_slot(
     with HistoryStore(config.history_file) as store:
         failed = [run for run in ScheduleLog(store).runs() if run.status is RunStatus.FAILED]
     assert {run.notified for run in failed} == {"webhook"}
+
+
+def test_a_retried_drill_rotates_only_the_users_not_yet_drilled_this_quarter(
+        config: Config, clock: SimClock, runner: CountingRunner) -> None:
+    config = replace(
+        config, drill=DrillSettings(users=("drill-user", "other-user")),
+        inventory=(*config.inventory,
+                   InventoryEntry("other-user", "platform team", "ssm:/other/key")))
+
+    def first_drill_half_done(request: JobRequest) -> None:
+        """drill-user's drill succeeds and is recorded; other-user's fails the job."""
+        if request.job is JobKind.DRILL and request.started_at.date() == date(2026, 1, 5):
+            runner.failing.add((JobKind.DRILL, date(2026, 1, 5)))
+            with HistoryStore(config.history_file) as store:
+                store.save_drill(DrillRecord("d-1", "123456789012", "drill-user", "t",
+                                             "SUCCEEDED", clock.now, clock.now, 60.0, 900.0))
+
+    runner.on_run = first_drill_half_done
+    serve(config, clock, runner, at(date(2026, 1, 7), 0))
+
+    drills = [r for r in runner.requests if r.job is JobKind.DRILL]
+    assert [r.started_at.date() for r in drills] == [date(2026, 1, 5), date(2026, 1, 6)]
+    users = [[c[c.index("--user") + 1] for c in r.commands] for r in drills]
+    # a drill rotates a real key: the user already drilled this quarter is not rotated again
+    assert users == [["drill-user", "other-user"], ["other-user"]]
+    assert [run.started_at.date() for run in completed_runs(config, JobKind.DRILL)] == [
+        date(2026, 1, 6)]
 
 
 def test_an_exception_in_the_runner_is_a_failed_run_not_a_dead_service(
