@@ -81,17 +81,34 @@ def _recorded(trail: Trail) -> str:
     references=("CIS 3.1", "CloudTrail.1"),
 )
 def multi_region(facts: Facts, config: Config) -> Iterator[Outcome]:
-    """Attackers use the regions nobody watches; a single-region trail is blind there."""
+    """Attackers use the regions nobody watches; a single-region trail is blind there. The
+    multi-region trail must record management events, read and write (CIS 3.1,
+    CloudTrail.1): a multi-region trail of S3 data events sees no ListUsers anywhere."""
     trails = facts.get(TRAILS)
     live = logging_trails(trails)
     wide = [t for t in live if t.multi_region]
-    maybe = [t for t in unknown_trails(trails) if t.multi_region]
-    if wide:
-        yield Outcome(Status.PASS, wide[0].arn, f"Trail {wide[0].name} is multi-region.")
-    elif maybe:
-        yield Outcome(Status.ERROR, maybe[0].arn,
-                      f"Multi-region trail {maybe[0].name} may or may not be logging: "
-                      f"{maybe[0].status_error}.")
+    complete = [t for t in wide if t.records_management]
+    # a multi-region trail that may be complete: its status or its selectors are unknown
+    maybe_status = [t for t in unknown_trails(trails) if t.multi_region
+                    and (t.records_management or t.selectors_error)]
+    maybe_selectors = [t for t in wide if t.selectors_error]
+    if complete:
+        yield Outcome(Status.PASS, complete[0].arn,
+                      f"Trail {complete[0].name} is multi-region and logs management events, "
+                      "read and write.")
+    elif maybe_status:
+        yield Outcome(Status.ERROR, maybe_status[0].arn,
+                      f"Multi-region trail {maybe_status[0].name} may or may not be logging: "
+                      f"{maybe_status[0].status_error}.")
+    elif maybe_selectors:
+        yield Outcome(Status.ERROR, maybe_selectors[0].arn,
+                      f"Cannot tell whether multi-region trail {maybe_selectors[0].name} logs "
+                      f"management events: {maybe_selectors[0].selectors_error}.")
+    elif partial := wide or [t for t in unknown_trails(trails) if t.multi_region]:
+        what = "; ".join(f"{t.name} records {_recorded(t)}" for t in partial[:5])
+        yield Outcome(Status.FAIL, partial[0].arn,
+                      f"No multi-region trail records both read and write management events "
+                      f"({what}).")
     elif live:
         yield Outcome(Status.FAIL, live[0].arn,
                       f"Logging trail(s) {short_list([t.name for t in live])} cover only "
