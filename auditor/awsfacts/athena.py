@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from auditor.awsfacts.cloudtrail import TRAILS
 from auditor.facts import Fact, FactError, Facts, fact, map_concurrently
+from auditor.session import error_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +25,8 @@ class GlueTable:
         return f"{self.database}.{self.name}"
 
 
-def _tables_in(facts: Facts, region: str) -> list[GlueTable]:
+def _tables_in(facts: Facts, region: str) -> list[GlueTable] | None:
+    """The tables of one region; None when the configured database is not in it."""
     glue = facts.aws.client("glue", region)
     settings = facts.config.athena
     if settings.database:
@@ -34,7 +36,14 @@ def _tables_in(facts: Facts, region: str) -> list[GlueTable]:
         databases = [db["Name"] for page in pages for db in page["DatabaseList"]]
     tables = []
     for database in databases:
-        for page in glue.get_paginator("get_tables").paginate(DatabaseName=database):
+        try:
+            pages = list(glue.get_paginator("get_tables").paginate(DatabaseName=database))
+        except Exception as exc:
+            # Glue databases are regional: the configured one exists in one region only
+            if settings.database and error_code(exc) == "EntityNotFoundException":
+                return None
+            raise
+        for page in pages:
             for table in page["TableList"]:
                 if settings.table and table["Name"] != settings.table:
                     continue
@@ -52,7 +61,12 @@ def GLUE_TABLES(facts: Facts) -> tuple[GlueTable, ...]:
         regions |= {trail.home_region for trail in facts.get(TRAILS)}
     found = map_concurrently(lambda r: _tables_in(facts, r), sorted(regions),
                              facts.config.audit.max_workers)
-    return tuple(table for region in sorted(found) for table in found[region])
+    database = facts.config.athena.database
+    if database and all(tables is None for tables in found.values()):
+        raise FactError("glue.tables", "EntityNotFoundException",
+                        f"Glue database {database} (athena.database) exists in none of: "
+                        f"{', '.join(sorted(found))}")
+    return tuple(table for region in sorted(found) for table in found[region] or ())
 
 
 QUERY_TIMEOUT_SECONDS = 60  # a LIMIT 1 query that takes longer is not "ready"

@@ -166,6 +166,28 @@ def test_configured_database_and_table_narrow_the_search(
     assert [t.qualified for t in facts.get(GLUE_TABLES)] == ["security.trail"]
 
 
+def test_configured_database_in_the_trail_region_only(
+        aws: Any, live_facts: Callable[..., Facts]) -> None:
+    """Glue databases are regional: the configured one lives next to the trail, and the
+    audit's own region (also searched) has no such database. That is no error."""
+    glue_table(aws, "s3://trail-bucket/AWSLogs/", database="security", region="eu-west-1")
+    config = replace(Config(), athena=AthenaSettings(database="security"))
+    facts = facts_over(live_facts(), config, (trail(region="eu-west-1"),))
+    assert [(t.region, t.qualified) for t in facts.get(GLUE_TABLES)] == [
+        ("eu-west-1", "security.cloudtrail_logs")]
+    assert only(run_check(cloudtrail_table, facts, facts.config)).status is Status.PASS
+
+
+def test_configured_database_found_nowhere_is_named(
+        aws: Any, live_facts: Callable[..., Facts]) -> None:
+    config = replace(Config(), athena=AthenaSettings(database="securty"))
+    facts = facts_over(live_facts(), config, (trail(region="eu-west-1"),))
+    finding = only(run_check(cloudtrail_table, facts, facts.config))
+    assert finding.status is Status.ERROR, "the table may be in a region not searched"
+    assert ("Glue database securty (athena.database) exists in none of: eu-west-1, "
+            "us-east-1") in finding.message
+
+
 def test_table_pointing_at_another_bucket_read_from_moto(
         aws: Any, live_facts: Callable[..., Facts]) -> None:
     glue_table(aws, "s3://another-bucket/AWSLogs/")
