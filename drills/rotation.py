@@ -7,7 +7,9 @@ and delete it only on request. Each step is journaled before it acts and after i
 
 The rule an incident can trust: the application never loses a working key.
 - Before the old key is deactivated, any failure rolls back: the target gets the old key
-  again (and the application is restarted on it), then the new key is deleted. A key is
+  again (and the application is restarted on it), then the new key is deleted. A
+  deactivation whose outcome is unknown is undone first (the old key set Active): IAM's
+  reads lag its writes, so "still Active" is no proof. A key is
   never deleted while the target holds it.
 - A drill cut off anywhere is left in a state `resume_drill` or `rollback_drill`
   completes. The journal knows which keys existed before the drill, so a key created
@@ -586,8 +588,28 @@ class Drill:
         return [k["AccessKeyId"] for k in keys
                 if k["AccessKeyId"] not in before and k["AccessKeyId"] != old_key_id]
 
+    def _reactivate_old(self, old_key_id: str) -> bool:
+        """Set the old key Active again, after a deactivation that may have been done.
+        IAM is eventually consistent: right after an UpdateAccessKey whose answer was lost,
+        ListAccessKeys may still say Active, and the old key may still be accepted for a
+        while; trusting that read would put an inactive key back into the target. A
+        refusal (the deactivation was surely refused the same way) leaves the read to
+        decide."""
+        from auditor.session import is_access_denied
+
+        try:
+            self.iam.update_access_key(UserName=self._user(), AccessKeyId=old_key_id,
+                                       Status="Active")
+        except AWS_ERRORS as exc:
+            if _code(exc) == "NoSuchEntity" or is_access_denied(exc):
+                return False
+            raise
+        return True
+
     def _do_restore(self, detail: dict[str, Any]) -> str | None:
         old_key_id = str(self.j.detail["old_key_id"])
+        if self.j.ever(StepName.DEACTIVATE_OLD) and self._reactivate_old(old_key_id):
+            detail["reactivated"] = old_key_id
         if self._old_key_status() != "Active":
             raise StepFailed(StepName.RESTORE_TARGET.value,
                              f"the old key {old_key_id} is no longer active: putting it back "

@@ -237,3 +237,36 @@ def test_ctrl_c_is_journaled_and_resumable(world: World, drill_config: Config,
     assert done.status == "SUCCEEDED"
     assert done.detail["resumed_at"]
     assert_safe(world, done, read_secret(world))
+
+
+def test_a_deactivation_whose_answer_was_lost_is_undone_before_the_old_key_goes_back(
+        world: World, drill_config: Config, history: HistoryStore, options: Options) -> None:
+    """IAM is eventually consistent: right after an UpdateAccessKey whose answer was lost,
+    ListAccessKeys may still say the old key is Active. The rollback must not trust that
+    read and write an inactive key into the target: it sets the old key Active itself."""
+    import botocore.exceptions
+
+    lost = {"n": 1}
+    stale = {"n": 0}
+
+    def lose_answer(**_: Any) -> None:
+        if lost["n"] > 0:
+            lost["n"] -= 1
+            stale["n"] = 1  # the next read still shows the key as it was
+            raise botocore.exceptions.ConnectionClosedError(endpoint_url="https://aws.invalid")
+
+    def stale_read(parsed: dict[str, Any], **_: Any) -> None:
+        if stale["n"] > 0:
+            stale["n"] -= 1
+            for key in parsed.get("AccessKeyMetadata", []):
+                if key["AccessKeyId"] == world.original[0]:
+                    key["Status"] = "Active"
+
+    world.operator.events.register("after-call.iam.UpdateAccessKey", lose_answer)
+    world.operator.events.register("after-call.iam.ListAccessKeys", stale_read)
+    record = run_drill(world.ctx(), drill_config, history, options())
+    assert record.status == "FAILED", record.detail
+    assert record.detail["failure"]["step"] == "deactivate_old_key"
+    assert record.detail["rolled_back"] is True
+    assert world.user_keys() == {world.original[0]: "Active"}
+    assert_safe(world, record, read_secret(world))
