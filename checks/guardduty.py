@@ -27,12 +27,14 @@ def enabled(facts: Facts, config: Config) -> Iterator[Outcome]:
         if region.error:
             yield Outcome(Status.ERROR, resource, region.error, region=region.region)
         elif region.enabled:
-            yield Outcome(Status.PASS, resource, f"Detector {region.enabled[0]} is enabled.",
+            yield Outcome(Status.PASS, resource,
+                          f"Detector {region.enabled[0]} is enabled in {region.region}.",
                           region=region.region)
         elif region.disabled:
             yield Outcome(Status.FAIL, resource,
-                          f"Detector {region.disabled[0]} exists but is disabled.",
+                          f"Detector {region.disabled[0]} exists in {region.region} but is "
+                          "disabled.",
                           region=region.region)
         else:
-            yield Outcome(Status.FAIL, resource, "No GuardDuty detector in this region.",
+            yield Outcome(Status.FAIL, resource, f"No GuardDuty detector in {region.region}.",
                           region=region.region)

@@ -35,8 +35,19 @@ def _group(findings: list[Finding], verbose: bool) -> dict[Severity, dict[tuple[
     return groups
 
 
+def _line(finding: Finding, grouped: bool) -> str:
+    """A finding's message; in a group, prefixed with its resource unless the message
+    already names it: three identical messages about three regions say nothing."""
+    if not grouped or finding.resource in ("", "account"):
+        return finding.message
+    tail = finding.resource.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    if tail and tail.lower() in finding.message.lower():
+        return finding.message
+    return f"{finding.resource}: {finding.message}"
+
+
 def _describe(group: list[Finding]) -> str:
-    lines = [escape(f.message) for f in group[:SHOWN_PER_CHECK]]
+    lines = [escape(_line(f, len(group) > 1)) for f in group[:SHOWN_PER_CHECK]]
     if len(group) > SHOWN_PER_CHECK:
         lines.append(f"[dim]... and {len(group) - SHOWN_PER_CHECK} more (see --format json)[/]")
     first = group[0]

@@ -102,13 +102,14 @@ def test_contacts_read_denied_names_the_permission(aws: Any, live_facts: Callabl
     ("region", "expected", "words"),
     [
         pytest.param(RegionDetectors("eu-west-1", ("d1",), ()), Status.PASS,
-                     "Detector d1 is enabled.", id="an enabled detector"),
+                     "Detector d1 is enabled in eu-west-1.", id="an enabled detector"),
         pytest.param(RegionDetectors("eu-west-1", (), ("d1",)), Status.FAIL,
-                     "Detector d1 exists but is disabled.", id="a disabled GuardDuty detector"),
+                     "Detector d1 exists in eu-west-1 but is disabled.",
+                     id="a disabled GuardDuty detector"),
         pytest.param(RegionDetectors("eu-west-1", (), ()), Status.FAIL,
-                     "No GuardDuty detector in this region.", id="no detector"),
+                     "No GuardDuty detector in eu-west-1.", id="no detector"),
         pytest.param(RegionDetectors("eu-west-1", ("d2",), ("d1",)), Status.PASS,
-                     "Detector d2 is enabled.",
+                     "Detector d2 is enabled in eu-west-1.",
                      id="an old disabled detector beside an enabled one"),
         pytest.param(RegionDetectors("eu-west-1", (), (), "access denied: needs "
                                      "guardduty:ListDetectors, guardduty:GetDetector"),
