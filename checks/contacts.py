@@ -18,9 +18,9 @@ from auditor.registry import check
     severity=Severity.HIGH,
     requires=(ALTERNATE_CONTACTS,),
     remediation=(
-        "aws account put-alternate-contact --alternate-contact-type SECURITY "
-        "--name NAME --email-address security@example.com --phone-number +1-555-0100 "
-        "--title TITLE (and OPERATIONS, BILLING)"
+        "aws account put-alternate-contact --alternate-contact-type TYPE (SECURITY, "
+        "OPERATIONS or BILLING: the one the finding names) --name NAME --email-address "
+        "team@example.com --phone-number +1-555-0100 --title TITLE"
     ),
     references=("CIS 1.2", "Account.1"),
 )
