@@ -78,7 +78,10 @@ def _short(value: float) -> str:
 
 
 def format_duration(seconds: float) -> str:
-    """"42 s", "3.5 min", "2 h", "13.7 days": short enough for a chart label."""
+    """"42 s", "3.5 min", "2 h", "13.7 days": short enough for a chart label. Under ten
+    seconds a tenth shows, or a 0.3 s rotation reads "0 s" and three of them "1 s"."""
+    if seconds < 9.95 and round(seconds, 1) != round(seconds):
+        return f"{seconds:.1f} s"
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:

@@ -281,11 +281,14 @@ def _trend_sentence(runs: Sequence[RunSummary]) -> str:
         return (f"One audit in this period ({last.started_at:%Y-%m-%d}), so no trend "
                 "yet.")
     first = runs[0]
-    delta = last.score - first.score
-    if abs(delta) < 0.5:
+    # the difference of the scores as printed: 79.4 and 35.6 show as 79 and 36, and a
+    # reader who subtracts them must find the 43 the sentence says, not 44
+    delta = int(f"{last.score:.0f}") - int(f"{first.score:.0f}")
+    if delta == 0:
         movement = "unchanged"
     else:
-        movement = f"{'up' if delta > 0 else 'down'} {abs(delta):.0f} points"
+        movement = (f"{'up' if delta > 0 else 'down'} {abs(delta)} "
+                    f"point{'' if abs(delta) == 1 else 's'}")
     return (f"{movement} since the first audit of the period ({first.started_at:%Y-%m-%d}, "
             f"{first.score:.0f}/100), over {len(runs)} audits.")
 

@@ -76,6 +76,7 @@ def test_timeline_draws_one_bar_per_step_with_state() -> None:
 
 
 @pytest.mark.parametrize(("seconds", "text"), [
+    (0, "0 s"), (0.3, "0.3 s"), (0.9, "0.9 s"), (2.0, "2 s"), (9.96, "10 s"),
     (42, "42 s"), (250, "4.2 min"), (900, "15 min"), (3000, "50 min"), (14400, "4 h"),
     (1_180_000, "13.7 days"),
 ])

@@ -69,7 +69,8 @@ def test_compliance_pdf_reads_back_with_its_figures(store: HistoryStore, run_ids
     assert "2027-01-04 09:30 UTC" in cover
     assert "irready 0.1.0" in cover
     assert "78/100" in text
-    assert "up 35 points since the first audit of the period (2026-10-05, 44/100)" in text
+    # 78.3 and 43.5 print as 78 and 44: the sentence says their difference
+    assert "up 34 points since the first audit of the period (2026-10-05, 44/100)" in text
     assert "12 active key(s) take about 50 min" in text
     assert f"{GOOD_DRILL}, 2026-10-20) replaced one key in 4.2 min" in text
     assert FAILED_DRILL in text
@@ -258,3 +259,22 @@ def test_output_must_be_pdf_or_html(store: HistoryStore, run_ids: list[int],
     with pytest.raises(UsageError, match=r"the name must end in \.pdf or \.html"):
         write_compliance_report(store, tmp_path / "q4.docx", period=Q4,
                                 generated_at=GENERATED)
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "movement"),
+    [
+        pytest.param(35.6, 79.4, "up 43 points", id="the difference of the printed scores"),
+        pytest.param(80.4, 79.6, "unchanged", id="both print as 80"),
+        pytest.param(50.0, 49.4, "down 1 point", id="down by one"),
+    ],
+)
+def test_the_trend_is_the_difference_of_the_scores_it_prints(
+        first: float, last: float, movement: str) -> None:
+    from auditor.history import RunSummary
+    from reports.compliance import _trend_sentence
+
+    runs = [RunSummary(n, ACCOUNT, datetime(2026, 10, n, tzinfo=UTC),
+                       datetime(2026, 10, n, tzinfo=UTC), score, {})
+            for n, score in ((1, first), (8, last))]
+    assert _trend_sentence(runs).startswith(f"{movement} since the first audit")
