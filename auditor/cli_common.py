@@ -59,6 +59,11 @@ def open_store(config: Config) -> HistoryStore:
 
 def aws_context(profile: str | None, region: str | None, endpoint_url: str | None
                 ) -> AwsContext:
+    from auditor.config import region_problem
+    from auditor.errors import UsageError
     from auditor.session import AwsContext
 
+    if region is not None and region_problem(region):
+        # a typo is a usage error (2), not an account that cannot be reached (3)
+        raise UsageError(f"--region: {region_problem(region)}")
     return AwsContext(profile=profile, region=region, endpoint_url=endpoint_url)

@@ -142,6 +142,9 @@ def test_check_and_skip_select_checks(seeded: Any, tmp_path: Path) -> None:
         pytest.param(("--regions", "us-east-1,Frankfurt"),
                      "--regions: 'Frankfurt' is not a region name like us-east-1",
                      id="bad region"),
+        pytest.param(("--region", "eu_west_1"),
+                     "--region: 'eu_west_1' is not a region name like us-east-1",
+                     id="bad home region"),
         pytest.param(("--fail-on", "severe"),
                      "--fail-on: unknown severity 'severe' (expected one of: low, medium, high, "
                      "critical)", id="bad --fail-on"),
