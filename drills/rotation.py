@@ -708,8 +708,16 @@ class Drill:
                 self.j.set_status(DrillStatus.NEEDS_ATTENTION)
                 raise _aws_denied("iam:ListAccessKeys", exc) from None
             if deactivated or self.j.ever(StepName.DEACTIVATE_OLD, StepState.DONE):
-                # past the point of no return: finish forward
-                self.new = current if current.key_id == new_key_id else None
+                # past the point of no return: finish forward, but only while the target
+                # holds the new key; otherwise --delete-old could delete the key in use
+                if current.key_id != new_key_id:
+                    self.j.set_status(DrillStatus.NEEDS_ATTENTION)
+                    raise DrillUnfinished(
+                        f"{self.target.spec} now holds {current.key_id}, not the drill's new "
+                        f"key {new_key_id or '(none)'}, and the drill already deactivated the "
+                        f"old key {old_key_id}: put the new key back there by hand, "
+                        f"then run `irready drill resume {record.drill_id}`")
+                self.new = current
                 self.old = self._remember(self.target.previous(self._target_state()))
                 first = StepName.VERIFY_OLD if self.j.ever(
                     StepName.DEACTIVATE_OLD, StepState.DONE) else StepName.DEACTIVATE_OLD

@@ -270,3 +270,23 @@ def test_a_deactivation_whose_answer_was_lost_is_undone_before_the_old_key_goes_
     assert record.detail["rolled_back"] is True
     assert world.user_keys() == {world.original[0]: "Active"}
     assert_safe(world, record, read_secret(world))
+
+
+def test_a_resume_past_deactivation_stops_when_the_target_no_longer_holds_the_new_key(
+        world: World, drill_config: Config, history: HistoryStore, options: Options) -> None:
+    """Someone put the old key back by hand after the drill deactivated it: finishing
+    forward (and deleting the old key) would take the application's key away."""
+    import json
+
+    with pytest.raises(SimulatedKill):
+        run_drill(world.ctx(), drill_config, history, options(delete_old=True),
+                  on_event=at(StepName.DEACTIVATE_OLD, StepState.DONE, kill))
+    (record,) = history.drills()
+    key_id, secret = world.original
+    world.admin.client("secretsmanager").put_secret_value(
+        SecretId=record.target.partition(":")[2],
+        SecretString=json.dumps({"AccessKeyId": key_id, "SecretAccessKey": secret}))
+    with pytest.raises(DrillUnfinished, match="not the drill's new key"):
+        resume_drill(world.ctx(), drill_config, history, record.drill_id)
+    assert history.load_drill(record.drill_id).status == "NEEDS_ATTENTION"
+    assert world.user_keys() == {key_id: "Inactive", record.detail["new_key_id"]: "Active"}
