@@ -118,11 +118,22 @@ class Cadence:
 
 
 def local_moment(day: date, at: time, tz: tzinfo) -> datetime:
-    """`day` at `at` in `tz`, as UTC; a wall time that DST skips moves an hour later."""
+    """`day` at `at` in `tz`, as UTC. A wall time that DST skips moves an hour later; one
+    that happens twice (the autumn hour) is its first occurrence, when the `schedule`
+    package wakes the service: a slot placed at the second one would still be ahead at
+    that tick, and the day's run would be silently missed."""
     naive = datetime.combine(day, at)
     localize = getattr(tz, "localize", None)
     if localize is not None:  # pytz
-        moment: datetime = tz.normalize(localize(naive, is_dst=False))  # type: ignore[attr-defined]
+        import pytz
+
+        try:
+            local = localize(naive, is_dst=None)
+        except pytz.AmbiguousTimeError:
+            local = localize(naive, is_dst=True)
+        except pytz.NonExistentTimeError:
+            local = localize(naive, is_dst=False)
+        moment: datetime = tz.normalize(local)  # type: ignore[attr-defined]
     else:
         moment = naive.replace(tzinfo=tz)
     return moment.astimezone(UTC)

@@ -357,6 +357,21 @@ def test_a_time_zone_with_daylight_saving(config: Config, clock: SimClock,
     assert {s.hour for s in starts if s.date() > date(2026, 3, 29)} == {4}
 
 
+def test_a_slot_in_the_autumn_hour_that_happens_twice_runs_once(
+        config: Config, clock: SimClock, runner: CountingRunner) -> None:
+    # 02:30 happens twice in Paris on 2026-10-25; the service wakes at the first one
+    config = replace(config, schedule=replace(
+        config.schedule, timezone="Europe/Paris", audit="daily 02:30", drill="off",
+        report="off"))
+    clock.now = datetime(2026, 10, 23, 12, tzinfo=UTC)
+    serve(config, clock, runner, datetime(2026, 10, 28, 12, tzinfo=UTC))
+
+    starts = [run.started_at for run in completed_runs(config, JobKind.AUDIT)]
+    assert [s.date() for s in starts] == [date(2026, 10, d) for d in range(23, 29)]
+    assert datetime(2026, 10, 25, 0, 30, tzinfo=UTC) in starts  # 02:30 CEST, not missed
+    assert runner.count(JobKind.AUDIT) == 6
+
+
 # -- what counts as done --------------------------------------------------------------
 
 
