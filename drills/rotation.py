@@ -690,6 +690,16 @@ class Drill:
         assert current is not None
         return current
 
+    def _read_previous(self) -> AccessKey | None:
+        """The old key as the target kept it (resume, rollback): an AWS error here is one
+        line for the CLI, and the drill is left for a later resume or rollback."""
+        try:
+            return self._remember(self.target.previous(self._target_state()))
+        except AWS_ERRORS as exc:
+            self.j.set_status(DrillStatus.NEEDS_ATTENTION)
+            raise AwsUnavailable(f"cannot read the old key kept by {self.target.spec}: "
+                                 f"{self.redactor.redact(describe_error(exc))}") from None
+
     def _old_key_status(self) -> str | None:
         old_key_id = self.j.detail["old_key_id"]
         keys = self.iam.list_access_keys(UserName=self._user())["AccessKeyMetadata"]
@@ -718,7 +728,7 @@ class Drill:
                         f"old key {old_key_id}: put the new key back there by hand, "
                         f"then run `irready drill resume {record.drill_id}`")
                 self.new = current
-                self.old = self._remember(self.target.previous(self._target_state()))
+                self.old = self._read_previous()
                 first = StepName.VERIFY_OLD if self.j.ever(
                     StepName.DEACTIVATE_OLD, StepState.DONE) else StepName.DEACTIVATE_OLD
                 self._execute(FORWARD_STEPS[FORWARD_STEPS.index(first):])
@@ -728,7 +738,7 @@ class Drill:
                 self._execute_cleanup_then(FORWARD_STEPS[1:])
             elif new_key_id and current.key_id == new_key_id:
                 self.new = current
-                self.old = self._remember(self.target.previous(self._target_state()))
+                self.old = self._read_previous()
                 self._execute(FORWARD_STEPS[FORWARD_STEPS.index(StepName.RESTART):])
             else:
                 self.j.set_status(DrillStatus.NEEDS_ATTENTION)
@@ -767,8 +777,7 @@ class Drill:
                     "the application runs on the new key, so there is nothing to roll back; "
                     f"run `irready drill resume {record.drill_id}` to finish it")
             current = self._read_target()
-            self.old = current if current.key_id == old_key_id else self._remember(
-                self.target.previous(self._target_state()))
+            self.old = current if current.key_id == old_key_id else self._read_previous()
             self.j.note(rollback_requested_at=_iso(self.now()))
             self._roll_back_or_flag(DrillStatus.ROLLED_BACK)
         return self.store.load_drill(record.drill_id)

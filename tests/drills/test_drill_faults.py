@@ -290,3 +290,35 @@ def test_a_resume_past_deactivation_stops_when_the_target_no_longer_holds_the_ne
         resume_drill(world.ctx(), drill_config, history, record.drill_id)
     assert history.load_drill(record.drill_id).status == "NEEDS_ATTENTION"
     assert world.user_keys() == {key_id: "Inactive", record.detail["new_key_id"]: "Active"}
+
+
+@pytest.mark.parametrize("recovery", ["resume", "rollback"])
+def test_a_denied_read_of_the_kept_old_value_is_one_line_not_a_traceback(
+        world: World, drill_config: Config, history: HistoryStore, options: Options,
+        recovery: str) -> None:
+    """resume/rollback read the old key back from the target's own storage (here the
+    secret's previous version); an AWS error there is an IrreadyError, and the drill is
+    left NEEDS_ATTENTION with the target holding the new, working key."""
+    import botocore.exceptions
+
+    from auditor.errors import AwsUnavailable
+
+    with pytest.raises(SimulatedKill):
+        run_drill(world.ctx(), drill_config, history, options(),
+                  on_event=at(StepName.PUBLISH, StepState.DONE, kill))
+    (record,) = history.drills()
+
+    def deny_versions(params: dict[str, Any], **_: Any) -> None:
+        if params.get("VersionId"):
+            raise botocore.exceptions.ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "denied"},
+                 "ResponseMetadata": {"HTTPStatusCode": 400}}, "GetSecretValue")
+
+    world.operator.events.register("before-parameter-build.secretsmanager.GetSecretValue",
+                                   deny_versions)
+    recover = resume_drill if recovery == "resume" else rollback_drill
+    with pytest.raises(AwsUnavailable, match="AccessDeniedException"):
+        recover(world.ctx(), drill_config, history, record.drill_id)
+    assert history.load_drill(record.drill_id).status == "NEEDS_ATTENTION"
+    assert world.secret()["AccessKeyId"] == record.detail["new_key_id"]
+    assert_safe(world, record, read_secret(world), settled=False)
