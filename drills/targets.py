@@ -302,6 +302,15 @@ class SsmParameterTarget(Target):
 # -- files -----------------------------------------------------------------------------
 
 
+def _create_fresh(path: Path) -> int:
+    """Open a new 0600 file at `path` for writing. Whatever sits at that name (a file a
+    killed drill left, or a link someone planted in a shared folder) is removed first, and
+    the open neither follows a link nor reuses a file: a secret written here cannot end
+    up anywhere else."""
+    path.unlink(missing_ok=True)
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+
+
 def atomic_write(path: Path, text: str) -> None:
     """Replace `path` with `text` in one rename, keeping its mode (and owner, if we may).
     A symlink is followed, so a linked credentials file stays a link."""
@@ -309,7 +318,7 @@ def atomic_write(path: Path, text: str) -> None:
     info = real.stat()
     mode = stat.S_IMODE(info.st_mode)
     tmp = real.with_name(f".{real.name}.irready-{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = _create_fresh(tmp)
     try:
         os.fchmod(fd, mode)
         with contextlib.suppress(PermissionError):  # not ours to give away: keep ours
@@ -366,7 +375,7 @@ class FileTarget(Target):
     def prepare(self, drill_id: str) -> RestoreState:
         backup = self.backup_path(drill_id)
         tmp = backup.with_name(backup.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = _create_fresh(tmp)
         try:
             os.fchmod(fd, 0o600)
             os.write(fd, self._text().encode())

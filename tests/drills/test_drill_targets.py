@@ -222,6 +222,29 @@ def test_a_symlinked_file_stays_a_link(tmp_path: Path) -> None:
     assert real.read_text() == "A=2\n"
 
 
+def test_a_planted_link_at_a_temporary_name_is_not_followed(tmp_path: Path) -> None:
+    """In a folder others can write to, a link planted at the name of the file that is
+    about to receive a secret must not send the secret (or a truncation) elsewhere."""
+    import os
+
+    path = tmp_path / "app.env"
+    path.write_text(f"AWS_ACCESS_KEY_ID={OLD.key_id}\nAWS_SECRET_ACCESS_KEY={OLD.secret}\n")
+    victim = tmp_path / "victim"
+    victim.write_text("untouched\n")
+    target = parse_target(f"env-file:{path}", env())
+    assert isinstance(target, EnvFileTarget)
+    backup = target.backup_path("d1")
+    for planted in (path.with_name(f".{path.name}.irready-{os.getpid()}.tmp"),
+                    backup.with_name(backup.name + ".tmp")):
+        planted.symlink_to(victim)
+    state = target.prepare("d1")
+    target.publish(NEW, "drill-user")
+    assert victim.read_text() == "untouched\n"
+    assert not path.is_symlink()
+    assert target.read() == NEW
+    assert target.previous(state) == OLD
+
+
 def test_command_gets_the_key_on_stdin_only(tmp_path: Path) -> None:
     spec, state_file = command_target(tmp_path)
     target = parse_target(spec, env())
