@@ -10,9 +10,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError
+from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
 from auditor import schedule_cli
@@ -42,7 +44,16 @@ if TYPE_CHECKING:
 class IrreadyGroup(TyperGroup):
     """The root command group: every IrreadyError raised by any command (sub-apps
     included, since they run inside this group's invoke) becomes one line on stderr and
-    the exit code it carries, never a traceback."""
+    the exit code it carries, never a traceback. So do the command line's own parse
+    errors (a bad choice, an unknown option or command), which typer would print as a
+    usage block: a cron mail or a log line shows one `irready: error:` line."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: Context | None = None, **extra: Any) -> Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except ClickUsageError as exc:
+            _usage_error(exc)
 
     def invoke(self, ctx: Context) -> object:
         try:
@@ -50,6 +61,17 @@ class IrreadyGroup(TyperGroup):
         except IrreadyError as exc:
             exc.show()
             raise typer.Exit(exc.exit_code) from None
+        except ClickUsageError as exc:
+            _usage_error(exc)
+
+
+def _usage_error(exc: ClickUsageError) -> NoReturn:
+    """One line for a parse error; no arguments at all still shows the help."""
+    if isinstance(exc, NoArgsIsHelpError):
+        raise exc
+    where = exc.ctx.command_path if exc.ctx is not None else "irready"
+    UsageError(f"{exc.format_message()} (see '{where} --help')").show()
+    raise typer.Exit(int(ExitCode.USAGE)) from None
 
 
 app = typer.Typer(

@@ -154,6 +154,43 @@ def test_usage_errors_are_one_line(aws: Any, args: tuple[str, ...], message: str
     one_line_error(irready("audit", "--no-history", *args), ExitCode.USAGE, message)
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(("audit", "--format", "xml"),
+                     "Invalid value for '--format' / '-f': Value error, 'xml' is not one of "
+                     "'terminal', 'json', 'html', 'pdf', 'csv', 'markdown', 'junit'. "
+                     "(see 'irready audit --help')", id="bad choice"),
+        pytest.param(("audit", "--verbos"),
+                     "No such option: --verbos (Possible options: --verbose) "
+                     "(see 'irready audit --help')", id="misspelt option"),
+        pytest.param(("history", "--limit", "many"),
+                     "Invalid value for '--limit': Input should be a valid integer, unable to "
+                     "parse string as an integer (see 'irready history --help')",
+                     id="not a number"),
+        pytest.param(("config", "check", "a.toml", "b.toml"),
+                     "Got unexpected extra argument(s) (b.toml) "
+                     "(see 'irready config check --help')", id="nested command"),
+        pytest.param(("--bogus",), "No such option: --bogus (see 'irready --help')",
+                     id="root option"),
+        pytest.param(("audti",),
+                     "No such command 'audti'. Did you mean 'audit'? (see 'irready --help')",
+                     id="misspelt command"),
+    ],
+)
+def test_option_errors_are_one_line_too(args: tuple[str, ...], message: str) -> None:
+    """README: every error is one line on stderr starting with `irready: error:`; typer's
+    own parse errors printed a usage block and `Error: ...` instead."""
+    one_line_error(irready(*args), ExitCode.USAGE, message)
+
+
+def test_no_arguments_still_shows_the_help() -> None:
+    result = irready()
+    assert result.exit_code == 2
+    assert "Usage: irready" in result.output
+    assert "audit" in result.output
+
+
 def test_an_unwritable_output_is_one_line(aws: Any, tmp_path: Path) -> None:
     target = tmp_path / "missing" / "audit.json"
     result = irready("audit", "--check", "iam.quarantine_policy", "--no-history",
