@@ -288,9 +288,12 @@ class SsmParameterTarget(Target):
         kms = state.get("kms_key_id", "")
         version = state.get("previous_version")
         if version:
-            kept = self._get(f"{self.value}:{version}")
-            if _key_from_json(kept["Value"], self.spec, self.env).key_id == old_key_id:
-                self._put(kept["Value"], kms)
+            try:
+                kept = self._get(f"{self.value}:{version}")["Value"]
+            except TargetError:  # the version is gone (100 are kept): memory may still help
+                kept = ""
+            if kept and _key_from_json(kept, self.spec, self.env).key_id == old_key_id:
+                self._put(kept, kms)
                 return
         if old is not None and old.key_id == old_key_id and old.secret:
             self._put(_merge_json(current["Value"], old, self.env), kms)

@@ -143,6 +143,22 @@ def test_ssm_round_trip_uses_the_parameter_history(aws: Any) -> None:
     assert target.read() == OLD
 
 
+def test_ssm_restores_from_memory_when_the_kept_version_is_gone(aws: Any) -> None:
+    """Parameter Store keeps 100 versions: a busy parameter can lose the old one. The
+    secret still in memory then restores it, as it does for Secrets Manager."""
+    from auditor.session import AwsContext
+
+    ssm = aws.client("ssm")
+    ssm.put_parameter(Name="/app/key", Type="SecureString", Value=json.dumps(
+        {"AccessKeyId": OLD.key_id, "SecretAccessKey": OLD.secret}))
+    target = parse_target("ssm:/app/key", env(AwsContext(session=aws)))
+    state = {**target.prepare("d1"), "previous_version": "99"}
+    target.publish(NEW, "drill-user")
+    assert target.previous(state) is None
+    target.restore(OLD.key_id, OLD, state)
+    assert target.read() == OLD
+
+
 def test_ssm_refuses_a_plain_string_parameter(aws: Any) -> None:
     from auditor.session import AwsContext
 
