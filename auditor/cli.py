@@ -225,7 +225,7 @@ def history(
     config_path: ConfigOpt = None,
     history_path: HistoryOpt = None,
     account: Annotated[str | None, typer.Option(help="Only this account id.")] = None,
-    limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
+    limit: Annotated[int, typer.Option(help="How many runs.", min=1)] = 20,
 ) -> None:
     """List past audit runs from the history store, newest first."""
     from rich.table import Table

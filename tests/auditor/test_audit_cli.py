@@ -385,6 +385,15 @@ def test_history_with_no_runs(tmp_path: Path) -> None:
     assert (result.exit_code, result.stdout) == (0, f"no audit runs in {path}\n")
 
 
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_history_limit_must_be_positive(tmp_path: Path, limit: str) -> None:
+    """--limit 0 answered "no audit runs", and -1 meant no limit at all (SQLite)."""
+    result = irready("history", "--history", str(tmp_path / "h.sqlite3"), "--limit", limit)
+    one_line_error(result, ExitCode.USAGE,
+                   "Invalid value for '--limit': Input should be greater than or equal to 1 "
+                   "(see 'irready history --help')")
+
+
 def write_config(tmp_path: Path, waiver: str) -> Path:
     path = tmp_path / "irready.toml"
     path.write_text(f'[[waivers]]\ncheck = "iam.console_mfa"\n'
