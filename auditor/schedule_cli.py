@@ -146,9 +146,12 @@ def _print_status(state: ScheduleStatus, tz: tzinfo) -> None:
     service = (f"running ({state.service.describe()})" if state.service
                else "not running (cron or systemd timers may run the jobs)")
     since = state.epoch.date().isoformat() if state.epoch else "never started"
+    notify = (", ".join(state.channels) if state.channels
+              else "none configured ([notify]): a failed job reaches nobody")
     lines = [f"scheduler: {service}",
              f"time zone: {state.timezone}; reports: {state.output_dir}; "
-             f"schedule in force since: {since}"]
+             f"schedule in force since: {since}",
+             f"notifications: {notify}"]
     for row in state.jobs:
         lines += ["", f"{row.job}: {row.schedule}"]
         last = row.last
@@ -182,6 +185,7 @@ def _status_dict(state: ScheduleStatus) -> dict[str, Any]:
                      "since": moment(state.service.since)} if state.service else None),
         "timezone": state.timezone,
         "output_dir": str(state.output_dir),
+        "notify_channels": list(state.channels),
         "epoch": moment(state.epoch),
         "jobs": [{
             "job": row.job.value, "schedule": row.schedule, "enabled": row.enabled,

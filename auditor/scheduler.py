@@ -853,6 +853,10 @@ class Service:
             jobs = "; ".join(f"{kind}: {plan.describe(kind)}" for kind in JobKind)
             logger.info("started (pid %d; %s; time zone %s; schedule in force since %s)",
                         os.getpid(), jobs, plan.timezone, epoch.date().isoformat())
+            if not self.executor.notifier.channels:
+                logger.warning("no [notify] channel is configured: a failed job reaches "
+                               "nobody, it is only logged here and in `irready schedule "
+                               "status`")
             self._guarded(lambda: self.executor.catch_up(lambda: self.stopping))
             scheduler = self._build()
             while not self.stopping:
@@ -950,6 +954,7 @@ class ScheduleStatus:
     epoch: datetime | None = None
     timezone: str = "UTC"
     output_dir: Path = Path()
+    channels: tuple[str, ...] = ()  # where a failed job is notified
 
 
 def schedule_status(executor: Executor, now: datetime) -> ScheduleStatus:
@@ -976,7 +981,7 @@ def schedule_status(executor: Executor, now: datetime) -> ScheduleStatus:
         jobs.append(JobStatus(kind, plan.describe(kind), enabled, last, next_run, overdue))
     service = FileLock(plan.lock_path("scheduler"), "").holder()
     return ScheduleStatus(tuple(jobs), service, running, executor.log.epoch(), plan.timezone,
-                          plan.output_dir)
+                          plan.output_dir, executor.notifier.channels)
 
 
 def open_executor(config: Config, store: HistoryStore) -> Executor:

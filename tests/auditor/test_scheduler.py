@@ -372,6 +372,13 @@ def test_a_slot_in_the_autumn_hour_that_happens_twice_runs_once(
     assert runner.count(JobKind.AUDIT) == 6
 
 
+def test_a_service_without_a_notification_channel_says_so_at_start(
+        config: Config, clock: SimClock, runner: CountingRunner,
+        caplog: pytest.LogCaptureFixture) -> None:
+    serve(config, clock, runner, clock.now + timedelta(minutes=1))
+    assert "no [notify] channel is configured: a failed job reaches nobody" in caplog.text
+
+
 # -- what counts as done --------------------------------------------------------------
 
 

@@ -299,6 +299,17 @@ def test_status_table(tmp_path: Path) -> None:
     assert "time zone: Europe/Paris" in result.stdout
     assert "Mondays at 06:00" in result.stdout
     assert "off: no [drill] users in the config" in " ".join(result.stdout.split())
+    assert "notifications: none configured ([notify]): a failed job reaches nobody" in \
+        result.stdout
+
+
+def test_status_names_the_notification_channels(tmp_path: Path) -> None:
+    config = write_config(tmp_path, notify='webhook_url = "env:IRREADY_TEST_HOOK"\n'
+                          'sns_topic_arn = "arn:aws:sns:us-east-1:123456789012:alerts"')
+    table = irready("schedule", "status", "--config", str(config))
+    assert "notifications: webhook, sns" in table.stdout
+    document = irready("schedule", "status", "--config", str(config), "--format", "json")
+    assert json.loads(document.stdout)["notify_channels"] == ["webhook", "sns"]
 
 
 # -- cron and systemd -----------------------------------------------------------------
