@@ -139,12 +139,23 @@ def ACCOUNT_SUMMARY(facts: Facts) -> Mapping[str, int]:
     return dict(summary)
 
 
+def _partition(facts: Facts) -> str:
+    """AWS-managed policy ARNs carry the partition: arn:aws-cn:... in China, and so on.
+    A region botocore does not know (an AWS-compatible endpoint's) is taken as "aws"."""
+    try:
+        return str(facts.aws.session.get_partition_for_region(facts.aws.region) or "aws")
+    except Exception:  # noqa: BLE001 - botocore's UnknownRegionError
+        return "aws"
+
+
 @fact("iam.quarantined_users", "iam:ListEntitiesForPolicy")
 def QUARANTINED_USERS(facts: Facts) -> tuple[tuple[str, str], ...]:
     """(user name, policy ARN) for every user carrying an AWS quarantine policy."""
     iam = facts.aws.client("iam")
+    partition = _partition(facts)
     found: list[tuple[str, str]] = []
-    for arn in QUARANTINE_POLICY_ARNS:
+    for listed in QUARANTINE_POLICY_ARNS:
+        arn = listed.replace("arn:aws:", f"arn:{partition}:", 1)
         try:
             pages = iam.get_paginator("list_entities_for_policy").paginate(
                 PolicyArn=arn, EntityFilter="User"

@@ -274,3 +274,21 @@ def test_a_quarantine_policy_version_missing_from_the_partition_is_skipped(
     aws.client("iam").create_user(UserName="clean")
     finding = only(run_check(access_keys.quarantine_policy, live_facts(), Config()))
     assert finding.status is Status.PASS
+
+
+def test_quarantine_policies_are_looked_up_in_the_account_partition(aws: Any) -> None:
+    """In China or GovCloud the policy ARNs are arn:aws-cn:... / arn:aws-us-gov:...; an
+    arn:aws: ARN names no policy there, and the check passed without looking."""
+    import boto3
+
+    from auditor.session import AwsContext
+
+    session = boto3.Session(region_name="cn-north-1")
+    asked: list[str] = []
+    session.events.register("provide-client-params.iam.ListEntitiesForPolicy",
+                            lambda params, **_: asked.append(params["PolicyArn"]))
+    facts = Facts(AwsContext(session=session, max_attempts=2), Config(), account_id=ACCOUNT)
+
+    assert facts.get(QUARANTINED_USERS) == ()
+    assert asked == [policy.replace("arn:aws:", "arn:aws-cn:", 1)
+                     for policy in QUARANTINE_POLICY_ARNS]
