@@ -48,7 +48,14 @@ from drills.model import (
 )
 from drills.redact import Redactor, redacted_logs
 from drills.targets import Target, TargetEnv, parse_target
-from drills.verify import Sleep, run_command, wait_accepted, wait_healthy, wait_rejected
+from drills.verify import (
+    Sleep,
+    retry_until,
+    run_command,
+    wait_accepted,
+    wait_healthy,
+    wait_rejected,
+)
 
 if TYPE_CHECKING:
     from auditor.config import Config
@@ -422,7 +429,12 @@ class Drill:
         return normalize_user(self.options.user)
 
     def _do_create_key(self, detail: dict[str, Any]) -> str | None:
-        response = self.iam.create_access_key(UserName=self._user())["AccessKey"]
+        try:
+            response = self.iam.create_access_key(UserName=self._user())["AccessKey"]
+        except ClientError as exc:
+            if _refused_at_once(exc):
+                detail["no_key_made"] = True  # a cleanup need not wait for a key to show
+            raise
         self.new = self._remember(AccessKey(response["AccessKeyId"],
                                             response["SecretAccessKey"]))
         assert self.new is not None
@@ -642,8 +654,30 @@ class Drill:
                              "since the application may still use it")
         return None
 
+    def _unseen_key_deadline(self) -> float:
+        """Seconds to keep looking for a key a CreateAccessKey may have made unseen.
+        IAM is eventually consistent: right after a create whose answer was lost,
+        ListAccessKeys may not show the key yet. So while a create step that did not end
+        DONE (and was not refused outright) is younger than the propagation timeout,
+        an empty list is no proof; later, it is."""
+        steps = self.store.load_drill(self.j.drill_id).steps
+        uncertain = [s.started_at for s in steps if s.name == StepName.CREATE_KEY.value
+                     and s.state != StepState.DONE.value and not s.detail.get("no_key_made")]
+        if not uncertain:
+            return 0.0
+        age = (self.now() - max(uncertain)).total_seconds()
+        return max(0.0, min(self.options.propagation_timeout,
+                            self.options.propagation_timeout - age))
+
     def _do_delete_new(self, detail: dict[str, Any]) -> str | None:
         created = self._created_keys()
+        wait = self._unseen_key_deadline() if not created else 0.0
+        if wait > 0:
+            def probe() -> tuple[bool, str]:
+                created[:] = self._created_keys()
+                return bool(created), f"{len(created)} key(s)"
+
+            detail["looked_for_unseen_key"] = retry_until(probe, wait, self.sleep).as_dict()
         if not created:
             return "no key of the drill is left"
         in_use = self.target.read().key_id
@@ -781,6 +815,14 @@ class Drill:
             self.j.note(rollback_requested_at=_iso(self.now()))
             self._roll_back_or_flag(DrillStatus.ROLLED_BACK)
         return self.store.load_drill(record.drill_id)
+
+
+def _refused_at_once(exc: ClientError) -> bool:
+    """AWS answered the only attempt with a 4xx: the call was not done (no retry of a
+    possibly applied attempt came before)."""
+    meta = exc.response.get("ResponseMetadata", {})
+    status = int(meta.get("HTTPStatusCode") or 0)
+    return int(meta.get("RetryAttempts") or 0) == 0 and 400 <= status < 500
 
 
 def _code(exc: BaseException) -> str:

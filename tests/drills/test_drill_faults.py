@@ -322,3 +322,39 @@ def test_a_denied_read_of_the_kept_old_value_is_one_line_not_a_traceback(
     assert history.load_drill(record.drill_id).status == "NEEDS_ATTENTION"
     assert world.secret()["AccessKeyId"] == record.detail["new_key_id"]
     assert_safe(world, record, read_secret(world), settled=False)
+
+
+def test_a_key_created_but_never_reported_is_found_even_when_iam_is_slow_to_list_it(
+        world: World, drill_config: Config, history: HistoryStore, options: Options) -> None:
+    """IAM is eventually consistent: right after a CreateAccessKey whose answer was lost,
+    ListAccessKeys may not show the key yet. The rollback looks again (until the
+    propagation timeout) instead of concluding that no key was made."""
+    faults = Faults(world.operator)
+    faults.lose_response("iam.CreateAccessKey")
+    hidden = {"n": 1}
+
+    def stale_read(parsed: dict[str, Any], **_: Any) -> None:
+        if hidden["n"] > 0 and faults.injected:
+            hidden["n"] -= 1
+            parsed["AccessKeyMetadata"] = [k for k in parsed["AccessKeyMetadata"]
+                                           if k["AccessKeyId"] == world.original[0]]
+
+    world.operator.events.register("after-call.iam.ListAccessKeys", stale_read)
+    record = run_drill(world.ctx(), drill_config, history, options())
+    assert hidden["n"] == 0  # the stale answer was given
+    assert record.status == "FAILED", record.detail
+    assert len(record.detail["deleted_keys"]) == 1
+    assert world.user_keys() == {world.original[0]: "Active"}
+    assert_safe(world, record, read_secret(world))
+
+
+def test_a_refused_create_does_not_wait_for_a_key_that_was_never_made(
+        world: World, drill_config: Config, history: HistoryStore, options: Options) -> None:
+    slept: list[float] = []
+    Faults(world.operator).deny("iam.CreateAccessKey")
+    record = run_drill(world.ctx(), drill_config, history,
+                       options(propagation_timeout=30.0), sleep=slept.append)
+    assert record.status == "FAILED"
+    assert record.detail["rolled_back"] is True
+    assert sum(slept) < 5  # only the old key's check, not 30 s of looking for a new key
+    assert_safe(world, record, read_secret(world))
