@@ -198,6 +198,11 @@ def rotate(
     from drills.rotation import options_from_config, plan_drill, run_drill
 
     config = load(config_path, history_path)
+    if dry_run and (fmt is not DrillFormat.TERMINAL or output is not None):
+        from auditor.errors import UsageError
+
+        raise UsageError("--dry-run prints the plan as text on stdout; --format json and "
+                         "--output apply to a drill that runs")
     chosen = _choose_user(config, user)
     if target:
         options = DrillOptions(
@@ -222,7 +227,7 @@ def rotate(
         if dry_run:
             from drills.render import print_plan
 
-            print_plan(_console(fmt is DrillFormat.JSON), plan_drill(ctx, config, store, options))
+            print_plan(_console(False), plan_drill(ctx, config, store, options))
             return
         report_path = _report_path(config, report, no_report)
         show = progress_printer(_console(fmt is DrillFormat.JSON),

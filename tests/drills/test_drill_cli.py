@@ -74,6 +74,20 @@ def test_dry_run_prints_the_plan_and_changes_nothing(world: World) -> None:
     assert drills(world) == []
 
 
+@pytest.mark.parametrize("args", [
+    pytest.param(["--format", "json"], id="json"),
+    pytest.param(["--output", "plan.txt"], id="output"),
+])
+def test_dry_run_refuses_what_it_would_ignore(world: World, args: list[str]) -> None:
+    """The plan is text on stdout: a script asking for JSON, or for a file, would
+    otherwise get an empty stdout and exit 0."""
+    result = rotate(world, "--dry-run", *args)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "--dry-run" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (world.tmp / "plan.txt").exists()
+
+
 @pytest.mark.parametrize(("args", "message"), [
     pytest.param(["--user", "nobody"], "no IAM user 'nobody' in account 123456789012",
                  id="unknown user"),
