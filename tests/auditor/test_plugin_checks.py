@@ -117,3 +117,34 @@ def test_a_broken_plugin_is_one_line(plugin_site: Path) -> None:
         "irready: error: cannot load the check plugin 'runbook' (irready_broken) from the "
         "irready.checks entry points: ModuleNotFoundError: No module named "
         "'irready_no_such_module'\n")
+
+
+def readme_example() -> str:
+    """The check shown under "Your own checks" in README.md."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("### Your own checks", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("users", "expected"),
+    [pytest.param((), Status.PASS, id="no CI user"),
+     pytest.param(("ci-deploy",), Status.FAIL, id="a CI user with a key")],
+)
+def test_the_readme_example_check_runs(users: tuple[str, ...], expected: Status) -> None:
+    """A copied example must reach a verdict: one that yields nothing is an ERROR."""
+    from datetime import UTC, datetime
+
+    from auditor.awsfacts.iam import CREDENTIAL_REPORT, CredentialReport, CredentialRow, KeySlot
+    from auditor.runner import run_check
+
+    namespace: dict[str, Any] = {"__name__": "acme_checks"}
+    exec(compile(readme_example(), "README.md", "exec"), namespace)
+    rows = tuple(CredentialRow(user=name, arn=f"arn:aws:iam::123456789012:user/{name}",
+                               created=None, password_enabled=False, password_last_used=None,
+                               mfa_active=False,
+                               keys=(KeySlot(1, True, datetime.now(UTC), None),))
+                 for name in users)
+    facts = Facts.from_values({CREDENTIAL_REPORT: CredentialReport(None, rows)})
+    findings = run_check(namespace["no_ci_user_keys"], facts, Config())
+    assert [f.status for f in findings] == [expected]
