@@ -469,6 +469,13 @@ class Drill:
 
     def _do_verify_new_key(self, detail: dict[str, Any]) -> str | None:
         assert self.new is not None
+        if not self.new.secret:
+            # resumed after the process died, through a target that keeps secrets to
+            # itself: nothing can prove the new key works, so the old one must stay
+            raise StepFailed(StepName.VERIFY_NEW.value,
+                             f"the new key {self.new.key_id}'s secret is no longer known "
+                             f"({self.target.spec} does not give it back), so it cannot be "
+                             "verified; the old key stays in use")
         waited = wait_accepted(self.ctx, self.new, str(self.j.detail["user_arn"]),
                                self.options.propagation_timeout, self.sleep)
         detail.update(waited.as_dict())

@@ -358,3 +358,37 @@ def test_a_refused_create_does_not_wait_for_a_key_that_was_never_made(
     assert record.detail["rolled_back"] is True
     assert sum(slept) < 5  # only the old key's check, not 30 s of looking for a new key
     assert_safe(world, record, read_secret(world))
+
+
+def test_a_resume_that_cannot_know_the_new_secret_rolls_back_at_once_and_says_why(
+        world: World, drill_config: Config, history: HistoryStore, options: Options) -> None:
+    """A command target may keep secrets to itself on "read". After a kill, the new
+    key's secret is gone: the new key cannot be proven to work, so the drill rolls back,
+    saying so, instead of trying an empty secret until the propagation timeout."""
+    import json
+    import sys
+
+    from drillkit import STORE_SCRIPT, make_target
+
+    spec, read_state = make_target(world, "command")
+    script = world.tmp / "store.py"
+    script.write_text(STORE_SCRIPT.replace(
+        'print(json.dumps(data["current"]))',
+        'print(json.dumps({"AccessKeyId": data["current"]["AccessKeyId"]}))'))
+    assert spec.startswith(f"command:{sys.executable} {script}")
+    with pytest.raises(SimulatedKill):
+        run_drill(world.ctx(), drill_config, history, options(spec),
+                  on_event=at(StepName.PUBLISH, StepState.DONE, kill))
+    (record,) = history.drills()
+    slept: list[float] = []
+    done = resume_drill(world.ctx(), drill_config, history, record.drill_id,
+                        sleep=slept.append)
+    assert done.status == "FAILED", done.detail
+    assert done.detail["failure"]["step"] == "verify_new_key"
+    assert "secret" in done.detail["failure"]["reason"]
+    assert done.detail["rolled_back"] is True
+    assert sum(slept) == 0
+    assert json.loads((world.tmp / "state.json").read_text())["current"]["AccessKeyId"] \
+        == world.original[0]
+    assert world.user_keys() == {world.original[0]: "Active"}
+    assert_safe(world, done, read_state)
