@@ -119,6 +119,9 @@ def audit_report(
     with _store(config_path, history_path) as store:
         if run is not None:
             chosen = store.load_run(run)
+            if account and chosen.account_id != account:
+                raise NotFound(f"audit run {run} is of account {chosen.account_id}, not "
+                               f"{account}")
         else:
             latest = store.latest_run(account)
             if latest is None:
@@ -154,6 +157,9 @@ def drill_report(
     with _store(config_path, history_path) as store:
         if drill is not None:
             record = store.load_drill(drill)
+            if account and record.account_id != account:
+                raise NotFound(f"drill {drill} is of account {record.account_id}, not "
+                               f"{account}")
         else:
             newest = store.drills(account_id=account)
             if not newest:

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from report_seed import GENERATED, GOOD_DRILL, pdf_pages
+from report_seed import GENERATED, GOOD_DRILL, OTHER_ACCOUNT, pdf_pages
 from typer.testing import CliRunner
 
 from auditor.cli import app
@@ -78,6 +78,12 @@ def test_drill_report_json(history: Path) -> None:
     pytest.param(("report", "audit", "--format", "csv", "--output", "{tmp}/missing/a.csv"),
                  "cannot write {tmp}/missing/a.csv: folder {tmp}/missing does not exist",
                  id="audit output folder missing"),
+    pytest.param(("report", "audit", "--run", "2", "--account", OTHER_ACCOUNT),
+                 f"audit run 2 is of account 123456789012, not {OTHER_ACCOUNT}",
+                 id="a run of another account than --account"),
+    pytest.param(("report", "drill", "--drill", GOOD_DRILL, "--account", OTHER_ACCOUNT),
+                 f"drill {GOOD_DRILL} is of account 123456789012, not {OTHER_ACCOUNT}",
+                 id="a drill of another account than --account"),
     pytest.param(("report", "compliance", "--quarter", "2026Q4", "--since", "2026-10-01",
                   "--output", "{tmp}/r.pdf"),
                  "--since and --quarter exclude each other; pass one of them",
