@@ -38,6 +38,8 @@ from reports.formats import AuditFormat
 if TYPE_CHECKING:
     from typer._click.core import Context  # the click that typer vendors
 
+    from auditor.config import Config
+    from auditor.registry import Registry
     from auditor.runner import Progress
 
 
@@ -147,6 +149,7 @@ def audit(
     except ValueError as exc:
         raise UsageError(f"--fail-on: {exc}") from None
     registry = discover()
+    check_ids_in_config(config, registry)
     only, skipped = check or (), skip or ()
     selected = registry.select(only or config.audit.checks, (*skipped, *config.audit.skip))
     ctx = aws_context(profile, region, endpoint_url)
@@ -170,6 +173,30 @@ def audit(
     elif output is None:
         sys.stdout.buffer.write(render_audit(result.run, result.diff, output_format))
     raise typer.Exit(int(audit_exit_code(result.run, threshold)))
+
+
+def check_ids_in_config(config: Config, registry: Registry, *, waivers: bool = False) -> None:
+    """The check ids the config names exist: an unknown one is a config error naming its
+    key. Waivers (only with `waivers`: `config check`) compare ids exactly, so an area
+    or a typo there would never match; the audit itself still runs with such a waiver."""
+    from auditor.errors import ConfigError
+    from auditor.registry import unknown_check_message
+
+    where = f"{config.source}: " if config.source else ""
+    for key, ids in (("audit.checks", config.audit.checks), ("audit.skip", config.audit.skip)):
+        for check_id in ids:
+            try:
+                registry.select((check_id,))
+            except UsageError as exc:
+                raise ConfigError(f"{where}{key}: {exc.message}") from None
+    if not waivers:
+        return
+    known = [item.id for item in registry]
+    for i, waiver in enumerate(config.waivers):
+        if waiver.check not in registry:
+            message = unknown_check_message(waiver.check, known).replace(
+                "; ", " (a waiver names one check id exactly); ", 1)
+            raise ConfigError(f"{where}waivers[{i}].check: {message}")
 
 
 @contextmanager
@@ -279,9 +306,11 @@ def config_init(
 def config_check(path: Annotated[Path | None, typer.Argument(dir_okay=False)] = None) -> None:
     """Validate a config file; prints where it was found and exits 2 if it is wrong."""
     from auditor.config import find_config, load_config
+    from auditor.registry import discover
 
     found = find_config(path)
     config = load_config(path)
+    check_ids_in_config(config, discover(), waivers=True)
     where = found or "built-in defaults (no config file found)"
     typer.echo(f"config OK: {where}; {len(config.waivers)} waiver(s), "
                f"{len(config.inventory)} inventory entry(ies)")

@@ -178,3 +178,44 @@ def test_where_the_config_is_found(tmp_path: Path) -> None:
 
 def test_no_config_anywhere_is_the_defaults() -> None:
     assert load_config() == Config()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param('[audit]\nchecks = ["cloudtrail", "iam.consol_mfa"]\n',
+                     "audit.checks: unknown check id 'iam.consol_mfa'; did you mean "
+                     "'iam.console_mfa'?", id="a check to run"),
+        pytest.param('[audit]\nskip = ["guarduty"]\n',
+                     "audit.skip: unknown check id 'guarduty'; did you mean "
+                     "'guardduty.enabled'?",
+                     id="a check to skip"),
+        pytest.param('[[waivers]]\ncheck = "iam.console_mfa_"\nreason = "break-glass"\n'
+                     "expires = 2027-03-31\n",
+                     "waivers[0].check: unknown check id 'iam.console_mfa_' (a waiver names "
+                     "one check id exactly); did you mean 'iam.console_mfa'?",
+                     id="a waiver that can never match"),
+        pytest.param('[[waivers]]\ncheck = "iam"\nreason = "break-glass"\n'
+                     "expires = 2027-03-31\n",
+                     "waivers[0].check: unknown check id 'iam' (a waiver names one check id "
+                     "exactly); 'irready checks' lists them",
+                     id="a waiver naming an area"),
+    ],
+)
+def test_config_check_knows_the_check_ids(tmp_path: Path, text: str, message: str) -> None:
+    """`config check` said OK to check ids that the audit then refused, or that never
+    match (a waiver compares ids exactly): a typo must show before the weekly run."""
+    path = tmp_path / "irready.toml"
+    path.write_text(text)
+    result = CliRunner().invoke(app, ["config", "check", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr == f"irready: error: {path}: {message}\n"
+
+
+def test_the_audit_names_the_config_key_of_an_unknown_check(tmp_path: Path) -> None:
+    path = tmp_path / "irready.toml"
+    path.write_text('[audit]\nskip = ["guarduty"]\n')
+    result = CliRunner().invoke(app, ["audit", "--config", str(path), "--no-history"])
+    assert result.exit_code == 2
+    assert result.stderr == (f"irready: error: {path}: audit.skip: unknown check id "
+                             "'guarduty'; did you mean 'guardduty.enabled'?\n")
