@@ -600,12 +600,24 @@ class Drill:
             self._step(StepName.DELETE_NEW, self._do_delete_new)
 
     def _created_keys(self) -> list[str]:
-        """Keys of the user that the drill made: not there before, not the old key."""
+        """Keys of the user that the drill made. When every create reported its key,
+        only the recorded key; when one may have made a key unseen (its answer lost, the
+        process killed), any key that was not there before and is not the old key."""
         old_key_id = str(self.j.detail["old_key_id"])
         before = set(self.j.detail.get("keys_before") or ())
         keys = self.iam.list_access_keys(UserName=self._user())["AccessKeyMetadata"]
-        return [k["AccessKeyId"] for k in keys
-                if k["AccessKeyId"] not in before and k["AccessKeyId"] != old_key_id]
+        unknown = [k["AccessKeyId"] for k in keys
+                   if k["AccessKeyId"] not in before and k["AccessKeyId"] != old_key_id]
+        if self._uncertain_creates():
+            return unknown
+        return [key_id for key_id in unknown if key_id == self.j.detail.get("new_key_id")]
+
+    def _uncertain_creates(self) -> list[datetime]:
+        """When each create step began that may have made a key the drill never saw: it
+        did not end DONE, and AWS did not refuse it outright."""
+        steps = self.store.load_drill(self.j.drill_id).steps
+        return [s.started_at for s in steps if s.name == StepName.CREATE_KEY.value
+                and s.state != StepState.DONE.value and not s.detail.get("no_key_made")]
 
     def _reactivate_old(self, old_key_id: str) -> bool:
         """Set the old key Active again, after a deactivation that may have been done.
@@ -667,9 +679,7 @@ class Drill:
         ListAccessKeys may not show the key yet. So while a create step that did not end
         DONE (and was not refused outright) is younger than the propagation timeout,
         an empty list is no proof; later, it is."""
-        steps = self.store.load_drill(self.j.drill_id).steps
-        uncertain = [s.started_at for s in steps if s.name == StepName.CREATE_KEY.value
-                     and s.state != StepState.DONE.value and not s.detail.get("no_key_made")]
+        uncertain = self._uncertain_creates()
         if not uncertain:
             return 0.0
         age = (self.now() - max(uncertain)).total_seconds()

@@ -392,3 +392,20 @@ def test_a_resume_that_cannot_know_the_new_secret_rolls_back_at_once_and_says_wh
         == world.original[0]
     assert world.user_keys() == {world.original[0]: "Active"}
     assert_safe(world, done, read_state)
+
+
+def test_a_key_someone_else_made_meanwhile_is_not_deleted_by_the_rollback(
+        world: World, drill_config: Config, history: HistoryStore, options: Options) -> None:
+    """Every create of the drill reported its key, so only those keys are the drill's:
+    a key created by hand while the drill was stopped is not the rollback's to delete."""
+    with pytest.raises(SimulatedKill):
+        run_drill(world.ctx(), drill_config, history, options(),
+                  on_event=at(StepName.CREATE_KEY, StepState.DONE, kill))
+    (record,) = history.drills()
+    iam = world.admin.client("iam")
+    iam.delete_access_key(UserName="drill-user", AccessKeyId=record.detail["new_key_id"])
+    by_hand = iam.create_access_key(UserName="drill-user")["AccessKey"]["AccessKeyId"]
+    done = rollback_drill(world.ctx(), drill_config, history, record.drill_id)
+    assert done.status == "ROLLED_BACK", done.detail
+    assert world.user_keys() == {world.original[0]: "Active", by_hand: "Active"}
+    assert world.secret()["AccessKeyId"] == world.original[0]
