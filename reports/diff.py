@@ -27,3 +27,9 @@ def compare(previous: AuditRun | None, current: AuditRun) -> RunDiff:
         new_failures=tuple(f for key, f in now.items() if key not in before),
         fixed=tuple(f for key, f in before.items() if key not in now),
     )
+
+
+def score_change(score: float, previous: float | None) -> str:
+    """"+5", "-1", "+0": the difference of the two scores as reports print them (whole
+    points), so that 79 next to a previous 74 reads +5, never the +6 of 79.4 - 73.6."""
+    return f"{int(f'{score:.0f}') - int(f'{previous or 0.0:.0f}'):+d}"

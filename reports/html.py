@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from reports.charts import format_duration
+from reports.diff import score_change
 
 
 def utc(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
@@ -55,7 +56,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(utc=utc, day=day, duration=duration, plural=plural, css_string=css_string)
+    env.filters.update(utc=utc, day=day, duration=duration, plural=plural, css_string=css_string,
+                       score_change=score_change)
     return env
 
 

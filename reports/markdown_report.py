@@ -6,7 +6,7 @@ text in renderers that allow HTML."""
 from __future__ import annotations
 
 from auditor.models import AuditRun, Status
-from reports.diff import RunDiff
+from reports.diff import RunDiff, score_change
 from reports.summary import group_by_check, status_counts
 
 SHOWN_PER_CHECK = 10
@@ -45,8 +45,8 @@ def render_markdown(run: AuditRun, diff: RunDiff | None = None) -> str:
         "",
     ]
     if diff is not None and diff.previous_run_id is not None:
-        delta = run.score - (diff.previous_score or 0.0)
-        lines += [f"Since run {diff.previous_run_id}: score {delta:+.0f}, "
+        delta = score_change(run.score, diff.previous_score)
+        lines += [f"Since run {diff.previous_run_id}: score {delta}, "
                   f"{len(diff.new_failures)} new failure(s), {len(diff.fixed)} fixed.", ""]
     lines += ["| Status | Severity | Check | Failing | Title |", "|---|---|---|---:|---|"]
     for group in groups:

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.padding import Padding
 
 from auditor.models import AuditRun, Finding, Severity, Status
-from reports.diff import RunDiff
+from reports.diff import RunDiff, score_change
 from reports.json_report import sort_findings
 
 STYLE = {
@@ -77,8 +77,8 @@ def print_audit(console: Console, run: AuditRun, diff: RunDiff | None = None,
     console.print(f"Account [bold]{escape(run.account_id)}[/]: readiness score "
                   f"[bold]{run.score:.0f}/100[/] ({summary})")
     if diff is not None and diff.previous_run_id is not None:
-        delta = run.score - (diff.previous_score or 0.0)
-        console.print(f"Since run {diff.previous_run_id}: score {delta:+.0f}, "
+        delta = score_change(run.score, diff.previous_score)
+        console.print(f"Since run {diff.previous_run_id}: score {delta}, "
                       f"{len(diff.new_failures)} new failure(s), {len(diff.fixed)} fixed")
         for f in diff.new_failures[:20]:
             console.print(f"  [red]new[/]   {f.check_id}  {escape(f.resource)}")

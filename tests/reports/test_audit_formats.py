@@ -145,3 +145,19 @@ def test_pdf_html_lists_25_findings_per_check_and_names_the_csv() -> None:
     assert "irready report audit --format csv --output findings.csv" in html
     full = render_audit_html(run, None)
     assert full.count("can sign in to the console without MFA") == 40
+
+
+@pytest.mark.parametrize(
+    ("score", "previous", "change"),
+    [
+        pytest.param(79.4, 73.6, "+5", id="79 after 74 is +5, not the +6 of the raw scores"),
+        pytest.param(80.4, 79.6, "+0", id="both print as 80"),
+        pytest.param(40.0, 60.9, "-21", id="down"),
+        pytest.param(50.0, None, "+50", id="no previous score"),
+    ],
+)
+def test_the_score_change_is_the_difference_of_the_printed_scores(
+        score: float, previous: float | None, change: str) -> None:
+    from reports.diff import score_change
+
+    assert score_change(score, previous) == change
