@@ -18,6 +18,7 @@ in its arguments or environment."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
@@ -25,7 +26,7 @@ import shlex
 import stat
 import subprocess
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
@@ -388,8 +389,23 @@ class FileTarget(Target):
         os.replace(tmp, backup)
         return {"backup": str(backup)}
 
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Hold an exclusive flock on the file's folder from the read to the rename. The
+        drill lock is per user, so two users' drills may rewrite one file at once (two
+        profiles of one credentials file): each would otherwise write back the other's
+        profile as it read it, putting an old key back. The folder, not the file, is
+        locked, since the rename replaces the file."""
+        folder = os.open(Path(os.path.realpath(self.path)).parent, os.O_RDONLY)
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(folder)  # closing drops the lock
+
     def publish(self, key: AccessKey, user: str) -> RestoreState:
-        atomic_write(self.path, self.replace(self._text(), key))
+        with self._exclusive():
+            atomic_write(self.path, self.replace(self._text(), key))
         return {}
 
     def previous(self, state: RestoreState) -> AccessKey | None:
@@ -402,17 +418,19 @@ class FileTarget(Target):
             return None
 
     def restore(self, old_key_id: str, old: AccessKey | None, state: RestoreState) -> None:
-        text = self._text()
-        if self.extract(text, self.spec).key_id == old_key_id:
-            return
-        source = old if old is not None and old.key_id == old_key_id and old.secret else None
-        if source is None:
-            kept = self.previous(state)
-            source = kept if kept is not None and kept.key_id == old_key_id else None
-        if source is None:
-            raise TargetError(f"{self.spec}: cannot restore key {old_key_id}: the backup is "
-                              "gone and its secret is not in memory")
-        atomic_write(self.path, self.replace(text, source))
+        with self._exclusive():
+            text = self._text()
+            if self.extract(text, self.spec).key_id == old_key_id:
+                return
+            source = old if old is not None and old.key_id == old_key_id and old.secret \
+                else None
+            if source is None:
+                kept = self.previous(state)
+                source = kept if kept is not None and kept.key_id == old_key_id else None
+            if source is None:
+                raise TargetError(f"{self.spec}: cannot restore key {old_key_id}: the backup "
+                                  "is gone and its secret is not in memory")
+            atomic_write(self.path, self.replace(text, source))
 
     def cleanup(self, state: RestoreState) -> None:
         backup = state.get("backup")

@@ -292,3 +292,32 @@ def test_a_failing_command_says_how_without_echoing_secrets(tmp_path: Path) -> N
         target.publish(NEW, "drill-user")
     assert "'write' exited with 1: vault sealed: [secret]" in str(caught.value)
     assert NEW.secret not in str(caught.value)
+
+
+def test_two_drills_on_two_profiles_of_one_file_do_not_undo_each_other(
+        tmp_path: Path) -> None:
+    """Two users' drills may run at once (the lock is per user) on two profiles of one
+    credentials file. Each rewrites the whole file: without a lock around the read and
+    the rename, the second would put the first profile's old key back."""
+    import threading
+
+    path = tmp_path / "credentials"
+    path.write_text(f"[a]\naws_access_key_id = {OLD.key_id}\naws_secret_access_key = "
+                    f"{OLD.secret}\n[b]\naws_access_key_id = AKIAB\naws_secret_access_key = b\n")
+    first = parse_target(f"credentials-file:{path}#a", env())
+    second = parse_target(f"credentials-file:{path}#b", env())
+    assert isinstance(first, CredentialsFileTarget)
+    other = threading.Thread(target=second.publish, args=(AccessKey("AKIABNEW", "b2"), "b"))
+    original_replace = first.replace
+
+    def slow_replace(text: str, key: AccessKey) -> str:
+        other.start()  # the other drill publishes while this one is between read and write
+        other.join(timeout=0.5)
+        return original_replace(text, key)
+
+    first.replace = slow_replace  # type: ignore[method-assign]
+    first.publish(NEW, "a")
+    other.join(timeout=10)
+    assert not other.is_alive()
+    assert first.read() == NEW
+    assert second.read() == AccessKey("AKIABNEW", "b2")
