@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from auditor.cadence import Cadence, Period
-from auditor.scheduler import JobKind, Plan
+from auditor.scheduler import INTERRUPT_GRACE_SECONDS, JobKind, Plan
 
 CRON_DAYS = ("1", "2", "3", "4", "5", "6", "0")  # cron counts from Sunday = 0
 SYSTEMD_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -57,6 +57,18 @@ def cron_table(plan: Plan, program: Sequence[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def job_minutes(plan: Plan, kind: JobKind) -> int:
+    """How long systemd must let one run of `kind` last before it kills it: every command
+    of the run may take its own job_timeout_minutes (and the SIGINT grace after it), and
+    a drill run is one command per drill user plus the compliance report after it. A
+    shorter limit would kill a slow second drill in the middle of a step."""
+    commands = 1
+    if kind is JobKind.DRILL:
+        commands = max(len(plan.drill_targets), 1) + (1 if plan.report_after_drill else 0)
+    per_command = plan.timeout_seconds + INTERRUPT_GRACE_SECONDS
+    return int(commands * per_command // 60) + 10
+
+
 def on_calendar(cadence: Cadence, timezone: str) -> str:
     day = "" if cadence.tick_weekday is None else SYSTEMD_DAYS[cadence.tick_weekday] + " "
     return f"{day}*-*-* {cadence.at.strftime('%H:%M')}:00 {timezone}"
@@ -65,10 +77,10 @@ def on_calendar(cadence: Cadence, timezone: str) -> str:
 def systemd_timers(plan: Plan, program: Sequence[str]) -> dict[str, str]:
     """A oneshot service and a timer per job; file name -> content."""
     units: dict[str, str] = {}
-    timeout = int(plan.timeout_seconds // 60) + 10
     for kind in JobKind:
         if not plan.enabled(kind):
             continue
+        timeout = job_minutes(plan, kind)
         cadence = plan.cadences[kind]
         what = plan.describe(kind)
         units[f"irready-{kind}.service"] = (
@@ -99,7 +111,7 @@ def systemd_timers(plan: Plan, program: Sequence[str]) -> dict[str, str]:
 
 def systemd_service(plan: Plan, program: Sequence[str]) -> dict[str, str]:
     """The long-running alternative: one unit running `irready schedule run`."""
-    timeout = int(plan.timeout_seconds // 60) + 10
+    timeout = max(job_minutes(plan, kind) for kind in JobKind)
     command = [*program, "schedule", "run", *plan.config_args()]
     return {"irready-scheduler.service": (
         "[Unit]\n"

@@ -417,6 +417,24 @@ def test_systemd_timers_parse_and_call_commands_that_exist(drill_config: Path) -
             assert check.returncode == 0, check.stderr
 
 
+def test_systemd_lets_every_drill_of_a_run_take_its_timeout(tmp_path: Path) -> None:
+    """Two drill users and the report after them: three commands of up to 30 minutes (and
+    a minute's SIGINT grace each) must fit in the drill unit's TimeoutStartSec, or
+    systemd kills the second drill mid-step."""
+    config = write_config(tmp_path, "job_timeout_minutes = 30", extra=(
+        '[drill]\nusers = ["one", "two"]\n'
+        '[[inventory]]\nuser = "one"\nowner = "ops"\nrotation_target = "ssm:/one"\n'
+        '[[inventory]]\nuser = "two"\nowner = "ops"\nrotation_target = "ssm:/two"\n'))
+    units = parse_units(irready("schedule", "install", "--systemd", "--config",
+                                str(config)).stdout)
+    limits = {job: units[f"irready-{job}.service"]["Service"]["TimeoutStartSec"]
+              for job in ("audit", "drill", "report")}
+    assert limits == {"audit": "41min", "drill": "103min", "report": "41min"}
+    service = parse_units(irready("schedule", "install", "--systemd", "--service", "--config",
+                                  str(config)).stdout)["irready-scheduler.service"]
+    assert service["Service"]["TimeoutStopSec"] == "103min"
+
+
 def test_the_long_running_systemd_service(drill_config: Path) -> None:
     result = irready("schedule", "install", "--systemd", "--service", "--config",
                      str(drill_config))
