@@ -433,9 +433,19 @@ class FileTarget(Target):
             atomic_write(self.path, self.replace(text, source))
 
     def cleanup(self, state: RestoreState) -> None:
+        """Delete the backup, and what a write cut off by kill -9 left beside the file
+        (a temporary file holding a secret), under the folder lock so that no other
+        drill's write in progress is touched."""
         backup = state.get("backup")
         if backup:
             Path(backup).unlink(missing_ok=True)
+            Path(backup + ".tmp").unlink(missing_ok=True)
+        real = Path(os.path.realpath(self.path))
+        left = re.compile(rf"\.{re.escape(real.name)}\.irready-\d+\.tmp")
+        with self._exclusive():
+            for stale in real.parent.iterdir():
+                if left.fullmatch(stale.name):
+                    stale.unlink(missing_ok=True)
 
 
 SECTION = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]")

@@ -321,3 +321,23 @@ def test_two_drills_on_two_profiles_of_one_file_do_not_undo_each_other(
     assert not other.is_alive()
     assert first.read() == NEW
     assert second.read() == AccessKey("AKIABNEW", "b2")
+
+
+def test_cleanup_removes_what_a_killed_write_left_beside_the_file(tmp_path: Path) -> None:
+    """kill -9 between writing the temporary file and renaming it leaves the new secret
+    in a hidden file; the drill's end (its resume or rollback) removes it."""
+    path = tmp_path / "app.env"
+    path.write_text(f"AWS_ACCESS_KEY_ID={OLD.key_id}\nAWS_SECRET_ACCESS_KEY={OLD.secret}\n")
+    target = parse_target(f"env-file:{path}", env())
+    assert isinstance(target, EnvFileTarget)
+    state = target.prepare("d1")
+    left = [tmp_path / ".app.env.irready-4242.tmp",
+            target.backup_path("d1").with_name(target.backup_path("d1").name + ".tmp")]
+    for stale in left:
+        stale.write_text(f"AWS_SECRET_ACCESS_KEY={NEW.secret}\n")
+    unrelated = tmp_path / ".other.env.irready-4242.tmp"
+    unrelated.write_text("not ours\n")
+    target.cleanup(state)
+    assert [p for p in left if p.exists()] == []
+    assert unrelated.exists()
+    assert not Path(state["backup"]).exists()
