@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from auditor.facts import Facts, fact
+from auditor.facts import FactError, Facts, fact
 from auditor.session import error_code
 
 CONTACT_TYPES = ("SECURITY", "OPERATIONS", "BILLING")
@@ -13,12 +13,27 @@ CONTACT_TYPES = ("SECURITY", "OPERATIONS", "BILLING")
 
 @fact("ec2.regions", "ec2:DescribeRegions")
 def REGIONS(facts: Facts) -> tuple[str, ...]:
-    """Regions enabled for the account, unless config or --regions narrows them."""
+    """Regions enabled for the account (opted in, or needing no opt-in), unless config or
+    --regions narrows them. Narrowed regions are checked against the enabled ones: a
+    region not opted in answers every call with an invalid-token error and a typo has no
+    endpoint, so each regional check would fail on its own with a puzzling code."""
     configured = facts.config.audit.regions
-    if configured:
-        return tuple(configured)
-    response = facts.aws.client("ec2").describe_regions(AllRegions=False)
-    return tuple(sorted(region["RegionName"] for region in response["Regions"]))
+    try:
+        response = facts.aws.client("ec2").describe_regions(AllRegions=False)
+    except Exception:
+        if configured:
+            return tuple(configured)  # cannot verify them; the configured list stands
+        raise
+    enabled = sorted(region["RegionName"] for region in response["Regions"])
+    if not configured:
+        return tuple(enabled)
+    missing = [region for region in configured if region not in enabled]
+    if missing:
+        raise FactError("ec2.regions", "RegionNotEnabled",
+                        f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not "
+                        "enabled for this account: opt in to it, or remove it from "
+                        "--regions / audit.regions")
+    return tuple(configured)
 
 
 @dataclass(frozen=True, slots=True)

@@ -234,3 +234,35 @@ def test_regions_come_from_the_account_unless_configured(aws: Any,
     assert list(enabled) == sorted(enabled)
     narrowed = replace(Config(), audit=AuditSettings(regions=("eu-west-1",)))
     assert live_facts(narrowed).get(REGIONS) == ("eu-west-1",)
+
+
+def test_a_configured_region_not_enabled_for_the_account(aws: Any,
+                                                         live_facts: Callable[..., Facts]) -> None:
+    """A region not opted in answers every call with an invalid-token error (and a typo
+    such as us-east-7 has no endpoint at all): say so once, naming the region."""
+    from auditor.awsfacts.account import REGIONS
+
+    def not_opted_in(parsed: dict[str, Any], **_: Any) -> None:
+        # real AWS leaves regions not opted in out of DescribeRegions; moto lists them
+        parsed["Regions"] = [r for r in parsed["Regions"] if r["RegionName"] != "ap-east-1"]
+
+    aws.events.register("after-call.ec2.DescribeRegions", not_opted_in)
+    config = replace(Config(), audit=AuditSettings(regions=("eu-west-1", "ap-east-1")))
+    facts = live_facts(config)
+    error = facts.error_of(REGIONS)
+    assert error is not None
+    assert error.describe() == (
+        "could not read ec2.regions (RegionNotEnabled: ap-east-1 is not enabled for this "
+        "account: opt in to it, or remove it from --regions / audit.regions)")
+    finding = only(run_check(guardduty.enabled, facts, config))
+    assert (finding.status, finding.message) == (Status.ERROR, error.describe())
+
+
+def test_configured_regions_stand_when_describe_regions_is_denied(
+        aws: Any, live_facts: Callable[..., Facts], deny: Any) -> None:
+    from auditor.awsfacts.account import REGIONS
+
+    deny("ec2", "DescribeRegions")
+    narrowed = replace(Config(), audit=AuditSettings(regions=("eu-west-1",)))
+    assert live_facts(narrowed).get(REGIONS) == ("eu-west-1",)
+    assert live_facts(Config()).error_of(REGIONS) is not None
