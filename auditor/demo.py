@@ -133,8 +133,8 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
     console.rule("[bold]Next: your own account[/]", align="left")
     # the demo's last lines are what a newcomer reads: say how to go from it to real use
     for command, why in (
-        ("irready policy audit", "the read-only IAM policy to give the auditing principal"),
-        ("irready config init", "a commented irready.toml: thresholds, inventory, waivers"),
+        ("irready policy audit", "the read-only IAM policy the audit needs"),
+        ("irready config init", "a commented irready.toml to adapt"),
         ("irready audit --profile PROFILE", "the weekly audit (read-only)"),
     ):
         console.print(f"  {command:<34}{why}")
