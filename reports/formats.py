@@ -3,6 +3,7 @@ one function that renders a run in any of them. A test renders every member."""
 
 from __future__ import annotations
 
+import contextlib
 from enum import StrEnum
 from pathlib import Path
 from typing import assert_never
@@ -71,6 +72,8 @@ def check_output(path: Path) -> None:
     """Fail before a slow render, not after it: the folder must exist."""
     if not path.parent.exists():
         raise UsageError(f"cannot write {path}: folder {path.parent} does not exist")
+    if not path.parent.is_dir():
+        raise UsageError(f"cannot write {path}: {path.parent} is not a folder")
 
 
 def write_output(path: Path, content: bytes) -> None:
@@ -81,5 +84,6 @@ def write_output(path: Path, content: bytes) -> None:
         tmp.write_bytes(content)
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the temporary file may never have existed
+            tmp.unlink()
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -191,6 +191,19 @@ def test_no_arguments_still_shows_the_help() -> None:
     assert "audit" in result.output
 
 
+def test_an_output_under_a_file_is_one_line(aws: Any, tmp_path: Path) -> None:
+    """A file where the folder should be: was a NotADirectoryError traceback."""
+    (tmp_path / "reports").write_text("not a folder")
+    target = tmp_path / "reports" / "audit.json"
+    result = irready("audit", "--check", "iam.quarantine_policy", "--no-history",
+                     "--format", "json", "--output", str(target))
+    one_line_error(result, ExitCode.USAGE,
+                   f"cannot write {target}: {target.parent} is not a folder")
+    written = irready("config", "init", str(target))
+    one_line_error(written, ExitCode.USAGE,
+                   f"cannot write {target}: {target.parent} is not a folder")
+
+
 def test_an_unwritable_output_is_one_line(aws: Any, tmp_path: Path) -> None:
     target = tmp_path / "missing" / "audit.json"
     result = irready("audit", "--check", "iam.quarantine_policy", "--no-history",
