@@ -17,7 +17,7 @@ def REGIONS(facts: Facts) -> tuple[str, ...]:
     --regions narrows them. Narrowed regions are checked against the enabled ones: a
     region not opted in answers every call with an invalid-token error and a typo has no
     endpoint, so each regional check would fail on its own with a puzzling code."""
-    configured = facts.config.audit.regions
+    configured = tuple(dict.fromkeys(facts.config.audit.regions))  # a region listed twice
     try:
         response = facts.aws.client("ec2").describe_regions(AllRegions=False)
     except Exception:

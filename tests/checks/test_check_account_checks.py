@@ -266,3 +266,15 @@ def test_configured_regions_stand_when_describe_regions_is_denied(
     narrowed = replace(Config(), audit=AuditSettings(regions=("eu-west-1",)))
     assert live_facts(narrowed).get(REGIONS) == ("eu-west-1",)
     assert live_facts(Config()).error_of(REGIONS) is not None
+
+
+def test_a_region_listed_twice_is_audited_once(live_facts: Callable[..., Facts]) -> None:
+    """Twice listed, GuardDuty made two findings with one key for the same region."""
+    from auditor.awsfacts.account import REGIONS
+
+    twice = replace(Config(), audit=AuditSettings(regions=("eu-west-1", "us-east-1",
+                                                           "eu-west-1")))
+    facts = live_facts(twice)
+    assert facts.get(REGIONS) == ("eu-west-1", "us-east-1")
+    findings = run_check(guardduty.enabled, facts, twice)
+    assert [f.region for f in findings] == ["eu-west-1", "us-east-1"]
