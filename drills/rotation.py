@@ -49,6 +49,7 @@ from drills.model import (
 from drills.redact import Redactor, redacted_logs
 from drills.targets import Target, TargetEnv, parse_target
 from drills.verify import (
+    REJECTED_CODES,
     Sleep,
     retry_until,
     run_command,
@@ -242,6 +243,7 @@ class Drill:
         if held.status != "Active":
             raise TargetError(f"{self.target.spec} holds key {current.key_id}, which is an "
                               f"inactive key of {user}: the application has no working key")
+        self._check_works(current, user_arn)
         make_room = None
         for other in (k for k in keys if k.key_id != held.key_id):
             if other.status == "Active":
@@ -261,6 +263,23 @@ class Drill:
             keys=keys, make_room_key=make_room, options=self.options,
             steps=self._describe_steps(user, current.key_id, make_room),
         )
+
+    def _check_works(self, current: AccessKey, user_arn: str) -> None:
+        """The target's key must authenticate now: a rollback puts it back, and step 8's
+        "the old key is refused" proves nothing about a secret that never worked. One
+        try (a key that has been active a while is past IAM's propagation); skipped
+        when the target does not give its secret back."""
+        if not current.secret:
+            return
+        tried = wait_accepted(self.ctx, current, user_arn, 0.0, self.sleep)
+        if tried.ok:
+            return
+        if tried.last in REJECTED_CODES:
+            raise TargetError(f"{self.target.spec} holds key {current.key_id}, whose secret "
+                              f"does not authenticate ({tried.last}): the application has no "
+                              "working key; fix the target first")
+        raise AwsUnavailable(f"cannot try the key {current.key_id} that {self.target.spec} "
+                             f"holds (sts:GetCallerIdentity: {tried.last})")
 
     def check_no_unfinished(self, account_id: str, user: str, *, locked: bool) -> None:
         for record in self.store.drills(account_id=account_id, user=user):

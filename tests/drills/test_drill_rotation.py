@@ -161,6 +161,18 @@ def test_a_target_holding_another_key_is_refused(world: World, drill_config: Con
     assert world.user_keys() == {world.original[0]: "Active"}
 
 
+def test_a_target_whose_secret_does_not_authenticate_is_refused(
+        world: World, drill_config: Config, history: HistoryStore, options: Options) -> None:
+    """The application has no working key to begin with: a rollback would put that broken
+    key back, so the drill must not start."""
+    world.admin.client("secretsmanager").put_secret_value(SecretId=SECRET, SecretString=(
+        json.dumps({"AccessKeyId": world.original[0], "SecretAccessKey": "x" * 40})))
+    with pytest.raises(TargetError, match="does not authenticate"):
+        run_drill(world.ctx(), drill_config, history, options())
+    assert world.user_keys() == {world.original[0]: "Active"}
+    assert history.drills() == []
+
+
 def test_the_drilled_user_cannot_drill_itself(world: World, drill_config: Config,
                                               history: HistoryStore, options: Options) -> None:
     import boto3
