@@ -43,12 +43,14 @@ class Fact(Generic[T_co]):
 class FactError(Exception):
     """A fact could not be read; checks that need it become ERROR findings."""
 
-    def __init__(self, fact: str, code: str, detail: str, permissions: tuple[str, ...] = ()):
+    def __init__(self, fact: str, code: str, detail: str, permissions: tuple[str, ...] = (),
+                 hint: str = ""):
         super().__init__(f"{fact}: {code}: {detail}")
         self.fact = fact
         self.code = code
         self.detail = detail
         self.permissions = permissions
+        self.hint = hint  # appended to the finding's sentence, e.g. where the denial was
 
     @property
     def denied(self) -> bool:
@@ -56,10 +58,11 @@ class FactError(Exception):
 
     def describe(self) -> str:
         """One sentence for a finding: the missing permission if denied, else the code."""
+        hint = f"; {self.hint}" if self.hint else ""
         if self.denied and self.permissions:
-            return f"access denied: needs {', '.join(self.permissions)}"
+            return f"access denied: needs {', '.join(self.permissions)}{hint}"
         detail = f": {self.detail}" if self.detail else ""
-        return f"could not read {self.fact} ({self.code}{detail})"
+        return f"could not read {self.fact} ({self.code}{detail}){hint}"
 
 
 def as_fact_error(fact: Fact[Any], exc: BaseException) -> FactError:

@@ -80,12 +80,32 @@ def management_events(selectors: Mapping[str, Any]) -> tuple[bool, bool]:
     return read, write
 
 
-def _describe(facts: Facts, region: str) -> Sequence[Mapping[str, Any]]:
+def _describe(facts: Facts, region: str) -> Sequence[Mapping[str, Any]] | FactError:
+    """The trails visible from one region, or why they are not."""
     client = facts.aws.client("cloudtrail", region)
-    trails: Sequence[Mapping[str, Any]] = client.describe_trails(includeShadowTrails=True)[
-        "trailList"
-    ]
+    try:
+        trails: Sequence[Mapping[str, Any]] = client.describe_trails(includeShadowTrails=True)[
+            "trailList"
+        ]
+    except Exception as exc:  # noqa: BLE001 - judged with the other regions in TRAILS
+        return as_fact_error(TRAILS, exc)
     return trails
+
+
+def _region_denied(errors: Mapping[str, FactError], answered: Sequence[str]) -> FactError:
+    """DescribeTrails denied in some regions but allowed in others: the permission is
+    there, so a service control policy most likely denies those regions."""
+    def listed(regions: Sequence[str]) -> str:
+        names = sorted(regions)
+        return ", ".join(names) if len(names) <= 5 else (
+            f"{', '.join(names[:5])} and {len(names) - 5} more")
+
+    denied = listed(list(errors))
+    return FactError(TRAILS.name, "AccessDenied", f"denied in {denied}",
+                     ("cloudtrail:DescribeTrails",),
+                     hint=f"denied in {denied} only (allowed in {listed(answered)}): "
+                          "if a service control policy denies that region, leave it out with "
+                          "--regions or audit.regions")
 
 
 def _read_error(exc: BaseException, permission: str, raw: Mapping[str, Any],
@@ -145,9 +165,16 @@ def TRAILS(facts: Facts) -> tuple[Trail, ...]:
     regions = facts.get(REGIONS)
     workers = facts.config.audit.max_workers
     per_region = map_concurrently(lambda r: _describe(facts, r), regions, workers)
+    errors = {region: found for region, found in per_region.items()
+              if isinstance(found, FactError)}
+    answered = [region for region in per_region if region not in errors]
+    if errors:
+        if answered and all(error.denied for error in errors.values()):
+            raise _region_denied(errors, answered)
+        raise next(iter(errors.values()))
     unique: dict[str, Mapping[str, Any]] = {}
     for trails in per_region.values():
-        for raw in trails:
+        for raw in trails if not isinstance(trails, FactError) else ():
             unique.setdefault(raw["TrailARN"], raw)
     details = map_concurrently(lambda arn: _trail(facts, unique[arn]), sorted(unique), workers)
     return tuple(details[arn] for arn in sorted(details))

@@ -287,6 +287,35 @@ def test_describe_trails_denied_names_the_permission(aws: Any, live_facts: Calla
     assert finding.message.startswith("access denied: needs cloudtrail:DescribeTrails")
 
 
+def test_describe_trails_denied_in_some_regions_names_them(
+        aws: Any, live_facts: Callable[..., Facts]) -> None:
+    """An SCP that denies a region (common in Organizations) denies DescribeTrails there
+    while the audit's role holds the permission: name the region, not only the action."""
+    from dataclasses import replace
+
+    from botocore.awsrequest import AWSResponse
+
+    from auditor.config import AuditSettings, Config
+
+    def deny_eu_west_1(context: dict[str, Any], **_: Any) -> Any:
+        if context.get("client_region") != "eu-west-1":
+            return None
+        return (AWSResponse("https://denied.invalid/", 403, {}, None),
+                {"Error": {"Code": "AccessDenied",
+                           "Message": "explicit deny in a service control policy"},
+                 "ResponseMetadata": {"HTTPStatusCode": 403}})
+
+    aws.events.register("before-call.cloudtrail.DescribeTrails", deny_eu_west_1)
+    regions = replace(Config(), audit=AuditSettings(regions=("eu-west-1", "us-east-1")))
+    facts = live_facts(regions)
+    finding = only(run_check(cloudtrail.enabled, facts, facts.config))
+    assert (finding.status, finding.message) == (
+        Status.ERROR,
+        "access denied: needs cloudtrail:DescribeTrails; denied in eu-west-1 only (allowed in "
+        "us-east-1): if a service control policy denies that region, leave it out with "
+        "--regions or audit.regions")
+
+
 def test_no_trail_in_moto_fails_every_trail_check(aws: Any,
                                                   live_facts: Callable[..., Facts]) -> None:
     facts = live_facts()
