@@ -9,12 +9,13 @@ The rule an incident can trust: the application never loses a working key.
 - Before the old key is deactivated, any failure rolls back: the target gets the old key
   again (and the application is restarted on it), then the new key is deleted. A
   deactivation whose outcome is unknown is undone first (the old key set Active): IAM's
-  reads lag its writes, so "still Active" is no proof. A key is
-  never deleted while the target holds it.
+  reads lag its writes, so "still Active" is no proof. A key is never deleted while the
+  target holds it.
 - A drill cut off anywhere is left in a state `resume_drill` or `rollback_drill`
   completes. The journal knows which keys existed before the drill, so a key created
-  by a drill that died before it could record the key's id is found and removed; its
-  secret died with the process, so it cannot be in use.
+  by a drill that died before it could record the key's id is found (IAM may take a
+  moment to list it) and removed; its secret died with the process, so it cannot be in
+  use. When every create reported its key, only that key is the drill's to delete.
 - Secrets stay in memory. After a restart the old secret comes back from the target's
   own storage (targets.py), the new one from the target itself."""
 
