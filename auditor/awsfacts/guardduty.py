@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from auditor.awsfacts.account import REGIONS
 from auditor.facts import Facts, as_fact_error, fact, map_concurrently
@@ -14,6 +14,7 @@ class RegionDetectors:
     enabled: tuple[str, ...]  # detector ids with Status ENABLED
     disabled: tuple[str, ...]
     error: str = ""  # why this region could not be read
+    denied: bool = False  # the error is an access denial
 
 
 def _region(facts: Facts, region: str) -> RegionDetectors:
@@ -27,8 +28,13 @@ def _region(facts: Facts, region: str) -> RegionDetectors:
             status = client.get_detector(DetectorId=detector_id).get("Status")
             (enabled if status == "ENABLED" else disabled).append(detector_id)
     except Exception as exc:  # noqa: BLE001 - one region's failure is that region's ERROR
-        return RegionDetectors(region, (), (), as_fact_error(DETECTORS, exc).describe())
+        error = as_fact_error(DETECTORS, exc)
+        return RegionDetectors(region, (), (), error.describe(), denied=error.denied)
     return RegionDetectors(region, tuple(enabled), tuple(disabled))
+
+
+SCP_HINT = ("allowed in other regions: if a service control policy denies this one, leave "
+            "it out with --regions or audit.regions")
 
 
 @fact("guardduty.detectors", "guardduty:ListDetectors", "guardduty:GetDetector")
@@ -36,4 +42,8 @@ def DETECTORS(facts: Facts) -> tuple[RegionDetectors, ...]:
     regions = facts.get(REGIONS)
     found = map_concurrently(lambda r: _region(facts, r), regions,
                              facts.config.audit.max_workers)
+    if any(not found[region].error for region in regions):
+        # the permission works elsewhere: a denial here is about the region, not the role
+        found = {region: replace(detectors, error=f"{detectors.error}; {SCP_HINT}")
+                 if detectors.denied else detectors for region, detectors in found.items()}
     return tuple(found[region] for region in regions)

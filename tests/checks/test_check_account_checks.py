@@ -140,6 +140,28 @@ def test_guardduty_read_from_moto(aws: Any, live_facts: Callable[..., Facts],
         ("us-east-1", Status.PASS), ("eu-west-1", Status.FAIL)]
 
 
+def test_guardduty_denied_in_one_region_only_points_at_an_scp(
+        aws: Any, live_facts: Callable[..., Facts]) -> None:
+    from botocore.awsrequest import AWSResponse
+
+    def deny_eu_west_1(context: dict[str, Any], **_: Any) -> Any:
+        if context.get("client_region") != "eu-west-1":
+            return None
+        return (AWSResponse("https://denied.invalid/", 403, {}, None),
+                {"Error": {"Code": "AccessDeniedException", "Message": "explicit deny"},
+                 "ResponseMetadata": {"HTTPStatusCode": 403}})
+
+    aws.events.register("before-call.guardduty.ListDetectors", deny_eu_west_1)
+    config = replace(Config(), audit=AuditSettings(regions=("eu-west-1", "us-east-1")))
+    findings = run_check(guardduty.enabled, live_facts(config), config)
+    assert [(f.region, f.status) for f in findings] == [("eu-west-1", Status.ERROR),
+                                                        ("us-east-1", Status.FAIL)]
+    assert findings[0].message == (
+        "access denied: needs guardduty:ListDetectors, guardduty:GetDetector; allowed in "
+        "other regions: if a service control policy denies this one, leave it out with "
+        "--regions or audit.regions")
+
+
 def test_guardduty_denied_is_error_per_region(aws: Any, live_facts: Callable[..., Facts],
                                               deny: Any) -> None:
     aws.client("guardduty").create_detector(Enable=True)
