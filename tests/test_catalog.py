@@ -90,3 +90,23 @@ def test_an_area_selects_its_checks() -> None:
     registry = discover(plugins=False)
     ids = [c.id for c in registry.select(only=["iam"], skip=["iam.key_inventory"])]
     assert ids == sorted(i for i in CATALOGUE if i.startswith("iam.") and i != "iam.key_inventory")
+
+
+def readme_catalogue() -> dict[str, tuple[str, str]]:
+    """README's table of checks: id -> (severity, references)."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    table = readme.split("## The checks", 1)[1].split("\n\n", 2)[1]
+    rows: dict[str, tuple[str, str]] = {}
+    for line in table.splitlines()[2:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        rows[cells[0]] = (cells[2], cells[3])
+    return rows
+
+
+def test_the_readme_lists_every_check_with_its_severity_and_references() -> None:
+    rows = readme_catalogue()
+    assert set(rows) == {c.id for c in CHECKS}
+    for item in CHECKS:
+        severity, references = rows[item.id]
+        assert item.severity.label in severity.split(" / "), item.id
+        assert references == ", ".join(item.references), item.id
