@@ -95,6 +95,27 @@ def test_the_json_report_of_a_seeded_account(seeded: Any, tmp_path: Path) -> Non
     assert sorted(contacts.values()) == ["FAIL", "FAIL", "PASS"]
 
 
+def readme_json_keys() -> tuple[set[str], set[str]]:
+    """The top-level keys of README's JSON table and the finding keys it lists."""
+    import re
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("## The JSON report", 1)[1].split("\n## ", 1)[0]
+    table, finding_text = section.split("Each finding:", 1)
+    top = {key for line in table.splitlines() if line.startswith("| `")
+           for key in re.findall(r"`([a-z_]+)`", line.split("|")[1])}
+    finding = set(re.findall(r"`([a-z_]+)`", finding_text.split("\n\n", 1)[0]))
+    return top, finding - {"global"}
+
+
+def test_the_readme_documents_the_json_keys(seeded: Any, tmp_path: Path) -> None:
+    audit_json(tmp_path, name="first.json")
+    _result, document = audit_json(tmp_path)  # the second run has "changes"
+    top, finding = readme_json_keys()
+    assert top == set(document)
+    assert finding == set(document["findings"][0])
+
+
 def test_json_goes_to_stdout_without_output(aws: Any, tmp_path: Path) -> None:
     result = irready("audit", "--check", "iam.quarantine_policy", "--format", "json",
                      "--no-history")
