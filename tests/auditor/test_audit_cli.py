@@ -413,6 +413,39 @@ def test_new_and_fixed_since_the_previous_run(seeded: Any, tmp_path: Path) -> No
     assert rows[0].split()[1] == str(after["run_id"])  # newest first
 
 
+def test_what_was_not_evaluated_is_not_fixed(
+        seeded: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        user_with_policy: Callable[[dict[str, Any]], Any],
+        enforce_iam: Callable[[], AbstractContextManager[None]]) -> None:
+    """A failure is fixed when the check ran and no longer finds it: not when this run
+    skipped the check (--check), nor when the read behind it is now denied."""
+    audit_json(tmp_path, name="full.json")
+    _subset, subset = audit_json(tmp_path, "--check", "iam.quarantine_policy",
+                                 name="subset.json")
+    policy = shipped_policy()
+    policy["Statement"][0]["Action"].remove("iam:GetCredentialReport")
+    credentials = user_with_policy(policy).get_credentials()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", credentials.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", credentials.secret_key)
+    with enforce_iam():
+        _denied, denied = audit_json(tmp_path, "--check", "iam.console_mfa",
+                                     name="denied.json")
+
+    assert subset["changes"]["fixed"] == []
+    assert {f["status"] for f in denied["findings"]} == {"ERROR"}
+    assert denied["changes"]["fixed"] == []
+
+
+def test_a_region_left_out_is_not_fixed(seeded: Any, tmp_path: Path) -> None:
+    _full, full = audit_json(tmp_path, "--check", "guardduty", name="full.json")
+    result = irready("audit", "--regions", "us-east-1", "--check", "guardduty",
+                     "--format", "json")
+    narrowed = json.loads(result.stdout)
+
+    assert any(f["status"] == "FAIL" and f["region"] == "eu-west-1" for f in full["findings"])
+    assert narrowed["changes"]["fixed"] == []
+
+
 def test_history_with_no_runs(tmp_path: Path) -> None:
     path = tmp_path / "empty.sqlite3"
     result = irready("history", "--history", str(path))
