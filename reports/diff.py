@@ -17,29 +17,42 @@ class RunDiff:
 
 
 def compare(previous: AuditRun | None, current: AuditRun) -> RunDiff:
-    """A failure is fixed only where this run looked again: a check left out of this run
-    (--check, --skip) or one whose read is now denied (ERROR) says nothing about it."""
+    """Both directions need a run that looked: a failure is fixed only where this run
+    looked again, and new only where the previous run had looked. A check left out of a
+    run (--check, --skip), a read denied (ERROR), or a region left out (--regions) says
+    nothing about its resources; a quick `--check` run between two weekly audits must
+    not make every other failure "fixed", then "new" again."""
     if previous is None:
         return RunDiff(None, None, (), ())
     before = {f.key: f for f in previous.findings if f.status is Status.FAIL}
     now = {f.key: f for f in current.findings if f.status is Status.FAIL}
-    unknown = {f.key for f in current.findings if f.status is Status.ERROR}
-    evaluated_checks = {f.check_id for f in current.findings if f.status is not Status.ERROR}
-    seen = {f.key for f in current.findings}
-
-    def looked_again(finding: Finding) -> bool:
-        if finding.key in unknown or finding.check_id not in evaluated_checks:
-            return False
-        # gone from a region this run did not audit (--regions) is not gone
-        return (finding.key in seen or finding.region == "global" or not current.regions
-                or finding.region in current.regions)
-
+    looked_before, looked_now = _Coverage(previous), _Coverage(current)
     return RunDiff(
         previous_run_id=previous.run_id,
         previous_score=previous.score,
-        new_failures=tuple(f for key, f in now.items() if key not in before),
-        fixed=tuple(f for key, f in before.items() if key not in now and looked_again(f)),
+        new_failures=tuple(f for key, f in now.items()
+                           if key not in before and looked_before.covers(f)),
+        fixed=tuple(f for key, f in before.items()
+                    if key not in now and looked_now.covers(f)),
     )
+
+
+class _Coverage:
+    """What one run evaluated: its checks that reached a verdict, the findings it could
+    not evaluate, and its regions."""
+
+    def __init__(self, run: AuditRun) -> None:
+        self.keys = {f.key for f in run.findings}
+        self.errors = {f.key for f in run.findings if f.status is Status.ERROR}
+        self.checks = {f.check_id for f in run.findings if f.status is not Status.ERROR}
+        self.regions = set(run.regions)
+
+    def covers(self, finding: Finding) -> bool:
+        """Whether this run evaluated what `finding` (from the other run) is about."""
+        if finding.key in self.errors or finding.check_id not in self.checks:
+            return False
+        return (finding.key in self.keys or finding.region == "global" or not self.regions
+                or finding.region in self.regions)
 
 
 def score_change(score: float, previous: float | None) -> str:

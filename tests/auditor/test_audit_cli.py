@@ -446,6 +446,18 @@ def test_a_region_left_out_is_not_fixed(seeded: Any, tmp_path: Path) -> None:
     assert narrowed["changes"]["fixed"] == []
 
 
+def test_a_quick_subset_run_makes_no_failure_new_in_the_next_full_run(
+        seeded: Any, tmp_path: Path) -> None:
+    """The weekly audit compares with the latest run: a `--check` run in between must not
+    turn every other failure into a "new failure" (the scheduler notifies those)."""
+    audit_json(tmp_path, name="monday.json")
+    audit_json(tmp_path, "--check", "iam.quarantine_policy", name="wednesday.json")
+    _next, monday_again = audit_json(tmp_path, name="next-monday.json")
+
+    assert monday_again["changes"]["new_failures"] == []
+    assert monday_again["changes"]["fixed"] == []
+
+
 def test_history_with_no_runs(tmp_path: Path) -> None:
     path = tmp_path / "empty.sqlite3"
     result = irready("history", "--history", str(path))
