@@ -46,8 +46,8 @@ def load(config_path: Path | None, history_path: Path | None = None) -> Config:
     from auditor.config import load_config
 
     config = load_config(config_path)
-    if history_path is not None:
-        config = replace(config, history_path=str(history_path))
+    if history_path is not None:  # relative to where the command runs, not to the config
+        config = replace(config, history_path=str(history_path.expanduser().absolute()))
     return config
 
 

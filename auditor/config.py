@@ -147,15 +147,23 @@ class Config:
     history_path: str = ""  # empty: <data dir>/history.sqlite3
     source: str = ""  # the file this config came from, "" for built-in defaults
 
+    def resolve(self, setting: str) -> Path:
+        """A path from the config file: a relative one is relative to that file, so cron
+        (run from $HOME) and a person in the project folder use the same store."""
+        path = Path(setting).expanduser()
+        if not path.is_absolute() and self.source and Path(self.source).is_file():
+            return Path(self.source).resolve().parent / path
+        return path
+
     @property
     def history_file(self) -> Path:
-        return Path(self.history_path).expanduser() if self.history_path else (
+        return self.resolve(self.history_path) if self.history_path else (
             xdg_dir("data") / "history.sqlite3"
         )
 
     @property
     def reports_dir(self) -> Path:
-        return Path(self.reports.dir).expanduser() if self.reports.dir else (
+        return self.resolve(self.reports.dir) if self.reports.dir else (
             xdg_dir("data") / "reports"
         )
 

@@ -111,7 +111,7 @@ class Plan:
             elif cadences[JobKind.DRILL].enabled:
                 raise ConfigError(f"[drill] users lists {user!r} but no [[inventory]] entry "
                                   "gives it a rotation_target to drill")
-        output = (Path(settings.output_dir).expanduser() if settings.output_dir
+        output = (config.resolve(settings.output_dir) if settings.output_dir
                   else config.reports_dir)
         return cls(
             cadences=cadences, timezone=settings.timezone,

@@ -219,3 +219,15 @@ def test_the_audit_names_the_config_key_of_an_unknown_check(tmp_path: Path) -> N
     assert result.exit_code == 2
     assert result.stderr == (f"irready: error: {path}: audit.skip: unknown check id "
                              "'guarduty'; did you mean 'guardduty.enabled'?\n")
+
+
+def test_relative_paths_in_a_config_file_are_relative_to_that_file(tmp_path: Path) -> None:
+    from auditor.config import load_config
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "irready.toml").write_text('[history]\npath = "state/history.sqlite3"\n'
+                                          '[reports]\ndir = "out"\n')
+    config = load_config(folder / "irready.toml")
+    assert config.history_file == folder.resolve() / "state" / "history.sqlite3"
+    assert config.reports_dir == folder.resolve() / "out"
