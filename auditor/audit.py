@@ -46,10 +46,12 @@ def perform_audit(
     from reports.diff import compare
 
     checks = registry.select(only or config.audit.checks, tuple(skip) + config.audit.skip)
+    # --check foo.* naming every check of the catalogue is still a full audit
+    complete = {c.id for c in checks} == {c.id for c in registry}
     identity = ctx.identity()
     facts = Facts(ctx, config, history=history, account_id=identity.account_id)
     run = run_audit(facts, checks, config, caller_arn=identity.arn, debug=debug,
-                    progress=progress, clock=clock or utcnow)
+                    progress=progress, clock=clock or utcnow, complete=complete)
     if history is None:
         return AuditResult(run=run, diff=None)
     previous = history.latest_run(identity.account_id)

@@ -269,10 +269,18 @@ def history(
     for column in ("run", "account", "started (UTC)", "score", "FAIL", "ERROR", "PASS"):
         table.add_column(column)
     for run in runs:
-        table.add_row(str(run.run_id), run.account_id, iso(run.started_at), f"{run.score:.0f}",
+        # a --check/--skip run's score covers only its checks: marked beside the score
+        # (a column more would not fit 80 columns), since reports and the weekly slot
+        # leave such runs out
+        score = f"{run.score:.0f}" + ("" if run.complete else "*")
+        table.add_row(str(run.run_id), run.account_id, iso(run.started_at), score,
                       str(run.counts.get("FAIL", 0)), str(run.counts.get("ERROR", 0)),
                       str(run.counts.get("PASS", 0)))
     stdout().print(table)
+    if not all(run.complete for run in runs):
+        typer.echo("* partial run (--check, --skip, audit.checks or audit.skip): its score\n"
+                   "  covers only the checks it ran; the compliance report and the\n"
+                   "  scheduler's weekly audit leave it out")
 
 
 @app.command()

@@ -98,6 +98,21 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    # 3: which checks an audit ran, and whether that was the whole catalogue: a partial
+    # run (--check, --skip, audit.checks) must not move the readiness trend nor count
+    # as the weekly audit. Older runs keep complete = 1 (nothing recorded otherwise);
+    # their checks are the ones with findings, since every selected check yields one.
+    # The JSON list is built by hand (check ids are [a-z0-9._], nothing to escape) so
+    # that an SQLite built without JSON functions still opens the store.
+    """
+    ALTER TABLE audit_runs ADD COLUMN checks TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE audit_runs ADD COLUMN complete INTEGER NOT NULL DEFAULT 1;
+    UPDATE audit_runs SET checks = '[' || COALESCE((
+        SELECT group_concat('"' || check_id || '"', ', ') FROM (
+            SELECT DISTINCT check_id FROM findings WHERE run_id = audit_runs.id
+            ORDER BY check_id)), '') || ']';
+    CREATE INDEX audit_runs_complete ON audit_runs (complete, started_at);
+    """,
 )
 
 
@@ -121,6 +136,8 @@ class RunSummary:
     finished_at: datetime
     score: float
     counts: dict[str, int]
+    checks: tuple[str, ...] = ()  # the check ids the run selected
+    complete: bool = True  # False: a hand-picked subset (--check, --skip, audit.checks)
 
 
 @dataclass(frozen=True)
@@ -225,9 +242,10 @@ class HistoryStore:
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO audit_runs (account_id, started_at, finished_at, score, regions,"
-                " version, caller_arn) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " version, caller_arn, checks, complete) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (run.account_id, iso(run.started_at), iso(run.finished_at), run.score,
-                 json.dumps(list(run.regions)), run.version, run.caller_arn),
+                 json.dumps(list(run.regions)), run.version, run.caller_arn,
+                 json.dumps(list(run.checks)), int(run.complete)),
             )
             run_id = int(cursor.lastrowid or 0)
             db.executemany(
@@ -243,10 +261,16 @@ class HistoryStore:
         return run_id
 
     def runs(self, account_id: str | None = None, since: datetime | None = None,
-             until: datetime | None = None, limit: int | None = None) -> list[RunSummary]:
-        """Newest first."""
-        sql = "SELECT id, account_id, started_at, finished_at, score FROM audit_runs WHERE 1=1"
+             until: datetime | None = None, limit: int | None = None,
+             complete: bool | None = None) -> list[RunSummary]:
+        """Newest first; `complete=True` keeps only runs of the whole catalogue (the ones
+        a trend or the weekly audit slot may use), False only the partial ones."""
+        sql = ("SELECT id, account_id, started_at, finished_at, score, checks, complete"
+               " FROM audit_runs WHERE 1=1")
         params: list[Any] = []
+        if complete is not None:
+            sql += " AND complete = ?"
+            params.append(int(complete))
         if account_id:
             sql += " AND account_id = ?"
             params.append(account_id)
@@ -263,7 +287,7 @@ class HistoryStore:
         counts = self._counts([row[0] for row in rows])
         return [
             RunSummary(row[0], row[1], parse_iso(row[2]), parse_iso(row[3]), row[4],
-                       counts.get(row[0], {}))
+                       counts.get(row[0], {}), tuple(json.loads(row[5])), bool(row[6]))
             for row in rows
         ]
 
@@ -281,8 +305,8 @@ class HistoryStore:
 
     def load_run(self, run_id: int) -> AuditRun:
         row = self._db.execute(
-            "SELECT account_id, started_at, finished_at, regions, version, caller_arn"
-            " FROM audit_runs WHERE id = ?", (run_id,)
+            "SELECT account_id, started_at, finished_at, regions, version, caller_arn,"
+            " checks, complete FROM audit_runs WHERE id = ?", (run_id,)
         ).fetchone()
         if row is None:
             raise NotFound(f"no audit run with id {run_id} in {self.path}")
@@ -300,6 +324,7 @@ class HistoryStore:
         return AuditRun(account_id=row[0], started_at=parse_iso(row[1]),
                         finished_at=parse_iso(row[2]), findings=findings,
                         regions=tuple(json.loads(row[3])), version=row[4], caller_arn=row[5],
+                        checks=tuple(json.loads(row[6])), complete=bool(row[7]),
                         run_id=run_id)
 
     def latest_run(self, account_id: str | None = None, before: int | None = None

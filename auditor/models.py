@@ -97,6 +97,11 @@ class AuditRun:
     version: str = ""
     caller_arn: str = ""
     run_id: int | None = None
+    # The check ids selected, and whether they were the whole catalogue: the score of
+    # a hand-picked subset is not comparable with a full audit's, so the trend and the
+    # scheduler's weekly slot use complete runs only.
+    checks: tuple[str, ...] = ()
+    complete: bool = True
 
     @property
     def score(self) -> float:

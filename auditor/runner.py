@@ -98,8 +98,10 @@ def run_audit(
     debug: bool = False,
     progress: Progress | None = None,
     clock: Callable[[], datetime] = utcnow,
+    complete: bool = True,
 ) -> AuditRun:
-    """`clock` stamps the run; the demo's replay of past weeks passes a simulated one."""
+    """`clock` stamps the run; the demo's replay of past weeks passes a simulated one.
+    `complete` says whether `checks` are the whole catalogue (the caller knows it)."""
     started = clock()
     notify = progress or (lambda _name: None)
     notify("reading AWS")
@@ -136,4 +138,6 @@ def run_audit(
         regions=regions,
         version=__version__,
         caller_arn=caller_arn,
+        checks=tuple(check.id for check in checks),
+        complete=complete,
     )

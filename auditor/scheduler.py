@@ -369,16 +369,18 @@ class ScheduleLog:
     def completed_since(self, job: JobKind, since: datetime,
                         drill_users: Sequence[str] = ()) -> bool:
         """Whether a run of `job` started at or after `since` did its work. Runs made
-        outside the scheduler count too: any audit run in the store, or a succeeded drill
-        of every drill user."""
+        outside the scheduler count too: any complete audit run in the store (a hand-run
+        `--check`/`--skip` audit is not the weekly audit), or a succeeded drill of every
+        drill user."""
         row = self.store.execute(
             "SELECT 1 FROM schedule_runs WHERE job = ? AND status IN (?, ?) AND started_at >= ?"
             " LIMIT 1", (job.value, *(s.value for s in COMPLETED), iso(since))).fetchone()
         if row is not None:
             return True
         if job is JobKind.AUDIT:
-            row = self.store.execute("SELECT 1 FROM audit_runs WHERE started_at >= ? LIMIT 1",
-                                     (iso(since),)).fetchone()
+            row = self.store.execute(
+                "SELECT 1 FROM audit_runs WHERE complete = 1 AND started_at >= ? LIMIT 1",
+                (iso(since),)).fetchone()
             return row is not None
         if job is JobKind.DRILL and drill_users:
             return self.drilled_since(since, drill_users) == set(drill_users)

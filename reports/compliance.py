@@ -180,6 +180,9 @@ class ComplianceReport:
     evidence: tuple[EvidenceRow, ...]
     csv_name: str | None  # the file beside the PDF with every finding, when needed
     check_counts: dict[str, int] = field(default_factory=dict)
+    # audits of a hand-picked subset of checks in the period: their scores are not
+    # comparable, so they are counted here and left out of everything else
+    partial_runs: int = 0
 
     @property
     def score(self) -> float | None:
@@ -194,12 +197,13 @@ def _failing_since(store: HistoryStore, account_id: str, until: datetime
                    ) -> dict[str, datetime]:
     """For each check failing in the newest run before `until`, the start of its current
     unbroken streak of FAIL runs. A run where the check could not be evaluated (ERROR)
-    or did not run neither breaks nor starts a streak. One grouped query, so the cost
+    or did not run neither breaks nor starts a streak; partial runs (--check, --skip)
+    are left out, like everywhere in this report. One grouped query, so the cost
     does not grow with findings kept in memory."""
     rows = store.execute(
         "SELECT r.started_at, f.check_id, MAX(f.status = 'FAIL'), MAX(f.status = 'ERROR')"
         " FROM audit_runs r JOIN findings f ON f.run_id = r.id"
-        " WHERE r.account_id = ? AND r.started_at < ?"
+        " WHERE r.account_id = ? AND r.started_at < ? AND r.complete = 1"
         " GROUP BY r.id, f.check_id ORDER BY r.started_at, r.id, f.check_id",
         (account_id, iso(until)),
     )
@@ -273,13 +277,20 @@ def _risks(controls: Sequence[Control]) -> tuple[Risk, ...]:
     )
 
 
-def _trend_sentence(runs: Sequence[RunSummary]) -> str:
+def _trend_sentence(runs: Sequence[RunSummary], partial: int = 0) -> str:
+    """`runs` are the period's full audits; `partial` audits of a subset of checks were
+    left out, and the sentence says so, lest a reader count them and wonder."""
+    left_out = ""
+    if partial:
+        left_out = (f" {partial} partial audit{'' if partial == 1 else 's'} (a subset of"
+                    f" the checks) {'is' if partial == 1 else 'are'} left out.")
     if not runs:
-        return "No audit ran in this period, so there is no readiness score."
+        return (f"No {'full ' if partial else ''}audit ran in this period, so there is no"
+                " readiness score." + left_out)
     last = runs[-1]
     if len(runs) == 1:
         return (f"One audit in this period ({last.started_at:%Y-%m-%d}), so no trend "
-                "yet.")
+                "yet." + left_out)
     first = runs[0]
     # the difference of the scores as printed: 79.4 and 35.6 show as 79 and 36, and a
     # reader who subtracts them must find the 43 the sentence says, not 44
@@ -290,7 +301,7 @@ def _trend_sentence(runs: Sequence[RunSummary]) -> str:
         movement = (f"{'up' if delta > 0 else 'down'} {abs(delta)} "
                     f"point{'' if abs(delta) == 1 else 's'}")
     return (f"{movement} since the first audit of the period ({first.started_at:%Y-%m-%d}, "
-            f"{first.score:.0f}/100), over {len(runs)} audits.")
+            f"{first.score:.0f}/100), over {len(runs)} audits." + left_out)
 
 
 def _key_count(run: AuditRun | None) -> tuple[int | None, int]:
@@ -418,9 +429,13 @@ def build_compliance(store: HistoryStore, *, period: Period, generated_at: datet
     """The report model. Raises NotFound (exit 2) when the period holds no audit and no
     drill for the account; `csv_name` is printed where the PDF omits findings."""
     account = _account(store, period, account_id)
-    summaries = store.runs(account_id=account, since=period.start, until=period.end)
+    every_run = store.runs(account_id=account, since=period.start, until=period.end)
+    # a --check/--skip audit scores only what it selected: in the trend it would look
+    # like a jump, and its controls would read as NOT RUN; only full audits count here
+    summaries = [r for r in every_run if r.complete]
+    partial = len(every_run) - len(summaries)
     records = store.drills(account_id=account, since=period.start, until=period.end)
-    if not summaries and not records:
+    if not every_run and not records:
         raise NotFound(f"no audit runs or drills for account {account} in {period.text} "
                        f"in {store.path}: run `irready audit` first, or choose another "
                        "period")
@@ -450,7 +465,7 @@ def build_compliance(store: HistoryStore, *, period: Period, generated_at: datet
         notice=notice,
         runs=runs,
         latest=latest,
-        trend_sentence=_trend_sentence(runs),
+        trend_sentence=_trend_sentence(runs, partial),
         trend_chart=line_chart(
             [Point(r.started_at.strftime("%Y-%m-%d" if len(runs) <= 8 else "%m-%d"), r.score)
              for r in runs], title="Readiness score per audit (0-100)"),
@@ -463,6 +478,7 @@ def build_compliance(store: HistoryStore, *, period: Period, generated_at: datet
         evidence=_evidence(latest, report_controls),
         csv_name=csv_name,
         check_counts=check_counts,
+        partial_runs=partial,
     )
 
 

@@ -41,6 +41,8 @@ def audit_dict(run: AuditRun, diff: RunDiff | None = None) -> dict[str, Any]:
         "started_at": iso(run.started_at),
         "finished_at": iso(run.finished_at),
         "regions": list(run.regions),
+        "checks": list(run.checks),
+        "complete": run.complete,
         "score": run.score,
         "summary": run.counts(),
         "findings": [finding_dict(f) for f in sort_findings(run.findings)],

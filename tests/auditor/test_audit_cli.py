@@ -152,6 +152,25 @@ def test_check_and_skip_select_checks(seeded: Any, tmp_path: Path) -> None:
         + ["guardduty.enabled"])
 
 
+def test_a_run_records_its_checks_and_whether_it_was_complete(
+        seeded: Any, tmp_path: Path) -> None:
+    """A --check/--skip run is stored as partial, so that the compliance trend and the
+    scheduler's weekly slot can leave it out; naming every area is still a full audit."""
+    _full, full = audit_json(tmp_path, name="full.json")
+    _some, some = audit_json(tmp_path, "--skip", "iam.key_inventory", name="some.json")
+    areas = sorted({check.split(".")[0] for check in ALL_CHECKS})
+    _named, named = audit_json(tmp_path, *(arg for area in areas for arg in ("--check", area)),
+                               name="named.json")
+
+    assert (full["complete"], full["checks"]) == (True, ALL_CHECKS)
+    assert some["complete"] is False
+    assert some["checks"] == [c for c in ALL_CHECKS if c != "iam.key_inventory"]
+    assert (named["complete"], named["checks"]) == (True, ALL_CHECKS)
+    listed = irready("history")
+    scores = [line.split()[7] for line in listed.stdout.splitlines() if "123456789012" in line]
+    assert [score.endswith("*") for score in scores] == [False, True, False]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -105,6 +105,76 @@ def test_an_old_store_is_migrated_on_open(tmp_path: Path) -> None:
         assert store.load_run(summary.run_id).version == "0.0.1"
 
 
+def test_a_partial_run_is_stored_and_listed_as_partial(store: HistoryStore) -> None:
+    full = store.save_run(replace(a_run(), checks=("guardduty.enabled", "iam.console_mfa",
+                                                   "iam.root_mfa")))
+    partial = store.save_run(replace(a_run(started=STARTED + timedelta(days=1)),
+                                     checks=("iam.console_mfa",), complete=False))
+
+    assert store.load_run(partial).checks == ("iam.console_mfa",)
+    assert store.load_run(partial).complete is False
+    assert store.load_run(full).complete is True
+    assert [(r.run_id, r.complete, r.checks) for r in store.runs()] == [
+        (partial, False, ("iam.console_mfa",)),
+        (full, True, ("guardduty.enabled", "iam.console_mfa", "iam.root_mfa"))]
+    assert [r.run_id for r in store.runs(complete=True)] == [full]
+    assert [r.run_id for r in store.runs(complete=False)] == [partial]
+
+
+def test_runs_stored_before_the_checks_were_recorded_are_complete(tmp_path: Path) -> None:
+    """Schema 2 did not record the selection: its runs stay complete (nothing says
+    otherwise) and their checks are the ones with findings, since every selected check
+    yields at least one."""
+    path = tmp_path / "history.sqlite3"
+    old_store(path, version=2)
+    db = sqlite3.connect(path)
+    for check_id in ("iam.root_mfa", "cloudtrail.enabled", "iam.root_mfa"):
+        db.execute("INSERT INTO findings VALUES (1, 'k', ?, 't', 'PASS', 4, '123456789012',"
+                   " 'global', 'account', 'm', 'r', '[]', '{}', NULL)", (check_id,))
+    db.commit()
+    db.close()
+
+    with HistoryStore(path) as store:
+        [summary] = store.runs()
+        assert (summary.complete, summary.checks) == (True, ("cloudtrail.enabled",
+                                                             "iam.root_mfa"))
+        loaded = store.load_run(summary.run_id)
+        assert (loaded.complete, loaded.checks) == (True, ("cloudtrail.enabled",
+                                                           "iam.root_mfa"))
+        assert [r.run_id for r in store.runs(complete=True)] == [summary.run_id]
+
+
+def test_history_marks_partial_runs(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    with HistoryStore(path) as store:
+        store.save_run(replace(a_run(), checks=("guardduty.enabled", "iam.console_mfa",
+                                                "iam.root_mfa")))
+        store.save_run(replace(a_run(started=STARTED + timedelta(days=1)),
+                               checks=("iam.console_mfa", "iam.root_mfa"), complete=False))
+
+    result = CliRunner().invoke(app, ["history", "--history", str(path)])
+
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.stdout.splitlines() if "123456789012" in line]
+    # the run, its whole start time (the table still fits 80 columns), the marked score
+    assert [[row[1], row[5], row[7]] for row in rows] == [
+        ["2", "2026-03-03T06:00:00.123Z", "33*"], ["1", "2026-03-02T06:00:00.123Z", "33"]]
+    assert result.stdout.endswith(
+        "* partial run (--check, --skip, audit.checks or audit.skip): its score\n"
+        "  covers only the checks it ran; the compliance report and the\n"
+        "  scheduler's weekly audit leave it out\n")
+
+
+def test_history_without_partial_runs_has_no_footnote(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    with HistoryStore(path) as store:
+        store.save_run(a_run())
+
+    result = CliRunner().invoke(app, ["history", "--history", str(path)])
+
+    assert "*" not in result.stdout
+
+
 def test_a_future_migration_runs_once_and_keeps_the_data(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

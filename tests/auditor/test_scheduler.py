@@ -393,6 +393,20 @@ def test_an_audit_run_by_hand_completes_its_slot(config: Config, clock: SimClock
         assert executor.due(JobKind.AUDIT, at(date(2026, 1, 5), 9)) is None
 
 
+def test_a_partial_audit_by_hand_does_not_complete_its_slot(
+        config: Config, clock: SimClock, runner: CountingRunner) -> None:
+    """`irready audit --check iam` on a Monday morning is not the weekly audit: the
+    weekly one must still run, or the week's full audit is silently skipped."""
+    with HistoryStore(config.history_file) as store:
+        ScheduleLog(store).ensure_epoch(START)
+        executor = Executor(config, store, runner=runner, clock=clock)
+        slot = at(date(2026, 1, 5), 6)
+        manual = at(date(2026, 1, 5), 6, 30)
+        store.save_run(AuditRun("123456789012", manual, manual, (),
+                                checks=("iam.console_mfa",), complete=False))
+        assert executor.due(JobKind.AUDIT, at(date(2026, 1, 5), 9)) == slot
+
+
 def test_slots_before_the_first_start_are_not_missed(config: Config, clock: SimClock,
                                                      runner: CountingRunner) -> None:
     clock.now = datetime(2026, 2, 18, 12, tzinfo=UTC)  # a Wednesday, mid-quarter

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -111,6 +112,68 @@ def test_summary_figures(store: HistoryStore, run_ids: list[int]) -> None:
         ("account.alternate_contacts", "active", "2027-03-31"),
         ("cloudtrail.bucket_access_logging", "expired", "2026-09-30"),
     ]
+
+
+def test_a_partial_run_is_left_out_and_counted(store: HistoryStore,
+                                               run_ids: list[int]) -> None:
+    """A `--check iam.console_mfa` run after the last weekly audit scores 100 over one
+    check: in the trend it would read as a jump to 100, its controls would show every
+    other check NOT RUN. It is left out, and the report says so."""
+    partial_at = datetime(2026, 10, 26, 6, 0, tzinfo=UTC)
+    partial = store.save_run(replace(
+        audit_run(partial_at, (finding("iam.console_mfa", Status.PASS, Severity.HIGH),)),
+        checks=("iam.console_mfa",), complete=False))
+
+    report = build_compliance(store, period=Q4, generated_at=GENERATED)
+
+    assert [run.run_id for run in report.runs] == run_ids[1:]
+    assert partial not in [run.run_id for run in report.runs]
+    assert report.latest is not None
+    assert report.latest.run_id == run_ids[-1]
+    assert report.score == 78.3
+    assert report.partial_runs == 1
+    assert report.trend_sentence == (
+        "up 34 points since the first audit of the period (2026-10-05, 44/100), over 3 "
+        "audits. 1 partial audit (a subset of the checks) is left out.")
+    controls = {c.check_id: c for c in report.controls}
+    assert controls["iam.console_mfa"].status == "FAIL"
+    assert controls["iam.console_mfa"].failing_since == datetime(2026, 9, 28, 6, 0, tzinfo=UTC)
+    html = render_compliance_html(report)
+    assert ("<td>3 (and 1 partial, of a subset of the checks, left out of this report)</td>"
+            in html)
+
+
+def test_a_partial_run_does_not_break_a_failing_streak(store: HistoryStore,
+                                                      run_ids: list[int]) -> None:
+    """Between two full audits where console MFA fails, a partial run where it passed
+    (say, a user was given MFA and later a new user came) must not make the report say
+    it fails only since the second one: the streak is read from full audits only."""
+    between = datetime(2026, 10, 13, 6, 0, tzinfo=UTC)
+    store.save_run(replace(
+        audit_run(between, (finding("iam.console_mfa", Status.PASS, Severity.HIGH),)),
+        checks=("iam.console_mfa",), complete=False))
+
+    report = build_compliance(store, period=Q4, generated_at=GENERATED)
+
+    mfa = next(c for c in report.controls if c.check_id == "iam.console_mfa")
+    assert mfa.failing_since == datetime(2026, 9, 28, 6, 0, tzinfo=UTC)
+
+
+def test_a_period_with_only_partial_runs_has_no_score(store: HistoryStore) -> None:
+    for day in (5, 12):
+        store.save_run(replace(
+            audit_run(datetime(2026, 10, day, 6, 0, tzinfo=UTC),
+                      (finding("iam.root_mfa", Status.PASS, Severity.CRITICAL),)),
+            checks=("iam.root_mfa",), complete=False))
+
+    report = build_compliance(store, period=Q4, generated_at=GENERATED)
+
+    assert (report.runs, report.latest, report.score) == ((), None, None)
+    assert report.trend_sentence == (
+        "No full audit ran in this period, so there is no readiness score. 2 partial "
+        "audits (a subset of the checks) are left out.")
+    html = render_compliance_html(report)
+    assert "There is no data for a trend: no full audit ran in this period." in html
 
 
 def test_every_control_appears_with_its_references(store: HistoryStore,
