@@ -211,12 +211,17 @@ class Faults:
 
 # -- a target of each kind, holding the drill user's original key --------------------------
 
+# A `command:` target: a key store in a JSON file. It logs each request's action, its
+# argv and whether the secret reached its environment (it must not).
 STORE_SCRIPT = '''
 import json, os, sys, pathlib
 state = pathlib.Path(sys.argv[1])
 request = json.load(sys.stdin)
 data = json.loads(state.read_text())
 secret = request.get("SecretAccessKey")
+data.setdefault("log", []).append({
+    "action": request["action"], "argv": sys.argv,
+    "secret_in_env": bool(secret) and any(secret in v for v in os.environ.values())})
 if request["action"] == "read":
     print(json.dumps(data["current"]))
 elif request["action"] == "write":

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from drillkit import STORE_SCRIPT
 
 from drills.errors import TargetError
 from drills.model import AccessKey
@@ -42,29 +43,6 @@ region = us-east-1
 aws_access_key_id = AKIAOTHEROTHEROTHER0
 aws_secret_access_key = other-secret
 """
-STORE_SCRIPT = '''
-import json, os, sys, pathlib
-state = pathlib.Path(sys.argv[1])
-request = json.load(sys.stdin)
-data = json.loads(state.read_text())
-secret = request.get("SecretAccessKey")
-data.setdefault("log", []).append({
-    "action": request["action"], "argv": sys.argv,
-    "secret_in_env": bool(secret) and any(secret in v for v in os.environ.values())})
-if request["action"] == "read":
-    print(json.dumps(data["current"]))
-elif request["action"] == "write":
-    data["previous"] = data["current"]
-    data["current"] = {"AccessKeyId": request["AccessKeyId"], "SecretAccessKey": secret}
-elif request["action"] == "restore":
-    if secret:
-        data["current"] = {"AccessKeyId": request["AccessKeyId"], "SecretAccessKey": secret}
-    elif data.get("previous", {}).get("AccessKeyId") == request["AccessKeyId"]:
-        data["current"] = data["previous"]
-    else:
-        sys.exit("no previous value to restore")
-state.write_text(json.dumps(data))
-'''
 
 
 def env(ctx: Any = None) -> TargetEnv:
