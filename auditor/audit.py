@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from auditor.clock import utcnow
 from auditor.errors import ExitCode
 from auditor.facts import Facts
-from auditor.history import utcnow
 from auditor.models import AuditRun, Severity, Status
 from auditor.runner import Progress, run_audit
 
@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from auditor.config import Config
-    from auditor.history import HistoryStore
     from auditor.registry import Registry
     from auditor.session import AwsContext
+    from auditor.store import HistoryStore
     from reports.diff import RunDiff
 
 

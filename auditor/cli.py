@@ -257,7 +257,7 @@ def history(
     """List past audit runs from the history store, newest first."""
     from rich.table import Table
 
-    from auditor.history import iso
+    from auditor.clock import iso
 
     config = load(config_path, history_path)
     with open_store(config) as store:

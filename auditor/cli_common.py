@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from auditor.config import Config
-    from auditor.history import HistoryStore
     from auditor.session import AwsContext
+    from auditor.store import HistoryStore
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (TOML).",
                                                 dir_okay=False)]
@@ -52,7 +52,7 @@ def load(config_path: Path | None, history_path: Path | None = None) -> Config:
 
 
 def open_store(config: Config) -> HistoryStore:
-    from auditor.history import HistoryStore
+    from auditor.store import HistoryStore
 
     return HistoryStore(config.history_file)
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from auditor.audit import AuditResult
     from auditor.demo_account import DemoAccount
-    from auditor.history import HistoryStore
+    from auditor.store import HistoryStore
 
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7DEMOKEY",
@@ -82,7 +82,8 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
     import boto3
     from moto import mock_aws
 
-    from auditor.history import HistoryStore, utcnow
+    from auditor.clock import utcnow
+    from auditor.store import HistoryStore
     from drills.demo import run_demo_drill
     from reports.demo_timeline import FIXES, simulated_weeks, ticking_clock, write_demo_report
     from reports.drill_report import write_drill_report

@@ -18,8 +18,8 @@ from auditor.session import error_code, is_access_denied
 
 if TYPE_CHECKING:
     from auditor.config import Config
-    from auditor.history import HistoryStore
     from auditor.session import AwsContext
+    from auditor.store import HistoryStore
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)

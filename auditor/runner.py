@@ -12,8 +12,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from auditor import __version__
+from auditor.clock import utcnow
 from auditor.facts import FactError, Facts
-from auditor.history import utcnow
 from auditor.models import AuditRun, Finding, Outcome, Status
 
 if TYPE_CHECKING:

@@ -122,7 +122,7 @@ def status(
     """The next run of each job, and its last run and result."""
     import json
 
-    from auditor.history import utcnow
+    from auditor.clock import utcnow
     from auditor.scheduler import Executor, schedule_status
 
     config = load(config_path)
@@ -175,7 +175,7 @@ def _print_status(state: ScheduleStatus, tz: tzinfo) -> None:
 
 
 def _status_dict(state: ScheduleStatus) -> dict[str, Any]:
-    from auditor.history import iso
+    from auditor.clock import iso
 
     def moment(value: datetime | None) -> str | None:
         return iso(value) if value else None

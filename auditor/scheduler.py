@@ -37,14 +37,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor.cadence import WEEKDAYS, Cadence, Period, load_timezone, parse_cadence
+from auditor.clock import iso, parse_iso, utcnow
 from auditor.errors import ConfigError, ExitCode, Locked
-from auditor.history import iso, parse_iso, utcnow
 from auditor.notify import Message, Notifier, message, redact
 
 if TYPE_CHECKING:
     from auditor.config import Config
-    from auditor.history import HistoryStore
     from auditor.models import Severity
+    from auditor.store import HistoryStore
 
 logger = logging.getLogger("irready.schedule")
 
@@ -515,7 +515,7 @@ class SubprocessRunner:
         return drill_result(outcomes, self._drills_since(request.started_at))
 
     def _drills_since(self, since: datetime) -> Mapping[str, Any]:
-        from auditor.history import HistoryStore
+        from auditor.store import HistoryStore
 
         with HistoryStore(self.plan.history_file) as store:
             latest: dict[str, Any] = {}

@@ -95,8 +95,8 @@ def run(drills: int) -> list[dict[str, Any]]:
     from moto.core import enable_iam_authentication
 
     from auditor.config import Config, DrillSettings
-    from auditor.history import HistoryStore
     from auditor.session import AwsContext
+    from auditor.store import HistoryStore
     from drills.demo import moto_refuses_inactive_keys
     from drills.model import DrillOptions
     from drills.rotation import run_drill

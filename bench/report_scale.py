@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from auditor.history import DrillRecord, DrillStep, HistoryStore  # noqa: E402
 from auditor.models import AuditRun, Finding, Severity, Status  # noqa: E402
+from auditor.store import DrillRecord, DrillStep, HistoryStore  # noqa: E402
 
 ACCOUNT = "123456789012"
 FIRST_AUDIT = datetime(2026, 10, 5, 6, 0, tzinfo=UTC)

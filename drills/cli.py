@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from auditor.config import Config
     from auditor.errors import ExitCode
-    from auditor.history import DrillRecord, HistoryStore
+    from auditor.store import DrillRecord, HistoryStore
 
 app = typer.Typer(help="Rotate a test user's key for real, timed and journaled.",
                   no_args_is_help=True)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from auditor.config import Config
     from auditor.demo_account import DemoAccount
-    from auditor.history import DrillRecord, HistoryStore
+    from auditor.store import DrillRecord, HistoryStore
 
 OPERATOR = "irready-drill-operator"
 DEMO_PROPAGATION_TIMEOUT = 5.0  # in-process moto accepts a new key at once

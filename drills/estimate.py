@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auditor.history import HistoryStore
+from auditor.store import HistoryStore
 
 INCIDENT_WINDOW_SECONDS = 4 * 3600.0
 ACTIVE_KEYS_EVIDENCE = "account_active_keys"  # set by iam.key_inventory on its findings

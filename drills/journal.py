@@ -24,7 +24,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from auditor.history import HistoryStore, iso
+from auditor.clock import iso
+from auditor.store import HistoryStore
 from drills.errors import DrillBusy
 from drills.model import STEP_NUMBER, DrillStatus, StepName, StepState
 

@@ -9,7 +9,8 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from auditor.history import DrillRecord, DrillStep, iso
+from auditor.clock import iso
+from auditor.store import DrillRecord, DrillStep
 from drills.model import (
     STEP_NUMBER,
     STEP_TITLE,

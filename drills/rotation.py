@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from auditor.clock import utcnow
 from auditor.errors import AwsUnavailable, NotFound, UsageError
-from auditor.history import DrillRecord, utcnow
+from auditor.store import DrillRecord
 from drills.errors import DrillBusy, DrillUnfinished, StepFailed, TargetError
 from drills.journal import Journal, lock_holder, user_lock
 from drills.model import (
@@ -61,8 +62,8 @@ from drills.verify import (
 
 if TYPE_CHECKING:
     from auditor.config import Config
-    from auditor.history import HistoryStore
     from auditor.session import AwsContext, Identity
+    from auditor.store import HistoryStore
 
 Clock = Callable[[], datetime]
 AWS_ERRORS = (ClientError, BotoCoreError)
@@ -869,7 +870,7 @@ def _code(exc: BaseException) -> str:
 
 
 def _iso(moment: datetime) -> str:
-    from auditor.history import iso
+    from auditor.clock import iso
 
     return iso(moment)
 

@@ -5,7 +5,7 @@ row), naming the CSV/JSON formats for the full list; the HTML shows them all."""
 
 from __future__ import annotations
 
-from auditor.history import iso
+from auditor.clock import iso
 from auditor.models import AuditRun
 from reports.diff import RunDiff
 from reports.summary import group_by_check, status_counts

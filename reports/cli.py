@@ -20,7 +20,7 @@ from reports.drill_report import DrillFormat
 from reports.formats import AuditFormat
 
 if TYPE_CHECKING:
-    from auditor.history import HistoryStore
+    from auditor.store import HistoryStore
 
 app = typer.Typer(help="Compliance PDF, audit and drill reports from the history store.",
                   no_args_is_help=True)

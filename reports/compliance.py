@@ -20,9 +20,10 @@ from pathlib import Path
 from markupsafe import Markup
 
 from auditor import __version__
+from auditor.clock import iso, parse_iso
 from auditor.errors import NotFound, UsageError
-from auditor.history import DrillRecord, HistoryStore, RunSummary, iso, parse_iso
 from auditor.models import AuditRun, Finding, Severity, Status
+from auditor.store import DrillRecord, HistoryStore, RunSummary
 from reports.charts import Point, format_duration, line_chart
 from reports.drill_report import DrillView, comparison_chart, drill_view
 from reports.plain_words import risk_sentence

@@ -10,7 +10,7 @@ import io
 import json
 from collections.abc import Iterable
 
-from auditor.history import iso
+from auditor.clock import iso
 from auditor.models import AuditRun, Finding
 from reports.json_report import sort_findings
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from auditor.demo_account import DemoAccount
-    from auditor.history import HistoryStore
+    from auditor.store import HistoryStore
 
 SIMULATION_NOTICE = (
     "SIMULATION: this report was made by `irready demo` on an embedded, simulated AWS "

@@ -19,7 +19,8 @@ from typing import Any, assert_never
 from markupsafe import Markup
 
 from auditor import __version__
-from auditor.history import DrillRecord, DrillStep, iso
+from auditor.clock import iso
+from auditor.store import DrillRecord, DrillStep
 from drills.redact import redact_fields
 from reports.charts import Bar, Span, bar_chart, format_duration, timeline_chart
 

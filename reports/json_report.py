@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from auditor.history import iso
+from auditor.clock import iso
 from auditor.models import AuditRun, Finding
 from reports.diff import RunDiff
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from auditor.config import AuditSettings, Config
-from auditor.history import HistoryStore
 from auditor.models import AuditRun
 from auditor.session import AwsContext
+from auditor.store import HistoryStore
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

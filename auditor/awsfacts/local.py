@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from auditor.facts import FactError, Facts, fact
-from auditor.history import DrillRecord
+from auditor.store import DrillRecord
 
 
 @fact("history.drills")

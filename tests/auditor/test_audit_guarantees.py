@@ -26,10 +26,10 @@ from auditor.audit import perform_audit
 from auditor.awsfacts.account import REGIONS
 from auditor.config import Config
 from auditor.facts import Facts
-from auditor.history import HistoryStore
 from auditor.models import AuditRun, Status
 from auditor.registry import discover
 from auditor.session import AwsContext
+from auditor.store import HistoryStore
 
 READ = re.compile(r"^(List|Get|Describe|Head)[A-Z]")
 READ_EXCEPTIONS = {"GenerateCredentialReport"}  # asks IAM to build a report; changes nothing

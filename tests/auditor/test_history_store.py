@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from auditor import history
 from auditor.cli import app
 from auditor.errors import ConfigError, NotFound
-from auditor.history import MIGRATIONS, HistoryStore
 from auditor.models import AuditRun, Finding, Severity, Status
+from auditor.store import HistoryStore
+from auditor.store import base as store_base
+from auditor.store.schema import MIGRATIONS
 
 STARTED = datetime(2026, 3, 2, 6, 0, 0, 123000, tzinfo=UTC)  # the store keeps milliseconds
 
@@ -180,7 +181,7 @@ def test_a_future_migration_runs_once_and_keeps_the_data(
 ) -> None:
     path = tmp_path / "history.sqlite3"
     old_store(path, version=len(MIGRATIONS))
-    monkeypatch.setattr(history, "MIGRATIONS", (
+    monkeypatch.setattr(store_base, "MIGRATIONS", (
         *MIGRATIONS, "CREATE TABLE audit_notes (run_id INTEGER, note TEXT NOT NULL)"))
 
     with HistoryStore(path) as store:
@@ -195,7 +196,7 @@ def test_a_failed_migration_changes_nothing(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "history.sqlite3"
     old_store(path, version=len(MIGRATIONS))
-    monkeypatch.setattr(history, "MIGRATIONS", (
+    monkeypatch.setattr(store_base, "MIGRATIONS", (
         *MIGRATIONS, "CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1)"))
 
     with pytest.raises(ConfigError) as raised:

@@ -26,7 +26,6 @@ from auditor.config import (
     ScheduleSettings,
 )
 from auditor.errors import ConfigError, Locked
-from auditor.history import DrillRecord, HistoryStore
 from auditor.models import AuditRun
 from auditor.scheduler import (
     Executor,
@@ -41,6 +40,7 @@ from auditor.scheduler import (
     Trigger,
     schedule_status,
 )
+from auditor.store import DrillRecord, HistoryStore
 
 START = datetime(2026, 1, 1, tzinfo=UTC)  # a Thursday
 END = datetime(2026, 7, 2, tzinfo=UTC)  # 182 days = 26 weeks later

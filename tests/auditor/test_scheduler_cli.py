@@ -27,7 +27,6 @@ from typer.testing import CliRunner
 from auditor.cadence import WEEKDAYS
 from auditor.cli import app
 from auditor.config import load_config
-from auditor.history import DrillRecord, HistoryStore
 from auditor.scheduler import (
     Completed,
     FileLock,
@@ -39,6 +38,7 @@ from auditor.scheduler import (
     Trigger,
     prune_reports,
 )
+from auditor.store import DrillRecord, HistoryStore
 
 CLI = CliRunner()
 

@@ -14,9 +14,9 @@ from auditor.awsfacts.account import ALTERNATE_CONTACTS, CONTACT_TYPES, Contact
 from auditor.awsfacts.guardduty import DETECTORS, RegionDetectors
 from auditor.config import AuditSettings, Config
 from auditor.facts import Facts
-from auditor.history import DrillRecord, HistoryStore
 from auditor.models import Severity, Status
 from auditor.runner import run_check
+from auditor.store import DrillRecord, HistoryStore
 from checks import contacts, drills, guardduty
 
 # -- account.alternate_contacts -------------------------------------------------------

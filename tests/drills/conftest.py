@@ -18,7 +18,7 @@ import pytest
 from drillkit import SECRET, USER, World, seed, session
 
 from auditor.config import Config, DrillSettings
-from auditor.history import HistoryStore
+from auditor.store import HistoryStore
 from drills.model import DrillOptions
 
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from auditor.history import DrillRecord
 from auditor.session import AwsContext
+from auditor.store import DrillRecord
 from drills.policy import drill_policy
 
 REGION = "us-east-1"

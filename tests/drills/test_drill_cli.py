@@ -14,8 +14,9 @@ import pytest
 from drillkit import SECRET, USER, World
 from typer.testing import CliRunner, Result
 
+from auditor.clock import utcnow
 from auditor.errors import ExitCode
-from auditor.history import DrillRecord, HistoryStore, utcnow
+from auditor.store import DrillRecord, HistoryStore
 from drills.cli import exit_code
 from drills.journal import user_lock
 from drills.model import DrillStatus

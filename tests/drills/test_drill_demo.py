@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
-from auditor.history import HistoryStore
+from auditor.store import HistoryStore
 
 
 def test_the_demo_drill_rotates_the_demo_user_and_leaves_the_account_as_seeded(

@@ -13,7 +13,7 @@ import pytest
 from drillkit import Faults, SimulatedKill, World, assert_safe, read_secret
 
 from auditor.config import Config
-from auditor.history import HistoryStore
+from auditor.store import HistoryStore
 from drills.errors import DrillUnfinished
 from drills.model import FORWARD_STEPS, DrillOptions, StepName, StepState
 from drills.render import explain

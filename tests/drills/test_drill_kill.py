@@ -13,7 +13,7 @@ import pytest
 from drillkit import SECRET, USER, World, assert_safe, read_secret, seed, session
 from typer.testing import CliRunner
 
-from auditor.history import HistoryStore
+from auditor.store import HistoryStore
 
 
 @pytest.fixture

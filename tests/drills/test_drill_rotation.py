@@ -25,8 +25,8 @@ from drillkit import (
 
 from auditor.config import Config
 from auditor.errors import ExitCode, NotFound, UsageError
-from auditor.history import HistoryStore
 from auditor.models import AuditRun, Finding, Severity, Status
+from auditor.store import HistoryStore
 from drills.errors import DrillBusy, TargetError
 from drills.journal import user_lock
 from drills.model import FORWARD_STEPS, DrillOptions

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from report_seed import seed
 
-from auditor.history import HistoryStore
+from auditor.store import HistoryStore
 
 
 @pytest.fixture

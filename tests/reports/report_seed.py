@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from auditor.history import DrillRecord, DrillStep, HistoryStore
 from auditor.models import AuditRun, Finding, Severity, Status
+from auditor.store import DrillRecord, DrillStep, HistoryStore
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "210987654321"

@@ -13,8 +13,8 @@ import pytest
 from report_seed import NASTY, pdf_pages
 from schema_check import errors
 
-from auditor.history import HistoryStore
 from auditor.models import AuditRun
+from auditor.store import HistoryStore
 from reports.diff import RunDiff, compare
 from reports.formats import AuditFormat, render_audit
 from reports.markdown_report import md

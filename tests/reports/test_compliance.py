@@ -29,8 +29,8 @@ from report_seed import (
 )
 
 from auditor.errors import NotFound, UsageError
-from auditor.history import HistoryStore
 from auditor.models import Severity, Status
+from auditor.store import HistoryStore
 from reports.compliance import (
     build_compliance,
     parse_period,
@@ -334,7 +334,7 @@ def test_output_must_be_pdf_or_html(store: HistoryStore, run_ids: list[int],
 )
 def test_the_trend_is_the_difference_of_the_scores_it_prints(
         first: float, last: float, movement: str) -> None:
-    from auditor.history import RunSummary
+    from auditor.store import RunSummary
     from reports.compliance import _trend_sentence
 
     runs = [RunSummary(n, ACCOUNT, datetime(2026, 10, n, tzinfo=UTC),

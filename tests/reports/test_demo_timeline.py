@@ -14,10 +14,10 @@ from auditor.audit import perform_audit
 from auditor.config import Config
 from auditor.demo import demo_config
 from auditor.demo_account import seed_story
-from auditor.history import HistoryStore
 from auditor.models import AuditRun, Status, check_statuses
 from auditor.registry import discover
 from auditor.session import AwsContext
+from auditor.store import HistoryStore
 from reports.demo_timeline import (
     FIXES,
     SIMULATION_NOTICE,

@@ -14,7 +14,7 @@ from report_seed import FAILED_DRILL, GOOD_DRILL, Q3_DRILL, pdf_pages
 from schema_check import errors
 
 from auditor.errors import UsageError
-from auditor.history import DrillRecord, HistoryStore
+from auditor.store import DrillRecord, HistoryStore
 from reports.drill_report import DrillFormat, render_drill, write_drill_report
 
 

@@ -13,7 +13,7 @@ from report_seed import GENERATED, GOOD_DRILL, OTHER_ACCOUNT, pdf_pages
 from typer.testing import CliRunner
 
 from auditor.cli import app
-from auditor.history import HistoryStore
+from auditor.store import HistoryStore
 
 
 @pytest.fixture

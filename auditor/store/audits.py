@@ -1,0 +1,119 @@
+"""Audit runs and their findings in the history store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from auditor.clock import iso, parse_iso
+from auditor.errors import NotFound
+from auditor.models import AuditRun, Finding, Severity, Status
+from auditor.store.base import StoreBase
+from auditor.store.records import RunSummary
+
+
+class AuditTables(StoreBase):
+
+    def save_run(self, run: AuditRun) -> int:
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO audit_runs (account_id, started_at, finished_at, score, regions,"
+                " version, caller_arn, checks, complete) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run.account_id, iso(run.started_at), iso(run.finished_at), run.score,
+                 json.dumps(list(run.regions)), run.version, run.caller_arn,
+                 json.dumps(list(run.checks)), int(run.complete)),
+            )
+            run_id = int(cursor.lastrowid or 0)
+            db.executemany(
+                "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (run_id, f.key, f.check_id, f.title, f.status.value, int(f.severity),
+                     f.account_id, f.region, f.resource, f.message, f.remediation,
+                     json.dumps(list(f.references)), json.dumps(dict(f.evidence), sort_keys=True),
+                     f.waiver)
+                    for f in run.findings
+                ],
+            )
+        return run_id
+
+    def runs(self, account_id: str | None = None, since: datetime | None = None,
+             until: datetime | None = None, limit: int | None = None,
+             complete: bool | None = None) -> list[RunSummary]:
+        """Newest first; `complete=True` keeps only runs of the whole catalogue (the ones
+        a trend or the weekly audit slot may use), False only the partial ones."""
+        sql = ("SELECT id, account_id, started_at, finished_at, score, checks, complete"
+               " FROM audit_runs WHERE 1=1")
+        params: list[Any] = []
+        if complete is not None:
+            sql += " AND complete = ?"
+            params.append(int(complete))
+        if account_id:
+            sql += " AND account_id = ?"
+            params.append(account_id)
+        if since:
+            sql += " AND started_at >= ?"
+            params.append(iso(since))
+        if until:
+            sql += " AND started_at < ?"
+            params.append(iso(until))
+        sql += " ORDER BY started_at DESC, id DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        rows = self._db.execute(sql, params).fetchall()
+        counts = self._counts([row[0] for row in rows])
+        return [
+            RunSummary(row[0], row[1], parse_iso(row[2]), parse_iso(row[3]), row[4],
+                       counts.get(row[0], {}), tuple(json.loads(row[5])), bool(row[6]))
+            for row in rows
+        ]
+
+    def _counts(self, run_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        result: dict[int, dict[str, int]] = {}
+        if not run_ids:
+            return result
+        marks = ",".join("?" * len(run_ids))
+        for run_id, status, count in self._db.execute(
+            f"SELECT run_id, status, COUNT(*) FROM findings WHERE run_id IN ({marks})"
+            " GROUP BY run_id, status", list(run_ids)
+        ):
+            result.setdefault(run_id, {s.value: 0 for s in Status})[status] = count
+        return result
+
+    def load_run(self, run_id: int) -> AuditRun:
+        row = self._db.execute(
+            "SELECT account_id, started_at, finished_at, regions, version, caller_arn,"
+            " checks, complete FROM audit_runs WHERE id = ?", (run_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no audit run with id {run_id} in {self.path}")
+        findings = tuple(
+            Finding(check_id=f[0], title=f[1], status=Status(f[2]), severity=Severity(f[3]),
+                    account_id=f[4], region=f[5], resource=f[6], message=f[7],
+                    remediation=f[8], references=tuple(json.loads(f[9])),
+                    evidence=json.loads(f[10]), waiver=f[11])
+            for f in self._db.execute(
+                "SELECT check_id, title, status, severity, account_id, region, resource, message,"
+                " remediation, refs, evidence, waiver FROM findings WHERE run_id = ?"
+                " ORDER BY rowid", (run_id,)
+            )
+        )
+        return AuditRun(account_id=row[0], started_at=parse_iso(row[1]),
+                        finished_at=parse_iso(row[2]), findings=findings,
+                        regions=tuple(json.loads(row[3])), version=row[4], caller_arn=row[5],
+                        checks=tuple(json.loads(row[6])), complete=bool(row[7]),
+                        run_id=run_id)
+
+    def latest_run(self, account_id: str | None = None, before: int | None = None
+                   ) -> AuditRun | None:
+        sql = "SELECT id FROM audit_runs WHERE 1=1"
+        params: list[Any] = []
+        if account_id:
+            sql += " AND account_id = ?"
+            params.append(account_id)
+        if before is not None:
+            sql += " AND id < ?"
+            params.append(before)
+        row = self._db.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
+        return self.load_run(row[0]) if row else None

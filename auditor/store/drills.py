@@ -1,0 +1,78 @@
+"""Drills and their journal steps in the history store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from auditor.clock import iso, parse_iso
+from auditor.errors import NotFound
+from auditor.store.base import StoreBase
+from auditor.store.records import DrillRecord, DrillStep
+
+
+class DrillTables(StoreBase):
+
+    def drills(self, account_id: str | None = None, since: datetime | None = None,
+               until: datetime | None = None, user: str | None = None) -> list[DrillRecord]:
+        """Newest first, each with its steps."""
+        sql = ("SELECT id, account_id, user_name, target, status, started_at, finished_at,"
+               " rotation_seconds, target_seconds, detail FROM drills WHERE 1=1")
+        params: list[Any] = []
+        for column, value in (("account_id", account_id), ("user_name", user)):
+            if value:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        if since:
+            sql += " AND started_at >= ?"
+            params.append(iso(since))
+        if until:
+            sql += " AND started_at < ?"
+            params.append(iso(until))
+        rows = self._db.execute(sql + " ORDER BY started_at DESC, rowid DESC", params).fetchall()
+        return [self._drill(row) for row in rows]
+
+    def load_drill(self, drill_id: str) -> DrillRecord:
+        row = self._db.execute(
+            "SELECT id, account_id, user_name, target, status, started_at, finished_at,"
+            " rotation_seconds, target_seconds, detail FROM drills WHERE id = ?", (drill_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no drill with id {drill_id!r} in {self.path}")
+        return self._drill(row)
+
+    def _drill(self, row: Sequence[Any]) -> DrillRecord:
+        steps = tuple(
+            DrillStep(seq, name, state, parse_iso(started),
+                      parse_iso(finished) if finished else None, json.loads(detail))
+            for seq, name, state, started, finished, detail in self._db.execute(
+                "SELECT seq, name, state, started_at, finished_at, detail FROM drill_steps"
+                " WHERE drill_id = ? ORDER BY seq", (row[0],)
+            )
+        )
+        return DrillRecord(
+            drill_id=row[0], account_id=row[1], user=row[2], target=row[3], status=row[4],
+            started_at=parse_iso(row[5]), finished_at=parse_iso(row[6]) if row[6] else None,
+            rotation_seconds=row[7], target_seconds=row[8], detail=json.loads(row[9]),
+            steps=steps,
+        )
+
+    def save_drill(self, drill: DrillRecord) -> None:
+        """Insert or replace a drill and all its steps (used by the journal and tests)."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO drills VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (drill.drill_id, drill.account_id, drill.user, drill.target, drill.status,
+                 iso(drill.started_at), iso(drill.finished_at) if drill.finished_at else None,
+                 drill.rotation_seconds, drill.target_seconds,
+                 json.dumps(drill.detail, sort_keys=True)),
+            )
+            db.execute("DELETE FROM drill_steps WHERE drill_id = ?", (drill.drill_id,))
+            db.executemany(
+                "INSERT INTO drill_steps VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(drill.drill_id, s.seq, s.name, s.state, iso(s.started_at),
+                  iso(s.finished_at) if s.finished_at else None,
+                  json.dumps(s.detail, sort_keys=True)) for s in drill.steps],
+            )

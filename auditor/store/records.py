@@ -1,0 +1,58 @@
+"""What the history store gives back: typed, frozen records, never rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: int
+    account_id: str
+    started_at: datetime
+    finished_at: datetime
+    score: float
+    counts: dict[str, int]
+    checks: tuple[str, ...] = ()  # the check ids the run selected
+    complete: bool = True  # False: a hand-picked subset (--check, --skip, audit.checks)
+
+
+@dataclass(frozen=True)
+class DrillStep:
+    seq: int
+    name: str
+    state: str  # "started", "done", "failed", "skipped"
+    started_at: datetime
+    finished_at: datetime | None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class DrillRecord:
+    drill_id: str
+    account_id: str
+    user: str
+    target: str
+    status: str  # "RUNNING", "SUCCEEDED", "FAILED", "ROLLED_BACK", "INTERRUPTED", ...
+    started_at: datetime
+    finished_at: datetime | None
+    rotation_seconds: float | None  # start to old key deactivated
+    target_seconds: float
+    detail: dict[str, Any] = field(default_factory=dict)
+    steps: tuple[DrillStep, ...] = ()
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "SUCCEEDED"
+
+    @property
+    def within_target(self) -> bool:
+        return self.rotation_seconds is not None and self.rotation_seconds <= self.target_seconds

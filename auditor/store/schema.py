@@ -1,0 +1,101 @@
+"""The history store's schema: one SQL script per version, applied in order on open
+(PRAGMA user_version counts how many have run). A script is never edited once it has
+shipped; a change is a new script at the end."""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: audits and drills
+    """
+    CREATE TABLE audit_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        score REAL NOT NULL,
+        regions TEXT NOT NULL,
+        version TEXT NOT NULL,
+        caller_arn TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_runs_account ON audit_runs (account_id, started_at);
+    CREATE TABLE findings (
+        run_id INTEGER NOT NULL REFERENCES audit_runs (id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        check_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        status TEXT NOT NULL,
+        severity INTEGER NOT NULL,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        resource TEXT NOT NULL,
+        message TEXT NOT NULL,
+        remediation TEXT NOT NULL,
+        refs TEXT NOT NULL,
+        evidence TEXT NOT NULL,
+        waiver TEXT
+    );
+    CREATE INDEX findings_run ON findings (run_id);
+    CREATE TABLE drills (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        target TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        rotation_seconds REAL,
+        target_seconds REAL NOT NULL,
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX drills_account ON drills (account_id, started_at);
+    CREATE TABLE drill_steps (
+        drill_id TEXT NOT NULL REFERENCES drills (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        state TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        detail TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (drill_id, seq)
+    );
+    """,
+    # 2: the scheduler's runs (one row per job run, written when it starts and when it
+    # ends) and its small key/value state (the epoch: when the schedule first applied)
+    """
+    CREATE TABLE schedule_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        job TEXT NOT NULL,
+        slot TEXT,
+        trigger TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        exit_code INTEGER,
+        summary TEXT NOT NULL DEFAULT '',
+        report TEXT NOT NULL DEFAULT '',
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        notified TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX schedule_runs_job ON schedule_runs (job, started_at);
+    CREATE TABLE schedule_state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+    # 3: which checks an audit ran, and whether that was the whole catalogue: a partial
+    # run (--check, --skip, audit.checks) must not move the readiness trend nor count
+    # as the weekly audit. Older runs keep complete = 1 (nothing recorded otherwise);
+    # their checks are the ones with findings, since every selected check yields one.
+    # The JSON list is built by hand (check ids are [a-z0-9._], nothing to escape) so
+    # that an SQLite built without JSON functions still opens the store.
+    """
+    ALTER TABLE audit_runs ADD COLUMN checks TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE audit_runs ADD COLUMN complete INTEGER NOT NULL DEFAULT 1;
+    UPDATE audit_runs SET checks = '[' || COALESCE((
+        SELECT group_concat('"' || check_id || '"', ', ') FROM (
+            SELECT DISTINCT check_id FROM findings WHERE run_id = audit_runs.id
+            ORDER BY check_id)), '') || ']';
+    CREATE INDEX audit_runs_complete ON audit_runs (complete, started_at);
+    """,
+)
