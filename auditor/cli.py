@@ -289,7 +289,7 @@ def demo(
                                              file_okay=False)] = Path("irready-demo"),
 ) -> None:
     """Run irready on an embedded, simulated AWS account: no account or credentials needed."""
-    from auditor.demo import run_demo
+    from demo.run import run_demo
 
     raise typer.Exit(int(run_demo(output_dir, stdout())))
 

@@ -97,7 +97,7 @@ def run(drills: int) -> list[dict[str, Any]]:
     from auditor.config import Config, DrillSettings
     from auditor.session import AwsContext
     from auditor.store import HistoryStore
-    from drills.demo import moto_refuses_inactive_keys
+    from demo.drill import moto_refuses_inactive_keys
     from drills.model import DrillOptions
     from drills.rotation import run_drill
 

@@ -51,7 +51,7 @@ def aws() -> Iterator[Any]:
 @pytest.fixture
 def inactive_keys_rejected() -> Iterator[None]:
     """As AWS does, and moto does not: a request signed with an inactive key fails."""
-    from drills.demo import moto_refuses_inactive_keys
+    from demo.drill import moto_refuses_inactive_keys
 
     with moto_refuses_inactive_keys():
         yield

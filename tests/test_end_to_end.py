@@ -50,7 +50,7 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     import boto3
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-    from auditor.demo_account import seed_story
+    from demo.account import seed_story
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor.config import Config, DrillSettings, InventoryEntry, ReportSettings
-from auditor.demo_account import seed_story
 from auditor.errors import ExitCode, UsageError
+from demo.account import DEMO_REGIONS, seed_story
 from reports.formats import write_output
 from reports.json_report import render_json
 from reports.terminal import print_audit
@@ -23,15 +23,14 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from auditor.audit import AuditResult
-    from auditor.demo_account import DemoAccount
     from auditor.store import HistoryStore
+    from demo.account import DemoAccount
 
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7DEMOKEY",
     "AWS_SECRET_ACCESS_KEY": "demo-secret-not-a-real-key",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
-DEMO_REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "eu-central-1")
 UNSAFE_ENV = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
               "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONFIG_FILE",
               "AWS_SHARED_CREDENTIALS_FILE")
@@ -84,8 +83,8 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
 
     from auditor.clock import utcnow
     from auditor.store import HistoryStore
-    from drills.demo import run_demo_drill
-    from reports.demo_timeline import FIXES, simulated_weeks, ticking_clock, write_demo_report
+    from demo.drill import run_demo_drill
+    from demo.weeks import FIXES, simulated_weeks, ticking_clock, write_demo_report
     from reports.drill_report import write_drill_report
 
     console.print("[bold]irready demo[/]: a simulated AWS account (moto, in this process); "

@@ -16,6 +16,7 @@ from typing import Any
 
 DEMO_ACCOUNT = "123456789012"
 DEMO_REGION = "us-east-1"
+DEMO_REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "eu-central-1")
 TRAIL_BUCKET = f"irready-demo-cloudtrail-{DEMO_ACCOUNT}"
 TRAIL_NAME = "main-trail"
 DRILL_USER = "drill-user"

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from auditor.config import Config
-    from auditor.demo_account import DemoAccount
     from auditor.store import DrillRecord, HistoryStore
+    from demo.account import DemoAccount
 
 OPERATOR = "irready-drill-operator"
 DEMO_PROPAGATION_TIMEOUT = 5.0  # in-process moto accepts a new key at once

@@ -15,9 +15,9 @@ from auditor.store import HistoryStore
 
 def test_the_demo_drill_rotates_the_demo_user_and_leaves_the_account_as_seeded(
         aws: Any, tmp_path: Path) -> None:
-    from auditor.demo import demo_config
-    from auditor.demo_account import seed_story
-    from drills.demo import OPERATOR, run_demo_drill
+    from demo.account import seed_story
+    from demo.drill import OPERATOR, run_demo_drill
+    from demo.run import demo_config
 
     account = seed_story(aws)
     config = demo_config(account, tmp_path)

@@ -4,7 +4,7 @@ another (the trail made multi-region, log retention raised, an Athena table crea
 MFA enabled, the contacts set, ...), with an audit after each.
 
 Each fix changes the in-process moto account through its public API, exactly as a
-team would with the AWS CLI; the demo's loop (auditor/demo.py) audits with a
+team would with the AWS CLI; the demo's loop (demo/run.py) audits with a
 simulated clock between them. The report it ends with says on every page that it is
 a simulation."""
 
@@ -17,8 +17,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from demo.account import DEMO_REGIONS, TRAIL_NAME, DemoAccount
+
 if TYPE_CHECKING:
-    from auditor.demo_account import DemoAccount
     from auditor.store import HistoryStore
 
 SIMULATION_NOTICE = (
@@ -42,8 +43,6 @@ class Fix:
 
 
 def _multi_region(session: Any, account: DemoAccount) -> None:
-    from auditor.demo_account import TRAIL_NAME
-
     session.client("cloudtrail").update_trail(Name=TRAIL_NAME, IsMultiRegionTrail=True)
 
 
@@ -93,8 +92,6 @@ def _contacts(session: Any, account: DemoAccount) -> None:
 
 
 def _log_hygiene(session: Any, account: DemoAccount) -> None:
-    from auditor.demo_account import TRAIL_NAME
-
     session.client("cloudtrail").update_trail(Name=TRAIL_NAME, EnableLogFileValidation=True)
     s3 = session.client("s3")
     s3.create_bucket(Bucket=ACCESS_LOG_BUCKET, ACL="log-delivery-write")
@@ -104,8 +101,6 @@ def _log_hygiene(session: Any, account: DemoAccount) -> None:
 
 
 def _guardduty_everywhere(session: Any, account: DemoAccount) -> None:
-    from auditor.demo import DEMO_REGIONS
-
     for region in DEMO_REGIONS:
         client = session.client("guardduty", region_name=region)
         if not client.list_detectors()["DetectorIds"]:

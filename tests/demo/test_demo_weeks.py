@@ -8,17 +8,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from report_seed import pdf_pages
-
 from auditor.audit import perform_audit
 from auditor.config import Config
-from auditor.demo import demo_config
-from auditor.demo_account import seed_story
 from auditor.models import AuditRun, Status, check_statuses
 from auditor.registry import discover
 from auditor.session import AwsContext
 from auditor.store import HistoryStore
-from reports.demo_timeline import (
+from demo.account import seed_story
+from demo.run import demo_config
+from demo.weeks import (
     FIXES,
     SIMULATION_NOTICE,
     simulated_weeks,
@@ -27,6 +25,15 @@ from reports.demo_timeline import (
 )
 
 NOW = datetime(2026, 12, 18, 15, 30, tzinfo=UTC)
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    """The text of each page, read back with pypdf."""
+    import io
+
+    from pypdf import PdfReader
+
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
 
 
 def _audit(ctx: AwsContext, config: Config, store: HistoryStore, at: datetime) -> AuditRun:
