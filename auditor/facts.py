@@ -4,7 +4,10 @@ A Fact names one read (or one derived value) and how to fetch it. `Facts.get` fe
 on first use and memoizes the value, or the error, for the rest of the run, so ten
 checks that need the credential report cost one GetCredentialReport and a denied read
 is tried once. Gets are thread-safe: concurrent callers of the same fact wait for the
-one fetch in flight. Tests of checks build `Facts.from_values(...)` and need no AWS."""
+one fetch in flight. Tests of checks build `Facts.from_values(...)` and need no AWS.
+
+`Facts.now` is the audit's time: checks judge ages (of a key, of the last drill) by it,
+never by the wall clock, so an audit replayed at a simulated time judges as of then."""
 
 from __future__ import annotations
 
@@ -14,9 +17,12 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
+from auditor.clock import utcnow
 from auditor.session import error_code, is_access_denied
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from auditor.config import Config
     from auditor.session import AwsContext
     from auditor.store import HistoryStore
@@ -90,6 +96,7 @@ class Facts:
         history: HistoryStore | None = None,
         account_id: str = "",
         values: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
     ) -> None:
         from auditor.config import Config
 
@@ -97,6 +104,8 @@ class Facts:
         self.config = config or Config()
         self.history = history
         self.account_id = account_id
+        # the audit's time; run_audit sets it to the run's start before any check runs
+        self.now = now or utcnow()
         self._lock = threading.Lock()
         self._futures: dict[str, Future[Any]] = {}
         for name, value in (values or {}).items():
@@ -109,11 +118,12 @@ class Facts:
 
     @classmethod
     def from_values(
-        cls, values: Mapping[Fact[Any], Any], config: Config | None = None, account_id: str = ""
+        cls, values: Mapping[Fact[Any], Any], config: Config | None = None, account_id: str = "",
+        now: datetime | None = None,
     ) -> Facts:
         """Facts for tests of checks: a value, or a FactError, per fact; nothing is fetched."""
         facts = cls(None, config, account_id=account_id or "123456789012",
-                    values={fact.name: value for fact, value in values.items()})
+                    values={fact.name: value for fact, value in values.items()}, now=now)
         return facts
 
     @property

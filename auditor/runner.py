@@ -100,9 +100,11 @@ def run_audit(
     clock: Callable[[], datetime] = utcnow,
     complete: bool = True,
 ) -> AuditRun:
-    """`clock` stamps the run; the demo's replay of past weeks passes a simulated one.
-    `complete` says whether `checks` are the whole catalogue (the caller knows it)."""
+    """`clock` stamps the run and is the checks' "now" (`facts.now`); the demo's replay
+    of past weeks passes a simulated one. `complete` says whether `checks` are the whole
+    catalogue (the caller knows it)."""
     started = clock()
+    facts.now = started
     notify = progress or (lambda _name: None)
     notify("reading AWS")
     workers = max(1, config.audit.max_workers)

@@ -1,5 +1,6 @@
 """Small helpers shared by checks: ages in days, short lists in messages, and the
-trail filters that keep "status unknown" apart from "stopped"."""
+trail filters that keep "status unknown" apart from "stopped". Ages are measured at
+the audit's time (`facts.now`), never the wall clock."""
 
 from __future__ import annotations
 
@@ -9,14 +10,11 @@ from datetime import UTC, datetime
 from auditor.awsfacts.cloudtrail import Trail
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def days_since(moment: datetime, at: datetime | None = None) -> int:
+def days_since(moment: datetime, at: datetime) -> int:
+    """Whole days from `moment` to `at` (the audit's time); never negative."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return max(0, ((at or now()) - moment).days)
+    return max(0, (at - moment).days)
 
 
 def short_list(items: Sequence[str], limit: int = 5) -> str:

@@ -11,7 +11,7 @@ from auditor.config import Config
 from auditor.facts import Facts
 from auditor.models import Outcome, Severity, Status
 from auditor.registry import check
-from checks._util import days_since, now
+from checks._util import days_since
 
 
 @check(
@@ -26,7 +26,7 @@ from checks._util import days_since, now
 def access_key_age(facts: Facts, config: Config) -> Iterator[Outcome]:
     """A key that is rotated regularly is a key whose rotation is known to work."""
     limit = config.audit.key_max_age_days
-    at = now()
+    at = facts.now
     checked = failed = 0
     for row in facts.get(CREDENTIAL_REPORT).users:
         old = []
@@ -56,7 +56,7 @@ def unused_access_keys(facts: Facts, config: Config) -> Iterator[Outcome]:
     """A never-used key counts from its creation: an old key nobody uses is a key nobody
     would miss, and nobody would notice being used."""
     limit = config.audit.unused_key_days
-    at = now()
+    at = facts.now
     failed = 0
     for row in facts.get(CREDENTIAL_REPORT).users:
         idle = []

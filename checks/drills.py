@@ -33,7 +33,7 @@ def recent(facts: Facts, config: Config) -> Iterator[Outcome]:
                       "No successful rotation drill is recorded for this account.")
         return
     last = succeeded[0]
-    age = days_since(last.started_at)
+    age = days_since(last.started_at, facts.now)
     if last.rotation_seconds is None:
         yield Outcome(Status.FAIL, "account",
                       f"Drill {last.drill_id} succeeded but recorded no rotation time, so "

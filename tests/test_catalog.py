@@ -70,6 +70,23 @@ def test_checks_never_import_boto3() -> None:
                 assert not name.startswith(("boto3", "botocore", "moto")), f"{path.name}: {name}"
 
 
+WALL_CLOCK = ("now", "utcnow", "today", "time", "monotonic")
+
+
+def test_checks_never_read_the_wall_clock() -> None:
+    """Ages are judged at the audit's time (`facts.now`): a replayed audit judges as of
+    then, and a check never asks the machine what day it is."""
+    root = Path(__file__).parent.parent / "checks"
+    for path in root.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                called = f"{node.value.id}.{node.attr}"
+                assert not (node.value.id in ("datetime", "date", "time")
+                            and node.attr in WALL_CLOCK), f"{path.name}: {called}"
+            if isinstance(node, ast.ImportFrom) and node.module == "auditor.clock":
+                raise AssertionError(f"{path.name} imports the clock; use facts.now")
+
+
 def test_duplicate_ids_are_refused() -> None:
     def body(facts: object, config: object) -> list[object]:
         return []

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from factbuilders import ACCOUNT, evaluate, key, only, report, statuses, user
+from factbuilders import ACCOUNT, days_ago, evaluate, key, only, report, statuses, user
 
 from auditor.awsfacts.iam import (
     CREDENTIAL_REPORT,
@@ -92,6 +92,26 @@ def test_access_key_age_follows_the_configured_limit() -> None:
     facts = {CREDENTIAL_REPORT: report(user("app", keys=(key(age_days=45),)))}
     assert statuses(evaluate(access_keys.access_key_age, facts, config=config)) == [Status.FAIL]
     assert statuses(evaluate(access_keys.access_key_age, facts)) == [Status.PASS]
+
+
+def test_key_ages_are_judged_at_the_audit_time_not_the_wall_clock() -> None:
+    """A key 120 days old today was 60 days old at an audit replayed two months ago."""
+    facts = Facts.from_values({CREDENTIAL_REPORT: report(user("app", keys=(key(age_days=120),)))},
+                              now=days_ago(60))
+    finding = only(run_check(access_keys.access_key_age, facts, Config()))
+    assert finding.status is Status.PASS, finding.message
+
+
+def test_a_run_hands_its_clock_to_the_checks() -> None:
+    from datetime import UTC, datetime
+
+    from auditor.runner import run_audit
+
+    at = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
+    facts = Facts.from_values(
+        {CREDENTIAL_REPORT: report(user("app", keys=(key(age_days=None, used_days_ago=None),)))})
+    run_audit(facts, [access_keys.access_key_age], Config(), clock=lambda: at)
+    assert facts.now == at
 
 
 # -- iam.unused_access_keys -----------------------------------------------------------
