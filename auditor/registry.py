@@ -38,6 +38,10 @@ class Check:
     run: CheckFunction
     doc: str  # why it matters, from the function's docstring
     origin: str  # the module that defined it
+    # what a failure means for the business, in words a manager reads without a
+    # glossary; "{n}" stands for the number of affected resources. The compliance
+    # report's executive summary quotes it; "" falls back to the title.
+    plain: str = ""
 
     def __call__(self, facts: Facts, config: Config) -> Iterable[Outcome]:
         return self.run(facts, config)
@@ -51,7 +55,11 @@ def check(
     remediation: str,
     requires: Sequence[Fact[Any]] = (),
     references: Sequence[str] = (),
+    plain: str = "",
 ) -> Callable[[CheckFunction], Check]:
+    """Everything the catalogue, README's table and the reports say about a check
+    is given here, once."""
+
     def wrap(func: CheckFunction) -> Check:
         return Check(
             id=id,
@@ -63,6 +71,7 @@ def check(
             run=func,
             doc=inspect.cleandoc(func.__doc__ or ""),
             origin=func.__module__,
+            plain=plain,
         )
 
     return wrap

@@ -18,6 +18,10 @@ from checks._util import days_since
     id="iam.access_key_age",
     title="No active access key is older than the maximum age",
     severity=Severity.MEDIUM,
+    plain=(
+        "{n} user(s) hold keys older than our rotation policy allows: old keys have been "
+        "copied to more places and are more likely to leak."
+    ),
     requires=(CREDENTIAL_REPORT,),
     remediation="irready drill rotate --user USER --target TARGET (or: aws iam "
                 "create-access-key, ship it, then aws iam update-access-key --status Inactive)",
@@ -47,6 +51,10 @@ def access_key_age(facts: Facts, config: Config) -> Iterator[Outcome]:
     id="iam.unused_access_keys",
     title="No active access key is left unused",
     severity=Severity.MEDIUM,
+    plain=(
+        "{n} user(s) hold keys that nobody uses: risk with no benefit, and a misuse would"
+        " go unnoticed."
+    ),
     requires=(CREDENTIAL_REPORT,),
     remediation="aws iam update-access-key --user-name USER --access-key-id KEY "
                 "--status Inactive (delete it once nothing breaks)",
@@ -79,6 +87,10 @@ def unused_access_keys(facts: Facts, config: Config) -> Iterator[Outcome]:
     id="iam.quarantine_policy",
     title="No user carries AWS's compromised-key quarantine policy",
     severity=Severity.CRITICAL,
+    plain=(
+        "AWS has already found one of our keys exposed in public: an incident is open "
+        "now."
+    ),
     requires=(QUARANTINED_USERS,),
     remediation=(
         "An incident is open: rotate the user's key now (irready drill rotate, or the "

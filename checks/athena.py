@@ -40,6 +40,10 @@ def covers(table_location: str, log_location: str, account_id: str = "") -> bool
     id="athena.cloudtrail_table",
     title="An Athena table is ready over the CloudTrail logs",
     severity=Severity.HIGH,
+    plain=(
+        "The logs cannot be searched yet: during an incident the first hours would go "
+        "into setting up the search."
+    ),
     requires=(TRAILS, GLUE_TABLES),
     remediation=(
         "CloudTrail console > Event history > Create Athena table (choose the trail's bucket), "

@@ -19,6 +19,10 @@ from checks._util import active_trails, logging_trails, short_list, unknown_trai
     id="cloudtrail.enabled",
     title="A trail is logging management events, read and write",
     severity=Severity.CRITICAL,
+    plain=(
+        "Nothing records what is done in the account: after a leaked key we could not "
+        "tell what the attacker did."
+    ),
     requires=(TRAILS,),
     remediation=(
         "aws cloudtrail create-trail --name irready-trail --s3-bucket-name BUCKET "
@@ -76,6 +80,10 @@ def _recorded(trail: Trail) -> str:
     id="cloudtrail.multi_region",
     title="A logging trail covers every region",
     severity=Severity.HIGH,
+    plain=(
+        "Activity in most regions is not recorded: an attacker working in a region we do "
+        "not log would leave no trace."
+    ),
     requires=(TRAILS,),
     remediation="aws cloudtrail update-trail --name TRAIL --is-multi-region-trail",
     references=("CIS 3.1", "CloudTrail.1"),
@@ -121,6 +129,10 @@ def multi_region(facts: Facts, config: Config) -> Iterator[Outcome]:
     id="cloudtrail.org_trail",
     title="An organization trail logs every account of the Organization",
     severity=Severity.HIGH,
+    plain=(
+        "No central trail covers every account of the organization: a new account would "
+        "start without logs."
+    ),
     requires=(ORGANIZATION, TRAILS),
     remediation=(
         "From the management account: aws cloudtrail create-trail --name org-trail "
@@ -159,6 +171,9 @@ def org_trail(facts: Facts, config: Config) -> Iterator[Outcome]:
     id="cloudtrail.log_validation",
     title="Log file validation is on for every logging trail",
     severity=Severity.MEDIUM,
+    plain=(
+        "We could not prove that the logs were not altered after the fact."
+    ),
     requires=(TRAILS,),
     remediation="aws cloudtrail update-trail --name TRAIL --enable-log-file-validation",
     references=("CIS 3.2", "CloudTrail.4"),

@@ -16,6 +16,10 @@ from auditor.registry import check
     id="account.alternate_contacts",
     title="Security, operations and billing contacts are set",
     severity=Severity.HIGH,
+    plain=(
+        "{n} of AWS's contact slots (security, operations, billing) are empty: AWS's "
+        "warning about a leaked key may not reach the right people."
+    ),
     requires=(ALTERNATE_CONTACTS,),
     remediation=(
         "aws account put-alternate-contact --alternate-contact-type TYPE (SECURITY, "

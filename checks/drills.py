@@ -17,6 +17,10 @@ from checks._util import days_since
     id="drill.recent",
     title="A rotation drill succeeded recently and within the target time",
     severity=Severity.HIGH,
+    plain=(
+        "Key rotation has not been rehearsed recently and successfully: nobody knows how "
+        "long it would really take."
+    ),
     requires=(DRILLS,),
     remediation="irready drill rotate --user DRILL-USER --target TARGET",
 )

@@ -16,6 +16,10 @@ from auditor.registry import check
     id="guardduty.enabled",
     title="GuardDuty is enabled in every audited region",
     severity=Severity.MEDIUM,
+    plain=(
+        "AWS's threat detection is off in {n} region(s): suspicious use of a key there "
+        "would go unnoticed."
+    ),
     requires=(DETECTORS,),
     remediation="aws guardduty create-detector --enable --region REGION "
                 "(or aws guardduty update-detector --detector-id ID --enable)",

@@ -17,6 +17,10 @@ from auditor.registry import check
     id="iam.key_inventory",
     title="Every active access key has an owner and a rotation target",
     severity=Severity.MEDIUM,
+    plain=(
+        "{n} user(s) hold keys with no known owner or place to rotate them: replacing "
+        "those keys after a leak would be guesswork."
+    ),
     requires=(CREDENTIAL_REPORT,),
     remediation=(
         "Add to irready.toml: [[inventory]] user = \"USER\" owner = \"team@example.com\" "

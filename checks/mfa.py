@@ -16,6 +16,10 @@ from auditor.registry import check
     id="iam.console_mfa",
     title="Every IAM user with a console password has MFA",
     severity=Severity.HIGH,
+    plain=(
+        "{n} console login(s) are protected by a password alone: one phished password is "
+        "enough to take over and create new keys."
+    ),
     requires=(CREDENTIAL_REPORT,),
     remediation=(
         "IAM console > Users > USER > Security credentials > Assign MFA device "

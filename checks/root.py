@@ -33,6 +33,9 @@ def _root_arn(facts: Facts) -> str:
     id="iam.root_mfa",
     title="Root has MFA, or has no password at all",
     severity=Severity.CRITICAL,
+    plain=(
+        "The account's all-powerful root login is protected by a password alone."
+    ),
     requires=(ACCOUNT_SUMMARY, CREDENTIAL_REPORT),
     remediation=(
         "Sign in as root > Security credentials > Assign MFA device; or, in an Organization, "
@@ -67,6 +70,9 @@ def root_mfa(facts: Facts, config: Config) -> Iterator[Outcome]:
     id="iam.root_access_keys",
     title="Root has no access keys",
     severity=Severity.CRITICAL,
+    plain=(
+        "The all-powerful root login has access keys, which can leak like any other key."
+    ),
     requires=(ACCOUNT_SUMMARY, CREDENTIAL_REPORT),
     remediation="Sign in as root > Security credentials > Access keys > Delete",
     references=("CIS 1.3", "IAM.4"),

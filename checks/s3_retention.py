@@ -55,6 +55,10 @@ def _applies(rule_prefix: str, log_prefix: str) -> bool:
     id="cloudtrail.bucket_retention",
     title="The trail's bucket keeps logs for the retention period",
     severity=Severity.HIGH,
+    plain=(
+        "Logs are deleted too early: leaks are often found months later, when the "
+        "evidence would already be gone."
+    ),
     requires=(TRAILS,),
     remediation=(
         "aws s3api put-bucket-lifecycle-configuration --bucket BUCKET --lifecycle-configuration "
@@ -115,6 +119,9 @@ def bucket_retention(facts: Facts, config: Config) -> Iterator[Outcome]:
     id="cloudtrail.bucket_access_logging",
     title="The trail's bucket records who reads it",
     severity=Severity.LOW,
+    plain=(
+        "Nobody would see who read or deleted the log files themselves."
+    ),
     requires=(TRAILS,),
     remediation=(
         "aws s3api put-bucket-logging --bucket BUCKET --bucket-logging-status "
