@@ -1,5 +1,6 @@
 """One audit of one account, start to finish: identify the caller, select checks, read
-facts, run checks, store the run, compare with the previous run. The CLI, the demo and
+facts, run checks, store the run (and, for a complete run, its account snapshot),
+compare with the previous run. The CLI, the demo and
 the scheduler all call `perform_audit`."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from auditor.errors import ExitCode
 from auditor.facts import Facts
 from auditor.models import AuditRun, Severity, Status
 from auditor.runner import Progress, run_audit
+from auditor.snapshot import build_snapshot
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -57,6 +59,9 @@ def perform_audit(
     previous = history.latest_run(identity.account_id)
     if save:
         run = replace(run, run_id=history.save_run(run))
+        if run.complete and run.run_id is not None:
+            # a partial run read part of the account: its snapshot would look complete
+            history.save_snapshot(run.run_id, build_snapshot(facts, run.started_at))
     return AuditResult(run=run, diff=compare(previous, run))
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from auditor.session import AwsContext
     from auditor.store import HistoryStore
 
+NOT_READ = "NotRead"  # FactError code of Facts.peek for a fact the run never read
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
@@ -144,6 +145,15 @@ class Facts:
                 future.set_result(fact.fetch(self))
             except Exception as exc:  # noqa: BLE001 - memoized and re-raised as FactError
                 future.set_exception(as_fact_error(fact, exc))
+        return cast(T, future.result())
+
+    def peek(self, fact: Fact[T]) -> T:
+        """The value this run has already read, never reading: raises the read's own
+        FactError, or one with code NotRead when no check asked for the fact."""
+        with self._lock:
+            future = self._futures.get(fact.name)
+        if future is None or not future.done():
+            raise FactError(fact.name, NOT_READ, "the audit did not read it", fact.permissions)
         return cast(T, future.result())
 
     def error_of(self, fact: Fact[Any]) -> FactError | None:

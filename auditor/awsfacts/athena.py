@@ -19,6 +19,7 @@ class GlueTable:
     database: str
     name: str
     location: str
+    partition_columns: tuple[str, ...] = ()  # e.g. region, date in a partitioned table
 
     @property
     def qualified(self) -> str:
@@ -48,7 +49,9 @@ def _tables_in(facts: Facts, region: str) -> list[GlueTable] | None:
                 if settings.table and table["Name"] != settings.table:
                     continue
                 location = table.get("StorageDescriptor", {}).get("Location", "")
-                tables.append(GlueTable(region, database, table["Name"], location))
+                partitions = tuple(key["Name"] for key in table.get("PartitionKeys") or ())
+                tables.append(GlueTable(region, database, table["Name"], location,
+                                        partitions))
     return tables
 
 

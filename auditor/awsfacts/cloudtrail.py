@@ -27,6 +27,7 @@ class Trail:
     management_write: bool | None
     status_error: str = ""
     selectors_error: str = ""
+    kms_key_id: str = ""  # the key that encrypts the log files; "" when SSE-S3
 
     @property
     def account_id(self) -> str:
@@ -152,6 +153,7 @@ def _trail(facts: Facts, raw: Mapping[str, Any]) -> Trail:
         management_write=write,
         status_error=status_error,
         selectors_error=selectors_error,
+        kms_key_id=raw.get("KmsKeyId", "") or "",
     )
 
 

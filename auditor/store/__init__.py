@@ -1,5 +1,6 @@
 """The history store: one SQLite file with every audit run, its findings, and every
-drill with its journal. Reports, trends, "new since last run" and the drill.recent
+drill with its journal, and what each complete audit learned about the account (its
+snapshot). Reports, trends, "new since last run" and the drill.recent
 check all read it. The schema is versioned (PRAGMA user_version) and migrates forward
 on open; secrets are never written here.
 
@@ -16,11 +17,12 @@ from typing import Any
 from auditor.store.audits import AuditTables
 from auditor.store.drills import DrillTables
 from auditor.store.records import DrillRecord, DrillStep, RunSummary
+from auditor.store.snapshots import SnapshotTables
 
 __all__ = ["DrillRecord", "DrillStep", "HistoryStore", "RunSummary", "open_history"]
 
 
-class HistoryStore(AuditTables, DrillTables):
+class HistoryStore(AuditTables, DrillTables, SnapshotTables):
     """Every table of the history store."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:

@@ -98,4 +98,16 @@ MIGRATIONS: tuple[str, ...] = (
             ORDER BY check_id)), '') || ']';
     CREATE INDEX audit_runs_complete ON audit_runs (complete, started_at);
     """,
+    # 4: what each complete audit learned about the account (trails, retention, Athena,
+    # regions, contacts, GuardDuty, active keys), as the JSON of auditor/snapshot.py,
+    # for the incident kit to read instead of asking AWS again
+    """
+    CREATE TABLE account_snapshots (
+        run_id INTEGER PRIMARY KEY REFERENCES audit_runs (id) ON DELETE CASCADE,
+        account_id TEXT NOT NULL,
+        taken_at TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX account_snapshots_account ON account_snapshots (account_id, taken_at);
+    """,
 )
