@@ -52,8 +52,8 @@ def access_key_age(facts: Facts, config: Config) -> Iterator[Outcome]:
     title="No active access key is left unused",
     severity=Severity.MEDIUM,
     plain=(
-        "{n} user(s) hold keys that nobody uses: risk with no benefit, and a misuse would"
-        " go unnoticed."
+        "{n} user(s) hold keys that nobody uses: risk with no benefit, and a misuse would "
+        "go unnoticed."
     ),
     requires=(CREDENTIAL_REPORT,),
     remediation="aws iam update-access-key --user-name USER --access-key-id KEY "
