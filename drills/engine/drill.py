@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, overload
 
 from auditor.clock import utcnow
 from auditor.store import DrillRecord
-from drills.engine.aws import describe_error
+from drills.engine.aws import describe_error, error_code
 from drills.engine.preflight import finish_preflight, normalize_user, preflight
 from drills.engine.state import DrillState, StepFailure
 from drills.engine.steps import ROLLBACK, Action, steps_from
@@ -115,8 +115,6 @@ class Drill:
         return dict(self.j.state.target_state)
 
     def delete_key(self, key_id: str) -> None:
-        from drills.engine.aws import error_code
-
         try:
             self.iam.delete_access_key(UserName=self.user, AccessKeyId=key_id)
         except Exception as exc:
