@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 from drills.errors import TargetError
-from drills.model import AccessKey
 from drills.targets.base import TargetEnv
 from drills.targets.files import FileTarget
 
@@ -21,6 +20,7 @@ class CredentialsFileTarget(FileTarget):
     kind = "credentials-file"
     ID_NAME = "aws_access_key_id"
     SECRET_NAME = "aws_secret_access_key"
+    LINE = ASSIGNMENT
 
     def __init__(self, value: str, env: TargetEnv) -> None:
         super().__init__(value, env)
@@ -55,33 +55,16 @@ class CredentialsFileTarget(FileTarget):
                 found.setdefault(assignment.group(2).lower(), index)
         return found
 
-    def extract(self, text: str, where: str) -> AccessKey:
-        lines = text.splitlines(keepends=True)
+    def key_lines(self, lines: list[str]) -> dict[str, int]:
+        return self._profile_lines(lines)
+
+    def missing(self, name: str) -> str:
+        return f"profile [{self.profile}] has no {name}"
+
+    def check(self, lines: list[str], found: dict[str, int], where: str) -> None:
         if not any((m := SECTION.match(line)) and m.group(1) == self.profile
                    for line in lines):
             raise TargetError(f"{where}: no profile [{self.profile}] in {self.file}")
-        found = self._profile_lines(lines)
         if "aws_session_token" in found:
             raise TargetError(f"{where}: profile [{self.profile}] holds temporary "
                               "credentials (aws_session_token), not an IAM user's key")
-        values = {}
-        for name in (self.ID_NAME, self.SECRET_NAME):
-            if name not in found:
-                raise TargetError(f"{where}: profile [{self.profile}] has no {name}")
-            match = ASSIGNMENT.match(lines[found[name]].rstrip("\r\n"))
-            values[name] = match.group(4) if match else ""
-        return AccessKey(values[self.ID_NAME], values[self.SECRET_NAME])
-
-    def replace(self, text: str, key: AccessKey) -> str:
-        lines = text.splitlines(keepends=True)
-        found = self._profile_lines(lines)
-        for name, value in ((self.ID_NAME, key.key_id), (self.SECRET_NAME, key.secret)):
-            if name not in found:
-                raise TargetError(f"{self.spec}: profile [{self.profile}] has no {name}")
-            line = lines[found[name]]
-            ending = line[len(line.rstrip("\r\n")):]
-            match = ASSIGNMENT.match(line.rstrip("\r\n"))
-            assert match is not None  # found by the same pattern
-            lines[found[name]] = f"{match.group(1)}{match.group(2)}{match.group(3)}{value}{ending}"
-        return "".join(lines)
-

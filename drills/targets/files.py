@@ -1,7 +1,7 @@
 """The base of the two line-based file targets (the AWS credentials file and an env
-file): read the file, rewrite only the key's lines in one atomic rename, and keep the
-old content in a 0600 backup beside the file until the drill ends. Subclasses know the
-file's syntax (`extract`, `replace`)."""
+file): read the file, rewrite only the key's two lines in one atomic rename (every other
+line, the line endings and the file mode kept), and keep the old content in a 0600 backup
+beside the file until the drill ends. Subclasses say which lines hold the key."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import re
 from abc import abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 from auditor.fileio import atomic_write, create_fresh
 from drills.errors import TargetError
@@ -19,18 +20,64 @@ from drills.model import AccessKey
 from drills.targets.base import RestoreState, Target
 
 
+def _quote_of(raw: str) -> str:
+    return raw[0] if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'" else ""
+
+
 class FileTarget(Target):
-    """A text file holding the key; subclasses know its syntax."""
+    """A text file holding the key in two `NAME = VALUE` lines. `LINE` matches such a
+    line as (indent, name, separator, value, trailing space)."""
+
+    ID_NAME: ClassVar[str]
+    SECRET_NAME: ClassVar[str]
+    LINE: ClassVar[re.Pattern[str]]
+    QUOTED: ClassVar[bool] = False  # values may be quoted: read without, write back with
 
     @property
     def path(self) -> Path:
         return Path(self.value).expanduser()
 
     @abstractmethod
-    def extract(self, text: str, where: str) -> AccessKey: ...
+    def key_lines(self, lines: list[str]) -> dict[str, int]:
+        """Name -> index of the line that assigns it (for the key's two names)."""
 
     @abstractmethod
-    def replace(self, text: str, key: AccessKey) -> str: ...
+    def missing(self, name: str) -> str:
+        """What to say when no line assigns `name`."""
+
+    def check(self, lines: list[str], found: dict[str, int], where: str) -> None:
+        """Refuse a file that holds something other than a user's key."""
+
+    def _match(self, line: str) -> re.Match[str]:
+        match = self.LINE.match(line.rstrip("\r\n"))
+        assert match is not None  # found by the same pattern
+        return match
+
+    def extract(self, text: str, where: str) -> AccessKey:
+        lines = text.splitlines(keepends=True)
+        found = self.key_lines(lines)
+        self.check(lines, found, where)
+        values = {}
+        for name in (self.ID_NAME, self.SECRET_NAME):
+            if name not in found:
+                raise TargetError(f"{where}: {self.missing(name)}")
+            raw = self._match(lines[found[name]]).group(4)
+            values[name] = raw[1:-1] if self.QUOTED and _quote_of(raw) else raw
+        return AccessKey(values[self.ID_NAME], values[self.SECRET_NAME])
+
+    def replace(self, text: str, key: AccessKey) -> str:
+        lines = text.splitlines(keepends=True)
+        found = self.key_lines(lines)
+        for name, value in ((self.ID_NAME, key.key_id), (self.SECRET_NAME, key.secret)):
+            if name not in found:
+                raise TargetError(f"{self.spec}: {self.missing(name)}")
+            line = lines[found[name]]
+            ending = line[len(line.rstrip("\r\n")):]
+            match = self._match(line)
+            quote = _quote_of(match.group(4)) if self.QUOTED else ""
+            lines[found[name]] = (f"{match.group(1)}{match.group(2)}{match.group(3)}"
+                                  f"{quote}{value}{quote}{ending}")
+        return "".join(lines)
 
     def _text(self, path: Path | None = None) -> str:
         path = path or self.path
