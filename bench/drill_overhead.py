@@ -98,7 +98,7 @@ def run(drills: int) -> list[dict[str, Any]]:
     from auditor.session import AwsContext
     from auditor.store import HistoryStore
     from demo.drill import moto_refuses_inactive_keys
-    from drills.model import DrillOptions
+    from drills.model import DrillOptions, DrillStatus
     from drills.rotation import run_drill
 
     rows: list[dict[str, Any]] = []
@@ -131,7 +131,7 @@ def run(drills: int) -> list[dict[str, Any]]:
                     started = time.perf_counter()
                     record = run_drill(ctx, config, store, options)
                     wall = time.perf_counter() - started
-                    if record.status != "SUCCEEDED":
+                    if record.status is not DrillStatus.SUCCEEDED:
                         raise SystemExit(f"drill {record.drill_id} {record.status}: "
                                          f"{record.detail.get('failure')}")
                     slept = sum(float(s.detail.get("waited_seconds") or 0)

@@ -95,7 +95,7 @@ def exit_code(record: DrillRecord, *, rollback: bool = False) -> ExitCode:
     from auditor.errors import ExitCode
     from drills.model import DrillStatus
 
-    status = DrillStatus(record.status)
+    status = record.status
     if status is DrillStatus.SUCCEEDED or (rollback and status is DrillStatus.ROLLED_BACK):
         return ExitCode.OK
     if status in (DrillStatus.FAILED, DrillStatus.ROLLED_BACK):

@@ -3,12 +3,12 @@ one function that renders a run in any of them. A test renders every member."""
 
 from __future__ import annotations
 
-import contextlib
 from enum import StrEnum
 from pathlib import Path
 from typing import assert_never
 
-from auditor.errors import UsageError
+from auditor.fileio import check_folder
+from auditor.fileio import write_output as write_file
 from auditor.models import AuditRun
 from reports.diff import RunDiff
 
@@ -70,20 +70,9 @@ def render_audit(run: AuditRun, diff: RunDiff | None, fmt: AuditFormat) -> bytes
 
 def check_output(path: Path) -> None:
     """Fail before a slow render, not after it: the folder must exist."""
-    if not path.parent.exists():
-        raise UsageError(f"cannot write {path}: folder {path.parent} does not exist")
-    if not path.parent.is_dir():
-        raise UsageError(f"cannot write {path}: {path.parent} is not a folder")
+    check_folder(path)
 
 
 def write_output(path: Path, content: bytes) -> None:
     """Write atomically; a folder that does not exist is a usage error, not a traceback."""
-    check_output(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(content)
-        tmp.replace(path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):  # the temporary file may never have existed
-            tmp.unlink()
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    write_file(path, content)

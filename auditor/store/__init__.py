@@ -26,7 +26,7 @@ class HistoryStore(AuditTables, DrillTables, SnapshotTables):
     """Every table of the history store."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        """Raw access for the drill journal, which writes a step at a time."""
+        """Raw access, for the modules whose SQL has not moved into a mixin yet."""
         return self._db.execute(sql, params)
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from auditor.store.drill_states import DrillStatus, StepName, StepState
+
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -22,11 +24,16 @@ class RunSummary:
 @dataclass(frozen=True)
 class DrillStep:
     seq: int
-    name: str
-    state: str  # "started", "done", "failed", "skipped"
+    name: StepName
+    state: StepState
     started_at: datetime
     finished_at: datetime | None
     detail: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # a row (or an old caller) may hand over the plain value; the record holds the enum
+        object.__setattr__(self, "name", StepName(self.name))
+        object.__setattr__(self, "state", StepState(self.state))
 
     @property
     def seconds(self) -> float | None:
@@ -41,7 +48,7 @@ class DrillRecord:
     account_id: str
     user: str
     target: str
-    status: str  # "RUNNING", "SUCCEEDED", "FAILED", "ROLLED_BACK", "INTERRUPTED", ...
+    status: DrillStatus
     started_at: datetime
     finished_at: datetime | None
     rotation_seconds: float | None  # start to old key deactivated
@@ -49,9 +56,12 @@ class DrillRecord:
     detail: dict[str, Any] = field(default_factory=dict)
     steps: tuple[DrillStep, ...] = ()
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", DrillStatus(self.status))
+
     @property
     def succeeded(self) -> bool:
-        return self.status == "SUCCEEDED"
+        return self.status is DrillStatus.SUCCEEDED
 
     @property
     def within_target(self) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 
 from auditor.store import HistoryStore
+from drills.model import DrillStatus
 
 
 def test_the_demo_drill_rotates_the_demo_user_and_leaves_the_account_as_seeded(
@@ -29,7 +30,7 @@ def test_the_demo_drill_rotates_the_demo_user_and_leaves_the_account_as_seeded(
         record = run_demo_drill(aws, config, store, account,
                                 Console(file=buffer, width=120, color_system=None))
         assert store.drills()[0].drill_id == record.drill_id
-    assert record.status == "SUCCEEDED", record.detail
+    assert record.status is DrillStatus.SUCCEEDED, record.detail
     assert record.detail["caller_arn"].endswith(f":user/{OPERATOR}")
     after = json.loads(secrets.get_secret_value(SecretId=account.drill_secret)["SecretString"])
     assert after["AccessKeyId"] == record.detail["new_key_id"] != before["AccessKeyId"]

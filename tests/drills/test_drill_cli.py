@@ -153,7 +153,7 @@ def test_every_status_has_an_exit_code() -> None:
                 DrillStatus.INTERRUPTED: ExitCode.UNFINISHED,
                 DrillStatus.NEEDS_ATTENTION: ExitCode.UNFINISHED}
     for status in DrillStatus:
-        record = DrillRecord("d", "123456789012", USER, "t", status.value, utcnow(), None,
+        record = DrillRecord("d", "123456789012", USER, "t", status, utcnow(), None,
                              None, 900.0)
         assert exit_code(record) is expected[status]
         if status is DrillStatus.ROLLED_BACK:

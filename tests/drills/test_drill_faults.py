@@ -15,7 +15,7 @@ from drillkit import Faults, SimulatedKill, World, assert_safe, read_secret
 from auditor.config import Config
 from auditor.store import HistoryStore
 from drills.errors import DrillUnfinished
-from drills.model import FORWARD_STEPS, DrillOptions, StepName, StepState
+from drills.model import FORWARD_STEPS, DrillOptions, DrillStatus, StepName, StepState
 from drills.render import explain
 from drills.rotation import StepEvent, is_cut_off, resume_drill, rollback_drill, run_drill
 
@@ -45,7 +45,7 @@ def test_throttling_of_every_call_is_retried_and_the_drill_survives(
     for operation in EVERY_CALL:
         faults.throttle(operation)
     record = run_drill(world.ctx(), drill_config, history, options(delete_old=True))
-    assert record.status == "SUCCEEDED", record.detail
+    assert record.status is DrillStatus.SUCCEEDED, record.detail
     assert sorted(faults.injected) == sorted(f"throttle {op}" for op in EVERY_CALL)
     assert_safe(world, record, read_secret(world))
 
@@ -60,7 +60,7 @@ def test_access_denied_before_deactivation_rolls_back(
         operation: str, step: str, extra: dict[str, Any]) -> None:
     Faults(world.operator).deny(operation)
     record = run_drill(world.ctx(), drill_config, history, options(**extra))
-    assert record.status == "FAILED"
+    assert record.status is DrillStatus.FAILED
     assert record.detail["failure"]["step"] == step
     assert "AccessDenied" in record.detail["failure"]["reason"]
     assert record.detail["rolled_back"] is True
@@ -73,7 +73,7 @@ def test_access_denied_after_deactivation_keeps_the_new_key(
         world: World, drill_config: Config, history: HistoryStore, options: Options) -> None:
     Faults(world.operator).deny("iam.DeleteAccessKey")
     record = run_drill(world.ctx(), drill_config, history, options(delete_old=True))
-    assert record.status == "FAILED"
+    assert record.status is DrillStatus.FAILED
     assert record.detail["failure"]["step"] == "delete_old_key"
     assert record.detail["rolled_back"] is False
     assert world.user_keys() == {world.original[0]: "Inactive",
@@ -97,14 +97,14 @@ def test_a_rollback_that_is_denied_keeps_a_working_key_then_completes(
     world.operator.events.register("before-send.secretsmanager.PutSecretValue",
                                    deny_put_during_rollback)
     record = run_drill(world.ctx(), drill_config, history, options())
-    assert record.status == "NEEDS_ATTENTION"
+    assert record.status is DrillStatus.NEEDS_ATTENTION
     assert record.detail["rollback_failure"]["step"] == "rollback_restore_target"
     # the target still holds the new key, which works, and the new key was not deleted
     assert world.secret()["AccessKeyId"] == record.detail["new_key_id"]
     assert_safe(world, record, read_secret(world), settled=False)
     blocked["on"] = False
     done = rollback_drill(world.ctx(), drill_config, history, record.drill_id)
-    assert done.status == "ROLLED_BACK"
+    assert done.status is DrillStatus.ROLLED_BACK
     assert world.user_keys() == {world.original[0]: "Active"}
     assert_safe(world, done, read_secret(world))
 
@@ -122,16 +122,16 @@ def test_a_network_lost_at_a_step_leaves_a_working_key_and_a_way_back(
 
     record = run_drill(world.ctx(max_attempts=2), drill_config, history, options(),
                        on_event=at(step, StepState.STARTED, network_down))
-    assert record.status == "NEEDS_ATTENTION"  # the rollback could not reach AWS either
+    assert record.status is DrillStatus.NEEDS_ATTENTION  # the rollback could not reach AWS either
     assert "drop" in faults.injected
     faults.network_down = False
     assert_safe(world, record, read_secret(world), settled=False)
     if recovery == "resume":
         done = resume_drill(world.ctx(), drill_config, history, record.drill_id)
-        assert done.status == "SUCCEEDED"
+        assert done.status is DrillStatus.SUCCEEDED
     else:
         done = rollback_drill(world.ctx(), drill_config, history, record.drill_id)
-        assert done.status == "ROLLED_BACK"
+        assert done.status is DrillStatus.ROLLED_BACK
         assert world.user_keys() == {world.original[0]: "Active"}
     assert_safe(world, done, read_secret(world))
 
@@ -143,7 +143,7 @@ def test_a_connection_dropped_once_is_retried(world: World, drill_config: Config
     faults.drop_once("iam.CreateAccessKey")
     record = run_drill(world.ctx(), drill_config, history, options())
     assert faults.injected == ["drop iam.CreateAccessKey"]
-    assert record.status == "SUCCEEDED"
+    assert record.status is DrillStatus.SUCCEEDED
     assert_safe(world, record, read_secret(world))
 
 
@@ -151,7 +151,7 @@ def test_a_key_created_but_never_reported_is_found_and_deleted(
         world: World, drill_config: Config, history: HistoryStore, options: Options) -> None:
     Faults(world.operator).lose_response("iam.CreateAccessKey")
     record = run_drill(world.ctx(), drill_config, history, options())
-    assert record.status == "FAILED"
+    assert record.status is DrillStatus.FAILED
     assert "new_key_id" not in record.detail  # the drill never learned the key's id...
     assert len(record.detail["deleted_keys"]) == 1  # ...and still found and removed it
     assert world.user_keys() == {world.original[0]: "Active"}
@@ -172,7 +172,7 @@ def test_killed_between_steps_then_resumed_or_rolled_back(
         run_drill(world.ctx(), drill_config, history, options(delete_old=True),
                   on_event=at(step, state, kill))
     (record,) = history.drills()
-    assert record.status == "RUNNING"
+    assert record.status is DrillStatus.RUNNING
     assert is_cut_off(history, record)
     assert explain(record, cut_off=True).startswith(
         "It stopped during step" if state is StepState.STARTED else "It stopped after step")
@@ -187,11 +187,11 @@ def test_killed_between_steps_then_resumed_or_rolled_back(
         recovery = "resume"
     if recovery == "resume":
         done = resume_drill(world.ctx(), drill_config, history, record.drill_id)
-        assert done.status == "SUCCEEDED", done.detail
+        assert done.status is DrillStatus.SUCCEEDED, done.detail
         assert world.user_keys() == {world.secret()["AccessKeyId"]: "Active"}  # --delete-old
     else:
         done = rollback_drill(world.ctx(), drill_config, history, record.drill_id)
-        assert done.status == "ROLLED_BACK", done.detail
+        assert done.status is DrillStatus.ROLLED_BACK, done.detail
         assert world.user_keys() == {world.original[0]: "Active"}
     assert_safe(world, done, read_secret(world))
 
@@ -213,10 +213,10 @@ def test_killed_inside_a_step_after_aws_did_the_work(
     faults.calm = True
     if recovery == "resume":
         done = resume_drill(world.ctx(), drill_config, history, record.drill_id)
-        assert done.status == "SUCCEEDED", done.detail
+        assert done.status is DrillStatus.SUCCEEDED, done.detail
     else:
         done = rollback_drill(world.ctx(), drill_config, history, record.drill_id)
-        assert done.status == "ROLLED_BACK", done.detail
+        assert done.status is DrillStatus.ROLLED_BACK, done.detail
         assert world.user_keys() == {world.original[0]: "Active"}
     assert_safe(world, done, read_secret(world))
 
@@ -230,11 +230,11 @@ def test_ctrl_c_is_journaled_and_resumable(world: World, drill_config: Config,
         run_drill(world.ctx(), drill_config, history, options(),
                   on_event=at(StepName.VERIFY_NEW, StepState.STARTED, interrupt))
     (record,) = history.drills()
-    assert record.status == "INTERRUPTED"
+    assert record.status is DrillStatus.INTERRUPTED
     assert record.steps[-1].name == "verify_new_key"
     assert record.steps[-1].state == "interrupted"
     done = resume_drill(world.ctx(), drill_config, history, record.drill_id)
-    assert done.status == "SUCCEEDED"
+    assert done.status is DrillStatus.SUCCEEDED
     assert done.detail["resumed_at"]
     assert_safe(world, done, read_secret(world))
 
@@ -265,7 +265,7 @@ def test_a_deactivation_whose_answer_was_lost_is_undone_before_the_old_key_goes_
     world.operator.events.register("after-call.iam.UpdateAccessKey", lose_answer)
     world.operator.events.register("after-call.iam.ListAccessKeys", stale_read)
     record = run_drill(world.ctx(), drill_config, history, options())
-    assert record.status == "FAILED", record.detail
+    assert record.status is DrillStatus.FAILED, record.detail
     assert record.detail["failure"]["step"] == "deactivate_old_key"
     assert record.detail["rolled_back"] is True
     assert world.user_keys() == {world.original[0]: "Active"}
@@ -288,7 +288,7 @@ def test_a_resume_past_deactivation_stops_when_the_target_no_longer_holds_the_ne
         SecretString=json.dumps({"AccessKeyId": key_id, "SecretAccessKey": secret}))
     with pytest.raises(DrillUnfinished, match="not the drill's new key"):
         resume_drill(world.ctx(), drill_config, history, record.drill_id)
-    assert history.load_drill(record.drill_id).status == "NEEDS_ATTENTION"
+    assert history.load_drill(record.drill_id).status is DrillStatus.NEEDS_ATTENTION
     assert world.user_keys() == {key_id: "Inactive", record.detail["new_key_id"]: "Active"}
 
 
@@ -319,7 +319,7 @@ def test_a_denied_read_of_the_kept_old_value_is_one_line_not_a_traceback(
     recover = resume_drill if recovery == "resume" else rollback_drill
     with pytest.raises(AwsUnavailable, match="AccessDeniedException"):
         recover(world.ctx(), drill_config, history, record.drill_id)
-    assert history.load_drill(record.drill_id).status == "NEEDS_ATTENTION"
+    assert history.load_drill(record.drill_id).status is DrillStatus.NEEDS_ATTENTION
     assert world.secret()["AccessKeyId"] == record.detail["new_key_id"]
     assert_safe(world, record, read_secret(world), settled=False)
 
@@ -342,7 +342,7 @@ def test_a_key_created_but_never_reported_is_found_even_when_iam_is_slow_to_list
     world.operator.events.register("after-call.iam.ListAccessKeys", stale_read)
     record = run_drill(world.ctx(), drill_config, history, options())
     assert hidden["n"] == 0  # the stale answer was given
-    assert record.status == "FAILED", record.detail
+    assert record.status is DrillStatus.FAILED, record.detail
     assert len(record.detail["deleted_keys"]) == 1
     assert world.user_keys() == {world.original[0]: "Active"}
     assert_safe(world, record, read_secret(world))
@@ -354,7 +354,7 @@ def test_a_refused_create_does_not_wait_for_a_key_that_was_never_made(
     Faults(world.operator).deny("iam.CreateAccessKey")
     record = run_drill(world.ctx(), drill_config, history,
                        options(propagation_timeout=30.0), sleep=slept.append)
-    assert record.status == "FAILED"
+    assert record.status is DrillStatus.FAILED
     assert record.detail["rolled_back"] is True
     assert sum(slept) < 5  # only the old key's check, not 30 s of looking for a new key
     assert_safe(world, record, read_secret(world))
@@ -383,7 +383,7 @@ def test_a_resume_that_cannot_know_the_new_secret_rolls_back_at_once_and_says_wh
     slept: list[float] = []
     done = resume_drill(world.ctx(), drill_config, history, record.drill_id,
                         sleep=slept.append)
-    assert done.status == "FAILED", done.detail
+    assert done.status is DrillStatus.FAILED, done.detail
     assert done.detail["failure"]["step"] == "verify_new_key"
     assert "secret" in done.detail["failure"]["reason"]
     assert done.detail["rolled_back"] is True
@@ -406,6 +406,6 @@ def test_a_key_someone_else_made_meanwhile_is_not_deleted_by_the_rollback(
     iam.delete_access_key(UserName="drill-user", AccessKeyId=record.detail["new_key_id"])
     by_hand = iam.create_access_key(UserName="drill-user")["AccessKey"]["AccessKeyId"]
     done = rollback_drill(world.ctx(), drill_config, history, record.drill_id)
-    assert done.status == "ROLLED_BACK", done.detail
+    assert done.status is DrillStatus.ROLLED_BACK, done.detail
     assert world.user_keys() == {world.original[0]: "Active", by_hand: "Active"}
     assert world.secret()["AccessKeyId"] == world.original[0]

@@ -14,6 +14,7 @@ from drillkit import SECRET, USER, World, assert_safe, read_secret, seed, sessio
 from typer.testing import CliRunner
 
 from auditor.store import HistoryStore
+from drills.model import DrillStatus
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def test_a_drill_killed_mid_step_is_explained_and_resumed(server: str, tmp_path:
         assert killed.returncode == -9, killed.stderr
         with HistoryStore(tmp_path / "history.sqlite3") as store:
             (record,) = store.drills()
-        assert record.status == "RUNNING"
+        assert record.status is DrillStatus.RUNNING
         assert_safe(world, record, read_secret(world), settled=False)
         assert world.secret()["AccessKeyId"] == record.detail["new_key_id"]
 
@@ -76,6 +77,6 @@ def test_a_drill_killed_mid_step_is_explained_and_resumed(server: str, tmp_path:
         assert resumed.exit_code == 0, resumed.output
         with HistoryStore(tmp_path / "history.sqlite3") as store:
             done = store.load_drill(record.drill_id)
-        assert done.status == "SUCCEEDED"
+        assert done.status is DrillStatus.SUCCEEDED
         assert_safe(world, done, read_secret(world))
         assert world.authenticates_as(*world.original) is None

@@ -29,7 +29,7 @@ from auditor.models import AuditRun, Finding, Severity, Status
 from auditor.store import HistoryStore
 from drills.errors import DrillBusy, TargetError
 from drills.journal import user_lock
-from drills.model import FORWARD_STEPS, DrillOptions
+from drills.model import FORWARD_STEPS, DrillOptions, DrillStatus
 from drills.rotation import plan_drill, rollback_drill, run_drill
 
 Options = Callable[..., DrillOptions]
@@ -42,7 +42,7 @@ def test_a_drill_rotates_through_every_kind_of_target(
     spec, read = make_target(world, kind)
     before = Path(world.tmp).glob(".*.bak")
     record = run_drill(world.ctx(), drill_config, history, options(spec))
-    assert record.status == "SUCCEEDED", record.detail
+    assert record.status is DrillStatus.SUCCEEDED, record.detail
     assert [s.name for s in record.steps] == [s.value for s in FORWARD_STEPS]
     new_key = read()[0]
     assert new_key == record.detail["new_key_id"] != world.original[0]
@@ -89,7 +89,7 @@ def test_dry_run_changes_nothing_and_records_nothing(
 def test_delete_old_deletes_it(world: World, drill_config: Config, history: HistoryStore,
                                options: Options) -> None:
     record = run_drill(world.ctx(), drill_config, history, options(delete_old=True))
-    assert record.status == "SUCCEEDED"
+    assert record.status is DrillStatus.SUCCEEDED
     assert world.user_keys() == {record.detail["new_key_id"]: "Active"}
 
 
@@ -108,7 +108,7 @@ def test_two_keys_need_make_room(world: World, drill_config: Config, history: Hi
         run_drill(world.ctx(), drill_config, history, options())
     assert history.drills() == []
     record = run_drill(world.ctx(), drill_config, history, options(make_room=True))
-    assert record.status == "SUCCEEDED"
+    assert record.status is DrillStatus.SUCCEEDED
     assert spare not in world.user_keys()
     assert record.steps[0].detail["deleted_inactive_key"] == spare
 
@@ -192,7 +192,7 @@ def test_a_failed_health_check_rolls_back_and_restarts_on_the_old_key(
     restart = f"{sys.executable} -c \"open('{restarts}', 'a').write('restart\\n')\""
     record = run_drill(world.ctx(), drill_config, history, options(
         restart_command=restart, health_command=f"{sys.executable} -c 'raise SystemExit(3)'"))
-    assert record.status == "FAILED"
+    assert record.status is DrillStatus.FAILED
     assert record.detail["failure"]["step"] == "health_check"
     assert "unhealthy after 1 s: health command exited with 3" in \
         record.detail["failure"]["reason"]
@@ -224,14 +224,14 @@ def test_a_health_url_is_checked(world: World, drill_config: Config, history: Hi
     try:
         record = run_drill(world.ctx(), drill_config, history,
                            options(health_url=f"{base}/health"))
-        assert record.status == "SUCCEEDED"
+        assert record.status is DrillStatus.SUCCEEDED
         assert record.steps[5].detail["last"] == "healthy"
         failed = run_drill(world.ctx(), drill_config, history, options(
             health_url=f"{base}/broken", health_timeout=0.3, make_room=True))
     finally:
         server.shutdown()
         server.server_close()
-    assert failed.status == "FAILED"
+    assert failed.status is DrillStatus.FAILED
     assert f"{base}/broken: HTTP 503" in failed.detail["failure"]["reason"]
     assert_safe(world, failed, read_secret(world))
 
@@ -262,14 +262,14 @@ def test_an_unfinished_drill_blocks_the_next_until_resolved(
     drill_id = history.drills()[0].drill_id
     assert f"drill {drill_id} was interrupted" in str(interrupted.value)
     assert interrupted.value.exit_code == ExitCode.UNFINISHED
-    assert history.load_drill(drill_id).status == "INTERRUPTED"
+    assert history.load_drill(drill_id).status is DrillStatus.INTERRUPTED
     with pytest.raises(DrillBusy, match=f"drill {drill_id} on drill-user is unfinished "
                                         r"\(INTERRUPTED\): run `irready drill resume"):
         run_drill(world.ctx(), drill_config, history, options())
     record = rollback_drill(world.ctx(), drill_config, history, drill_id)
-    assert record.status == "ROLLED_BACK"
+    assert record.status is DrillStatus.ROLLED_BACK
     assert_safe(world, record, read_secret(world))
-    assert run_drill(world.ctx(), drill_config, history, options()).status == "SUCCEEDED"
+    assert run_drill(world.ctx(), drill_config, history, options()).status is DrillStatus.SUCCEEDED
 
 
 def test_the_incident_estimate_uses_the_last_audit(world: World, drill_config: Config,
@@ -309,7 +309,7 @@ def test_secret_field_names_are_configurable(world: World, history: HistoryStore
     config = replace(drill_config, drill=replace(drill_config.drill, secret_id_field="id",
                                                  secret_key_field="key"))
     record = run_drill(world.ctx(), config, history, options("secretsmanager:custom"))
-    assert record.status == "SUCCEEDED"
+    assert record.status is DrillStatus.SUCCEEDED
     assert set(world.secret("custom")) == {"id", "key"}
     assert SECRET  # the default secret is left alone
     assert world.secret()["AccessKeyId"] == world.original[0]
@@ -333,7 +333,7 @@ def test_every_call_of_a_drill_is_in_the_shipped_policy(
         spec, make_room=True, delete_old=True))
     failed = run_drill(world.ctx(), drill_config, history, options(
         spec, health_command="false"))  # and a rollback's calls
-    assert (done.status, failed.status) == ("SUCCEEDED", "FAILED")
+    assert (done.status, failed.status) == (DrillStatus.SUCCEEDED, DrillStatus.FAILED)
     allowed = policy_actions(drill_policy([USER], [spec]))
     assert calls <= allowed, calls - allowed
     assert "iam:DeleteAccessKey" in calls

@@ -14,16 +14,13 @@ from typing import Any
 import pytest
 from drillkit import STORE_SCRIPT
 
+from auditor.fileio import atomic_write
 from drills.errors import TargetError
 from drills.model import AccessKey
-from drills.targets import (
-    CommandTarget,
-    CredentialsFileTarget,
-    EnvFileTarget,
-    TargetEnv,
-    atomic_write,
-    parse_target,
-)
+from drills.targets import TargetEnv, parse_target
+from drills.targets.command import CommandTarget
+from drills.targets.credentials_file import CredentialsFileTarget
+from drills.targets.env_file import EnvFileTarget
 
 OLD = AccessKey("AKIAOLDOLDOLDOLDOLD1", "old/secret+value0000000000000000000000000")
 NEW = AccessKey("AKIANEWNEWNEWNEWNEW2", "new/secret+value1111111111111111111111111")

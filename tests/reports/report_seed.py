@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from auditor.models import AuditRun, Finding, Severity, Status
 from auditor.store import DrillRecord, DrillStep, HistoryStore
+from auditor.store.drill_states import DrillStatus, StepName, StepState
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "210987654321"
@@ -20,8 +21,9 @@ Q4_RUNS = (datetime(2026, 10, 5, 6, 0, tzinfo=UTC), datetime(2026, 10, 12, 6, 0,
            datetime(2026, 10, 19, 6, 0, tzinfo=UTC))
 GENERATED = datetime(2027, 1, 4, 9, 30, tzinfo=UTC)
 NASTY = "user <script>alert(1)</script> & co"
-STEP_SECONDS = (("preflight", 5), ("create_key", 3), ("publish", 12), ("verify_new_key", 180),
-                ("deactivate_old", 50), ("verify_old_rejected", 40), ("delete_old", 2))
+STEP_SECONDS = ((StepName.PREFLIGHT, 5), (StepName.CREATE_KEY, 3), (StepName.PUBLISH, 12),
+                (StepName.VERIFY_NEW, 180), (StepName.DEACTIVATE_OLD, 50),
+                (StepName.VERIFY_OLD, 40), (StepName.DELETE_OLD, 2))
 GOOD_DRILL = "d-20261020-0001"
 FAILED_DRILL = "d-20261010-0001"
 Q3_DRILL = "d-20260915-0001"
@@ -92,23 +94,24 @@ def drill(drill_id: str, at: datetime, *, failed: bool = False,
     steps = []
     clock = at
     for seq, (name, seconds) in enumerate(STEP_SECONDS, start=1):
-        state = "done"
+        state = StepState.DONE
         detail: dict[str, object] = {}
-        if name == "verify_new_key":
+        if name is StepName.VERIFY_NEW:
             detail = {"propagation_seconds": 172.5, "attempts": 7}
             if failed:
-                state = "failed"
-        if name == "publish":
+                state = StepState.FAILED
+        if name is StepName.PUBLISH:
             detail = {"target": "secretsmanager:app/creds", "SecretAccessKey": "must-not-show"}
         steps.append(DrillStep(seq, name, state, clock, clock + timedelta(seconds=seconds),
                                detail))
         clock += timedelta(seconds=seconds)
-        if failed and state == "failed":
+        if failed and state is StepState.FAILED:
             break
     rotation = None if failed else float(sum(s for n, s in STEP_SECONDS[:5]))
     return DrillRecord(
         drill_id=drill_id, account_id=account, user="drill-user",
-        target="secretsmanager:app/creds", status="FAILED" if failed else "SUCCEEDED",
+        target="secretsmanager:app/creds",
+        status=DrillStatus.FAILED if failed else DrillStatus.SUCCEEDED,
         started_at=at, finished_at=clock, rotation_seconds=rotation, target_seconds=900.0,
         detail=({"failure": {"step": "verify_new_key",
                              "reason": "the new key was not accepted within 180 s"}}
