@@ -33,6 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.clock import utcnow
 from auditor.errors import AwsUnavailable, NotFound, UsageError
+from auditor.redact import Redactor, redacted_logs
 from auditor.store import DrillRecord
 from drills.errors import DrillBusy, DrillUnfinished, StepFailed, TargetError
 from drills.journal import Journal, lock_holder, user_lock
@@ -48,7 +49,6 @@ from drills.model import (
     StepName,
     StepState,
 )
-from drills.redact import Redactor, redacted_logs
 from drills.targets import Target, TargetEnv, parse_target
 from drills.verify import (
     REJECTED_CODES,
@@ -561,7 +561,8 @@ class Drill:
         return None
 
     def _succeed(self) -> None:
-        from drills.estimate import duration, estimate_incident
+        from auditor.durations import duration
+        from auditor.estimate import estimate_incident
 
         self._cleanup_target()
         record = self.store.load_drill(self.j.drill_id)

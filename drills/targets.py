@@ -33,9 +33,9 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from auditor.redact import Redactor
 from drills.errors import TargetError
 from drills.model import AccessKey
-from drills.redact import Redactor
 
 if TYPE_CHECKING:
     from auditor.session import AwsContext

@@ -110,8 +110,8 @@ def audit_report(
 ) -> None:
     """One audit run from the history store, in any format (JUnit: one test case per
     check, for CI)."""
+    from auditor.diff import compare
     from auditor.errors import NotFound
-    from reports.diff import compare
     from reports.formats import check_output, render_audit
 
     if output is not None:

@@ -21,15 +21,16 @@ from markupsafe import Markup
 
 from auditor import __version__
 from auditor.clock import iso, parse_iso
+from auditor.durations import format_duration
 from auditor.errors import NotFound, UsageError
+from auditor.estimate import active_keys, estimate_from, newest_successful_drill
 from auditor.models import AuditRun, Finding, Severity, Status
 from auditor.store import DrillRecord, HistoryStore, RunSummary
-from reports.charts import Point, format_duration, line_chart
+from reports.charts import Point, line_chart
 from reports.drill_report import DrillView, comparison_chart, drill_view
 from reports.plain_words import risk_sentence
 from reports.summary import CheckGroup, group_by_check
 
-RESPONSE_WINDOW_SECONDS = 4 * 3600  # "could we rotate every key within 4 hours?"
 RESPONSE_WINDOW = "4 hours"
 SHOWN_PER_CHECK = 5
 TREND_TABLE_ROWS = 40
@@ -37,7 +38,6 @@ DEFAULT_PERIOD_DAYS = 90
 QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)
 WAIVER_UNTIL = re.compile(r"^(?P<reason>.*) \(until (?P<expires>\d{4}-\d{2}-\d{2})\)$", re.S)
 WAIVER_EXPIRED = re.compile(r"\(waiver expired on (?P<expires>\d{4}-\d{2}-\d{2})\)")
-KEY_COUNT_EVIDENCE = "account_active_keys"
 
 
 # -- the period ----------------------------------------------------------------------
@@ -305,39 +305,34 @@ def _trend_sentence(runs: Sequence[RunSummary], partial: int = 0) -> str:
             f"{first.score:.0f}/100), over {len(runs)} audits." + left_out)
 
 
-def _key_count(run: AuditRun | None) -> tuple[int | None, int]:
-    """(active keys in the account, users holding keys with no inventory entry). The
-    count is evidence that the key checks record on their findings; None when the last
-    audit did not count them."""
+def _unmapped(run: AuditRun | None) -> int:
+    """Users holding keys with no inventory entry: their rotation is not drilled."""
     if run is None:
-        return None, 0
-    counts = [int(f.evidence[KEY_COUNT_EVIDENCE]) for f in run.findings
-              if str(f.evidence.get(KEY_COUNT_EVIDENCE, "")).isdigit()]
-    unmapped = sum(1 for f in run.findings
-                   if f.check_id == "iam.key_inventory" and f.status is Status.FAIL)
-    return (max(counts) if counts else None), unmapped
+        return 0
+    return sum(1 for f in run.findings
+               if f.check_id == "iam.key_inventory" and f.status is Status.FAIL)
 
 
 def rotation_answer(run: AuditRun | None, drills: Sequence[DrillRecord]) -> RotationAnswer:
-    """The answer to "could we rotate every key within 4 hours if one leaked tonight?":
-    the newest successful drill's measured time for one key, times the active keys,
-    one after the other (one responder, as the drill measures)."""
-    succeeded = [d for d in drills if d.succeeded and d.rotation_seconds is not None]
+    """The answer to "could we rotate every key within 4 hours if one leaked tonight?"
+    in words: the estimate of auditor/estimate.py (the active keys `run` counted, the
+    newest successful drill's time for one key, one after the other), with what it
+    rests on and what it leaves out."""
     failed = [d for d in drills if not d.succeeded]
     failed_note = (f" {len(failed)} of the {len(drills)} drill(s) in this period did not "
                    "succeed." if failed else "")
-    keys, unmapped = _key_count(run)
-    if not succeeded:
+    newest = newest_successful_drill(drills)
+    if newest is None:
         return RotationAnswer(
             "unknown", "We cannot say yet.",
             "No rotation drill succeeded in this period, so the time it takes to replace a "
-            f"key has not been measured.{failed_note}", active_keys=keys)
-    newest = max(succeeded, key=lambda d: (d.started_at, d.drill_id))
-    per_key = float(newest.rotation_seconds or 0.0)
+            f"key has not been measured.{failed_note}", active_keys=active_keys(run))
+    estimate = estimate_from(run, float(newest.rotation_seconds or 0.0))
+    per_key, keys, total = estimate.per_key_seconds, estimate.active_keys, estimate.total_seconds
     measured = (f"The newest successful drill ({newest.drill_id}, "
                 f"{newest.started_at:%Y-%m-%d}) replaced one key in "
                 f"{format_duration(per_key)}.")
-    if keys is None:
+    if keys is None or total is None:
         return RotationAnswer(
             "unknown", "We cannot say yet.",
             f"{measured} The last audit did not count the account's active keys (the "
@@ -346,12 +341,12 @@ def rotation_answer(run: AuditRun | None, drills: Sequence[DrillRecord]) -> Rota
     if keys == 0:
         return RotationAnswer("yes", "Yes.", f"The account has no active access key to "
                               f"rotate. {measured}{failed_note}", 0, per_key, 0.0)
-    total = keys * per_key
-    within = total <= RESPONSE_WINDOW_SECONDS
+    within = bool(estimate.within_window)
     pace = (f"At that pace the account's {keys} active key(s) take about "
             f"{format_duration(total)} one after the other, "
             f"{'inside' if within else 'beyond'} the four-hour window.")
     caveat = ""
+    unmapped = _unmapped(run)
     if unmapped:
         caveat = (f" {unmapped} user(s) holding keys have no owner or rotation target on "
                   "record; replacing their keys would take longer than measured.")

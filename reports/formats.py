@@ -8,9 +8,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import assert_never
 
+from auditor.diff import RunDiff
 from auditor.errors import UsageError
 from auditor.models import AuditRun
-from reports.diff import RunDiff
 
 
 class AuditFormat(StrEnum):

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from auditor.clock import iso
+from auditor.diff import RunDiff
 from auditor.models import AuditRun, Finding
-from reports.diff import RunDiff
 
 SCHEMA = "irready.audit/1"
 

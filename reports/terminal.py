@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.padding import Padding
 
+from auditor.diff import RunDiff, score_change
 from auditor.models import AuditRun, Finding, Severity, Status
-from reports.diff import RunDiff, score_change
 from reports.json_report import sort_findings
 
 STYLE = {

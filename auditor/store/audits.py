@@ -105,10 +105,19 @@ class AuditTables(StoreBase):
                         checks=tuple(json.loads(row[6])), complete=bool(row[7]),
                         run_id=run_id)
 
-    def latest_run(self, account_id: str | None = None, before: int | None = None
+    def latest_run(self, account_id: str | None = None, before: int | None = None, *,
+                   complete: bool | None = None, until: datetime | None = None
                    ) -> AuditRun | None:
+        """The newest run (by id), before run `before` and started before `until` if
+        given; `complete=True`: of the whole catalogue only."""
         sql = "SELECT id FROM audit_runs WHERE 1=1"
         params: list[Any] = []
+        if complete is not None:
+            sql += " AND complete = ?"
+            params.append(int(complete))
+        if until is not None:
+            sql += " AND started_at < ?"
+            params.append(iso(until))
         if account_id:
             sql += " AND account_id = ?"
             params.append(account_id)
