@@ -24,7 +24,7 @@ from auditor.clock import iso, parse_iso
 from auditor.durations import format_duration
 from auditor.errors import NotFound, UsageError
 from auditor.estimate import active_keys, estimate_from, newest_successful_drill
-from auditor.models import AuditRun, Finding, Severity, Status
+from auditor.models import AuditRun, Finding, Severity, Status, expired_waiver
 from auditor.store import DrillRecord, HistoryStore, RunSummary
 from reports.charts import Point, line_chart
 from reports.drill_report import DrillView, comparison_chart, drill_view
@@ -36,8 +36,6 @@ SHOWN_PER_CHECK = 5
 TREND_TABLE_ROWS = 40
 DEFAULT_PERIOD_DAYS = 90
 QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)
-WAIVER_UNTIL = re.compile(r"^(?P<reason>.*) \(until (?P<expires>\d{4}-\d{2}-\d{2})\)$", re.S)
-WAIVER_EXPIRED = re.compile(r"\(waiver expired on (?P<expires>\d{4}-\d{2}-\d{2})\)")
 
 
 # -- the period ----------------------------------------------------------------------
@@ -145,7 +143,7 @@ class RotationAnswer:
 class WaiverRow:
     check_id: str
     reason: str
-    expires: date | None
+    expires: date
     state: str  # "active", "expires soon", "expired"
     resources: int
     example: str
@@ -354,35 +352,35 @@ def rotation_answer(run: AuditRun | None, drills: Sequence[DrillRecord]) -> Rota
                           f"{measured} {pace}{caveat}{failed_note}", keys, per_key, total)
 
 
+def _waiver_state(expires: date, today: date) -> str:
+    if expires < today:
+        return "expired"
+    if (expires - today).days <= 30:
+        return "expires soon"
+    return "active"
+
+
 def _waivers(run: AuditRun | None, today: date) -> tuple[WaiverRow, ...]:
     """Waivers as the last audit applied them, one row per check and reason."""
     if run is None:
         return ()
-    rows: dict[tuple[str, str, date | None, str], list[str]] = {}
+    rows: dict[tuple[str, str, date, str], list[str]] = {}
     for finding in run.findings:
         if finding.status is Status.WAIVED and finding.waiver:
-            match = WAIVER_UNTIL.match(finding.waiver)
-            reason = match["reason"] if match else finding.waiver
-            expires = date.fromisoformat(match["expires"]) if match else None
-            if expires is not None and expires < today:
-                state = "expired"
-            elif expires is not None and (expires - today).days <= 30:
-                state = "expires soon"
-            else:
-                state = "active"
-            rows.setdefault((finding.check_id, reason, expires, state), []).append(
-                finding.resource)
+            waiver = finding.waiver
+            key = (finding.check_id, waiver.reason, waiver.expires,
+                   _waiver_state(waiver.expires, today))
+            rows.setdefault(key, []).append(finding.resource)
             continue
-        expired = WAIVER_EXPIRED.search(finding.message)
-        if expired:
-            key = (finding.check_id, "(the waiver no longer applies)",
-                   date.fromisoformat(expired["expires"]), "expired")
+        expired = expired_waiver(finding.message)
+        if expired is not None:
+            key = (finding.check_id, "(the waiver no longer applies)", expired, "expired")
             rows.setdefault(key, []).append(finding.resource)
     return tuple(
         WaiverRow(check_id=check_id, reason=reason, expires=expires, state=state,
                   resources=len(resources), example=sorted(resources)[0])
         for (check_id, reason, expires, state), resources in sorted(
-            rows.items(), key=lambda item: (item[0][0], item[0][2] or date.max, item[0][1]))
+            rows.items(), key=lambda item: (item[0][0], item[0][2], item[0][1]))
     )
 
 

@@ -54,7 +54,7 @@ def _describe(group: list[Finding]) -> str:
     if first.status is Status.FAIL:
         lines.append(f"[dim]fix:[/] {escape(first.remediation)}")
     elif first.status is Status.WAIVED and first.waiver:
-        lines.append(f"[dim]waived:[/] {escape(first.waiver)}")
+        lines.append(f"[dim]waived:[/] {escape(first.waiver.text)}")
     return "\n".join(lines)
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from auditor.clock import iso, parse_iso
 from auditor.errors import NotFound
-from auditor.models import AuditRun, Finding, Severity, Status
+from auditor.models import AuditRun, Finding, Severity, Status, WaiverState
 from auditor.store.base import StoreBase
 from auditor.store.records import RunSummary
 
@@ -27,12 +27,16 @@ class AuditTables(StoreBase):
             )
             run_id = int(cursor.lastrowid or 0)
             db.executemany(
-                "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO findings (run_id, key, check_id, title, status, severity,"
+                " account_id, region, resource, message, remediation, refs, evidence,"
+                " waiver_reason, waiver_expires)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (run_id, f.key, f.check_id, f.title, f.status.value, int(f.severity),
                      f.account_id, f.region, f.resource, f.message, f.remediation,
                      json.dumps(list(f.references)), json.dumps(dict(f.evidence), sort_keys=True),
-                     f.waiver)
+                     f.waiver.reason if f.waiver else None,
+                     f.waiver.expires.isoformat() if f.waiver else None)
                     for f in run.findings
                 ],
             )
@@ -92,10 +96,11 @@ class AuditTables(StoreBase):
             Finding(check_id=f[0], title=f[1], status=Status(f[2]), severity=Severity(f[3]),
                     account_id=f[4], region=f[5], resource=f[6], message=f[7],
                     remediation=f[8], references=tuple(json.loads(f[9])),
-                    evidence=json.loads(f[10]), waiver=f[11])
+                    evidence=json.loads(f[10]), waiver=_waiver(f[11], f[12]))
             for f in self._db.execute(
                 "SELECT check_id, title, status, severity, account_id, region, resource, message,"
-                " remediation, refs, evidence, waiver FROM findings WHERE run_id = ?"
+                " remediation, refs, evidence, waiver_reason, waiver_expires FROM findings"
+                " WHERE run_id = ?"
                 " ORDER BY rowid", (run_id,)
             )
         )
@@ -126,3 +131,9 @@ class AuditTables(StoreBase):
             params.append(before)
         row = self._db.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
         return self.load_run(row[0]) if row else None
+
+
+def _waiver(reason: str | None, expires: str | None) -> WaiverState | None:
+    if reason is None or expires is None:
+        return None
+    return WaiverState(reason, date.fromisoformat(expires))
