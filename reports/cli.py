@@ -82,7 +82,8 @@ def compliance(
     """The compliance report for management: score and trend, the biggest risks, the
     4-hour rotation answer, every control, drills, waivers and evidence. Default period:
     the last 90 days. Large accounts also get every finding as CSV beside the PDF."""
-    from reports.compliance import parse_period, write_compliance_report
+    from reports.compliance_pdf import write_compliance_report
+    from reports.compliance_period import parse_period
     from reports.formats import check_output
 
     check_output(output)

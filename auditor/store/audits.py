@@ -133,6 +133,27 @@ class AuditTables(StoreBase):
         return self.load_run(row[0]) if row else None
 
 
+    def failing_since(self, account_id: str, until: datetime) -> dict[str, datetime]:
+        """For each check failing in the newest complete run before `until`, the start
+        of its current unbroken streak of FAIL runs. A run where the check could not be
+        evaluated (ERROR) or did not run neither breaks nor starts a streak; partial runs
+        (--check, --skip) are left out. One grouped query, so the cost does not grow
+        with findings kept in memory."""
+        rows = self._db.execute(
+            "SELECT r.started_at, f.check_id, MAX(f.status = 'FAIL'), MAX(f.status = 'ERROR')"
+            " FROM audit_runs r JOIN findings f ON f.run_id = r.id"
+            " WHERE r.account_id = ? AND r.started_at < ? AND r.complete = 1"
+            " GROUP BY r.id, f.check_id ORDER BY r.started_at, r.id, f.check_id",
+            (account_id, iso(until)),
+        )
+        since: dict[str, datetime] = {}
+        for started_at, check_id, failed, errored in rows:
+            if failed:
+                since.setdefault(check_id, parse_iso(started_at))
+            elif not errored:
+                since.pop(check_id, None)
+        return since
+
 def _waiver(reason: str | None, expires: str | None) -> WaiverState | None:
     if reason is None or expires is None:
         return None
