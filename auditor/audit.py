@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from auditor.clock import utcnow
+from auditor.diff import RunDiff, compare
 from auditor.errors import ExitCode
 from auditor.facts import Facts
 from auditor.models import AuditRun, Severity, Status
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from auditor.registry import Registry
     from auditor.session import AwsContext
     from auditor.store import HistoryStore
-    from reports.diff import RunDiff
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,6 @@ def perform_audit(
     progress: Progress | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> AuditResult:
-    from reports.diff import compare
-
     checks = registry.select(only or config.audit.checks, tuple(skip) + config.audit.skip)
     # --check foo.* naming every check of the catalogue is still a full audit
     complete = {c.id for c in checks} == {c.id for c in registry}

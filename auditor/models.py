@@ -5,9 +5,10 @@ frozen so that a report can never change what a check saw."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import IntEnum, StrEnum
 
 
@@ -66,6 +67,35 @@ class Outcome:
 
 
 @dataclass(frozen=True, slots=True)
+class WaiverState:
+    """The waiver that turned a finding WAIVED: why it was accepted, and the last day it
+    applies. Typed, so a report reads the date instead of parsing it out of a sentence."""
+
+    reason: str
+    expires: date
+
+    @property
+    def text(self) -> str:
+        """How every output shows it: "reason (until 2026-06-30)"."""
+        return f"{self.reason} (until {self.expires.isoformat()})"
+
+
+_EXPIRED_NOTE = re.compile(r"\(waiver expired on (?P<expires>\d{4}-\d{2}-\d{2})\)")
+
+
+def expired_waiver_note(expires: date) -> str:
+    """What the runner appends to the message of a finding whose waiver has expired: the
+    finding keeps its status (the waiver no longer applies), and says why it is back."""
+    return f" (waiver expired on {expires.isoformat()})"
+
+
+def expired_waiver(message: str) -> date | None:
+    """The expiry date `expired_waiver_note` put in a finding's message, if it did."""
+    found = _EXPIRED_NOTE.search(message)
+    return date.fromisoformat(found["expires"]) if found else None
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     check_id: str
     title: str
@@ -78,7 +108,7 @@ class Finding:
     remediation: str
     references: tuple[str, ...] = ()
     evidence: Mapping[str, str] = field(default_factory=dict)
-    waiver: str | None = None  # the reason of the waiver that matched, if any
+    waiver: WaiverState | None = None  # the waiver that matched, if any
 
     @property
     def key(self) -> str:

@@ -5,8 +5,8 @@ configured channel, a webhook (a JSON POST whose `text` field Slack shows as is)
 SNS topic, or an email through SES.
 
 A message says what failed and where the report is, never a secret: text is passed
-through `redact` before it is stored or sent, and a webhook URL (a Slack URL is itself a
-credential) is never logged or put in an error message. A channel that fails is
+through `auditor.redact.redact` before it is stored or sent, and a webhook URL (a Slack
+URL is itself a credential) is never logged or put in an error message. A channel that fails is
 reported back to the caller; it never stops the scheduler."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from auditor.errors import ConfigError
+from auditor.redact import redact as redact  # the scheduler redacts its job lines with it
 
 if TYPE_CHECKING:
     from auditor.config import NotifySettings
@@ -31,16 +32,6 @@ ENV_PREFIX = "env:"
 _SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# A secret access key is 40 characters of base64; anything that looks like one goes,
-# as does a session token. False positives (a 40-character hash) cost only legibility.
-_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])")
-_TOKEN = re.compile(r"(?i)(session[_-]?token|secret[_-]?access[_-]?key)(\W+)\S+")
-
-
-def redact(text: str) -> str:
-    """`text` without anything that looks like a secret access key or a session token."""
-    text = _TOKEN.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
-    return _SECRET.sub("[redacted]", text)
 
 
 def validate_notify_settings(settings: NotifySettings) -> None:

@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 from auditor import __version__
 from auditor.clock import utcnow
 from auditor.facts import FactError, Facts
-from auditor.models import AuditRun, Finding, Outcome, Status
+from auditor.models import (
+    AuditRun,
+    Finding,
+    Outcome,
+    Status,
+    WaiverState,
+    expired_waiver_note,
+)
 
 if TYPE_CHECKING:
     from auditor.config import Config, Waiver
@@ -78,12 +85,10 @@ def apply_waivers(findings: Iterable[Finding], waivers: Sequence[Waiver], today:
                     continue
                 if waiver.expires >= today:
                     finding = replace(finding, status=Status.WAIVED,
-                                      waiver=f"{waiver.reason} (until {waiver.expires})")
+                                      waiver=WaiverState(waiver.reason, waiver.expires))
                 else:
                     finding = replace(
-                        finding,
-                        message=f"{finding.message} (waiver expired on {waiver.expires})",
-                    )
+                        finding, message=finding.message + expired_waiver_note(waiver.expires))
                 break
         result.append(finding)
     return result

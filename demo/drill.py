@@ -70,8 +70,8 @@ def run_demo_drill(session: Any, config: Config, store: HistoryStore, account: D
     from moto.core import enable_iam_authentication
 
     from auditor.session import AwsContext
-    from drills.render import print_summary, progress_printer
     from drills.rotation import run_drill
+    from reports.drill_terminal import print_summary, progress_printer
 
     iam = session.client("iam")
     iam.create_user(UserName=OPERATOR)

@@ -145,7 +145,8 @@ def write_demo_report(store: HistoryStore, output_dir: Path, account: DemoAccoun
     """The demo's compliance PDF over everything in its history store, labelled as a
     simulation; returns the files written (the PDF first)."""
     from auditor.errors import NotFound
-    from reports.compliance import Period, write_compliance_report
+    from reports.compliance_pdf import write_compliance_report
+    from reports.compliance_period import Period
 
     runs = store.runs(account_id=account.account_id)
     drills = store.drills(account_id=account.account_id)

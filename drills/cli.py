@@ -121,7 +121,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
 
 def progress_printer(console: Console, header: str) -> Any:
-    from drills.render import progress_printer as printer
+    from reports.drill_terminal import progress_printer as printer
 
     return printer(console, header)
 
@@ -130,7 +130,8 @@ def _emit(record: DrillRecord, fmt: DrillFormat, output: Path | None, cut_off: b
           live: bool = False) -> None:
     """Write/print a drill. `live`: its steps were just printed as they ran, so the
     terminal gets the verdict only."""
-    from drills.render import print_drill, print_summary, render_drill_json
+    from reports.drill_json import render_drill_json
+    from reports.drill_terminal import print_drill, print_summary
 
     if output is not None:
         from reports.formats import write_output
@@ -153,7 +154,7 @@ def _plain(record: DrillRecord) -> str:
 
     from rich.console import Console
 
-    from drills.render import print_drill
+    from reports.drill_terminal import print_drill
 
     buffer = io.StringIO()
     print_drill(Console(file=buffer, width=120, color_system=None), record)
@@ -225,7 +226,7 @@ def rotate(
     ctx = aws_context(profile, region, endpoint_url)
     with open_store(config) as store:
         if dry_run:
-            from drills.render import print_plan
+            from reports.drill_terminal import print_plan
 
             print_plan(_console(False), plan_drill(ctx, config, store, options))
             return
@@ -271,8 +272,9 @@ def list_drills(
     history_path: HistoryOpt = None,
 ) -> None:
     """Past drills, newest first, with their status and time to rotate."""
-    from drills.render import print_drills, render_drills_json
     from drills.rotation import is_cut_off
+    from reports.drill_json import render_drills_json
+    from reports.drill_terminal import print_drills
 
     config = load(config_path, history_path)
     with open_store(config) as store:

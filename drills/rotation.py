@@ -18,6 +18,7 @@ import time
 from typing import TYPE_CHECKING
 
 from auditor.errors import UsageError
+from auditor.redact import redacted_logs
 from auditor.store import DrillRecord
 from drills.engine import recovery
 from drills.engine.drill import Clock, Drill, EventHook, StepEvent
@@ -25,7 +26,6 @@ from drills.engine.preflight import preflight
 from drills.engine.state import DrillState
 from drills.journal import lock_holder
 from drills.model import STEP_NUMBER, DrillOptions, DrillPlan, DrillStatus
-from drills.redact import redacted_logs
 from drills.verify import Sleep
 
 if TYPE_CHECKING:

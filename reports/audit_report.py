@@ -6,8 +6,8 @@ row), naming the CSV/JSON formats for the full list; the HTML shows them all."""
 from __future__ import annotations
 
 from auditor.clock import iso
+from auditor.diff import RunDiff
 from auditor.models import AuditRun
-from reports.diff import RunDiff
 from reports.summary import group_by_check, status_counts
 
 PDF_SHOWN_PER_CHECK = 25

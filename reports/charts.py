@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from auditor.durations import format_duration
+
 FONT = "DejaVu Sans, sans-serif"
 INK = "#111"
 GRID = "#bbb"
@@ -71,24 +73,6 @@ def nice_ceiling(value: float) -> float:
         if value <= step * power:
             return float(step * power)
     return float(10 * power)  # pragma: no cover - the loop always returns
-
-
-def _short(value: float) -> str:
-    return f"{value:.1f}".removesuffix(".0")
-
-
-def format_duration(seconds: float) -> str:
-    """"42 s", "3.5 min", "2 h", "13.7 days": short enough for a chart label. Under ten
-    seconds a tenth shows, or a 0.3 s rotation reads "0 s" and three of them "1 s"."""
-    if seconds < 9.95 and round(seconds, 1) != round(seconds):
-        return f"{seconds:.1f} s"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{_short(seconds / 60)} min"
-    if seconds < 172800:
-        return f"{_short(seconds / 3600)} h"
-    return f"{_short(seconds / 86400)} days"
 
 
 def duration_ceiling(seconds: float) -> float:

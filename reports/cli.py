@@ -82,7 +82,8 @@ def compliance(
     """The compliance report for management: score and trend, the biggest risks, the
     4-hour rotation answer, every control, drills, waivers and evidence. Default period:
     the last 90 days. Large accounts also get every finding as CSV beside the PDF."""
-    from reports.compliance import parse_period, write_compliance_report
+    from reports.compliance_pdf import write_compliance_report
+    from reports.compliance_period import parse_period
     from reports.formats import check_output
 
     check_output(output)
@@ -110,8 +111,8 @@ def audit_report(
 ) -> None:
     """One audit run from the history store, in any format (JUnit: one test case per
     check, for CI)."""
+    from auditor.diff import compare
     from auditor.errors import NotFound
-    from reports.diff import compare
     from reports.formats import check_output, render_audit
 
     if output is not None:

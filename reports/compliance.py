@@ -2,7 +2,8 @@
 non-engineer understands (the readiness score and its trend, the three biggest risks,
 and whether every key could be rotated within four hours), the readiness trend, every
 control, the period's drills, the waivers, and an appendix with the evidence and the
-method. It reads only the history store.
+method. This module builds the report's model from the history store alone;
+reports/compliance_pdf.py renders it.
 
 Large accounts make thousands of findings for one check; the PDF prints counts and
 the worst few per check and the full list goes to a CSV written beside it. Ordering
@@ -11,234 +12,32 @@ the same report."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
-
-from markupsafe import Markup
+from datetime import UTC, date, datetime
 
 from auditor import __version__
-from auditor.clock import iso, parse_iso
+from auditor.durations import format_duration
 from auditor.errors import NotFound, UsageError
-from auditor.models import AuditRun, Finding, Severity, Status
+from auditor.estimate import active_keys, estimate_from, newest_successful_drill
+from auditor.models import AuditRun, Status, expired_waiver
 from auditor.store import DrillRecord, HistoryStore, RunSummary
-from reports.charts import Point, format_duration, line_chart
-from reports.drill_report import DrillView, comparison_chart, drill_view
+from reports.charts import Point, line_chart
+from reports.compliance_model import (
+    ComplianceReport,
+    Control,
+    EvidenceRow,
+    KnownCheck,
+    Risk,
+    RotationAnswer,
+    WaiverRow,
+    catalogue,
+)
+from reports.compliance_period import Period
+from reports.drill_report import comparison_chart, drill_view
 from reports.plain_words import risk_sentence
 from reports.summary import CheckGroup, group_by_check
 
-RESPONSE_WINDOW_SECONDS = 4 * 3600  # "could we rotate every key within 4 hours?"
-RESPONSE_WINDOW = "4 hours"
 SHOWN_PER_CHECK = 5
-TREND_TABLE_ROWS = 40
-DEFAULT_PERIOD_DAYS = 90
-QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)
-WAIVER_UNTIL = re.compile(r"^(?P<reason>.*) \(until (?P<expires>\d{4}-\d{2}-\d{2})\)$", re.S)
-WAIVER_EXPIRED = re.compile(r"\(waiver expired on (?P<expires>\d{4}-\d{2}-\d{2})\)")
-KEY_COUNT_EVIDENCE = "account_active_keys"
-
-
-# -- the period ----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Period:
-    start: datetime
-    end: datetime  # exclusive
-    label: str
-
-    @property
-    def last_day(self) -> date:
-        return (self.end - timedelta(microseconds=1)).date()
-
-    @property
-    def text(self) -> str:
-        return f"{self.start:%Y-%m-%d} to {self.last_day:%Y-%m-%d}"
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
-
-
-def quarter_period(text: str) -> Period:
-    match = QUARTER.match(text)
-    if match is None:
-        raise UsageError(f"--quarter: expected a quarter like 2026Q4, got {text!r}")
-    year, quarter = int(match[1]), int(match[2])
-    start = date(year, 3 * quarter - 2, 1)
-    end = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
-    return Period(_midnight(start), _midnight(end), f"{year}Q{quarter}")
-
-
-def parse_period(*, since: str | None, quarter: str | None, now: datetime) -> Period:
-    """`--since DATE` runs to `now`; `--quarter 2026Q4` is that calendar quarter (UTC);
-    neither means the last 90 days."""
-    if since and quarter:
-        raise UsageError("--since and --quarter exclude each other; pass one of them")
-    if quarter:
-        return quarter_period(quarter)
-    end = now.astimezone(UTC)
-    if since:
-        try:
-            start = _midnight(date.fromisoformat(since.strip()))
-        except ValueError:
-            raise UsageError(f"--since: expected a date like 2026-10-01, got {since!r}") from None
-        if start >= end:
-            raise UsageError(f"--since {since} is not before the report time {end:%Y-%m-%d}")
-        return Period(start, end, f"since {start:%Y-%m-%d}")
-    start = end - timedelta(days=DEFAULT_PERIOD_DAYS)
-    return Period(start, end, f"last {DEFAULT_PERIOD_DAYS} days")
-
-
-# -- the report model ----------------------------------------------------------------
-
-@dataclass(frozen=True)
-class FactUse:
-    name: str
-    permissions: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Control:
-    check_id: str
-    title: str
-    status: str  # a Status value, or "NOT_RUN"
-    status_label: str
-    severity: Severity
-    cis: tuple[str, ...]
-    security_hub: tuple[str, ...]
-    remediation: str
-    failing_since: datetime | None
-    affected: int  # resources failing (or in error)
-    resources: int  # resources seen
-    examples: tuple[Finding, ...]  # the worst few of the affected
-    facts: tuple[FactUse, ...]
-    risk: str  # what a failure means, in plain words
-
-    @property
-    def hidden(self) -> int:
-        return self.affected - len(self.examples)
-
-
-@dataclass(frozen=True)
-class Risk:
-    check_id: str
-    title: str
-    severity: Severity
-    sentence: str
-    affected: int
-    failing_since: datetime | None
-
-
-@dataclass(frozen=True)
-class RotationAnswer:
-    verdict: str  # "yes", "no", "unknown"
-    headline: str
-    explanation: str
-    active_keys: int | None = None
-    seconds_per_key: float | None = None
-    total_seconds: float | None = None
-
-
-@dataclass(frozen=True)
-class WaiverRow:
-    check_id: str
-    reason: str
-    expires: date | None
-    state: str  # "active", "expires soon", "expired"
-    resources: int
-    example: str
-
-
-@dataclass(frozen=True)
-class EvidenceRow:
-    check_id: str
-    facts: tuple[FactUse, ...]
-    read_from: datetime
-    read_to: datetime
-    recorded: tuple[tuple[str, str], ...]  # (resource, "key=value; ...")
-
-
-@dataclass(frozen=True)
-class ComplianceReport:
-    account_id: str
-    alias: str | None
-    period: Period
-    generated_at: datetime
-    version: str
-    notice: str | None
-    runs: tuple[RunSummary, ...]  # oldest first
-    latest: AuditRun | None
-    trend_sentence: str
-    trend_chart: Markup
-    controls: tuple[Control, ...]
-    risks: tuple[Risk, ...]
-    rotation: RotationAnswer
-    drills: tuple[DrillView, ...]  # oldest first
-    drill_chart: Markup
-    waivers: tuple[WaiverRow, ...]
-    evidence: tuple[EvidenceRow, ...]
-    csv_name: str | None  # the file beside the PDF with every finding, when needed
-    check_counts: dict[str, int] = field(default_factory=dict)
-    # audits of a hand-picked subset of checks in the period: their scores are not
-    # comparable, so they are counted here and left out of everything else
-    partial_runs: int = 0
-
-    @property
-    def score(self) -> float | None:
-        return self.latest.score if self.latest else None
-
-    @property
-    def truncated(self) -> bool:
-        return any(control.hidden > 0 for control in self.controls)
-
-
-def _failing_since(store: HistoryStore, account_id: str, until: datetime
-                   ) -> dict[str, datetime]:
-    """For each check failing in the newest run before `until`, the start of its current
-    unbroken streak of FAIL runs. A run where the check could not be evaluated (ERROR)
-    or did not run neither breaks nor starts a streak; partial runs (--check, --skip)
-    are left out, like everywhere in this report. One grouped query, so the cost
-    does not grow with findings kept in memory."""
-    rows = store.execute(
-        "SELECT r.started_at, f.check_id, MAX(f.status = 'FAIL'), MAX(f.status = 'ERROR')"
-        " FROM audit_runs r JOIN findings f ON f.run_id = r.id"
-        " WHERE r.account_id = ? AND r.started_at < ? AND r.complete = 1"
-        " GROUP BY r.id, f.check_id ORDER BY r.started_at, r.id, f.check_id",
-        (account_id, iso(until)),
-    )
-    since: dict[str, datetime] = {}
-    for started_at, check_id, failed, errored in rows:
-        if failed:
-            since.setdefault(check_id, parse_iso(started_at))
-        elif not errored:
-            since.pop(check_id, None)
-    return since
-
-
-@dataclass(frozen=True)
-class KnownCheck:
-    """What the installed check catalogue says about a check id."""
-
-    title: str
-    severity: Severity
-    references: tuple[str, ...]
-    remediation: str
-    facts: tuple[FactUse, ...]
-
-
-def _catalogue() -> dict[str, KnownCheck]:
-    from auditor.registry import discover
-
-    return {
-        check.id: KnownCheck(
-            title=check.title, severity=check.severity, references=check.references,
-            remediation=check.remediation,
-            facts=tuple(FactUse(fact.name, tuple(fact.permissions))
-                        for fact in check.requires))
-        for check in discover()
-    }
 
 
 def _control(group: CheckGroup, since: datetime | None, known: KnownCheck | None,
@@ -305,39 +104,34 @@ def _trend_sentence(runs: Sequence[RunSummary], partial: int = 0) -> str:
             f"{first.score:.0f}/100), over {len(runs)} audits." + left_out)
 
 
-def _key_count(run: AuditRun | None) -> tuple[int | None, int]:
-    """(active keys in the account, users holding keys with no inventory entry). The
-    count is evidence that the key checks record on their findings; None when the last
-    audit did not count them."""
+def _unmapped(run: AuditRun | None) -> int:
+    """Users holding keys with no inventory entry: their rotation is not drilled."""
     if run is None:
-        return None, 0
-    counts = [int(f.evidence[KEY_COUNT_EVIDENCE]) for f in run.findings
-              if str(f.evidence.get(KEY_COUNT_EVIDENCE, "")).isdigit()]
-    unmapped = sum(1 for f in run.findings
-                   if f.check_id == "iam.key_inventory" and f.status is Status.FAIL)
-    return (max(counts) if counts else None), unmapped
+        return 0
+    return sum(1 for f in run.findings
+               if f.check_id == "iam.key_inventory" and f.status is Status.FAIL)
 
 
 def rotation_answer(run: AuditRun | None, drills: Sequence[DrillRecord]) -> RotationAnswer:
-    """The answer to "could we rotate every key within 4 hours if one leaked tonight?":
-    the newest successful drill's measured time for one key, times the active keys,
-    one after the other (one responder, as the drill measures)."""
-    succeeded = [d for d in drills if d.succeeded and d.rotation_seconds is not None]
+    """The answer to "could we rotate every key within 4 hours if one leaked tonight?"
+    in words: the estimate of auditor/estimate.py (the active keys `run` counted, the
+    newest successful drill's time for one key, one after the other), with what it
+    rests on and what it leaves out."""
     failed = [d for d in drills if not d.succeeded]
     failed_note = (f" {len(failed)} of the {len(drills)} drill(s) in this period did not "
                    "succeed." if failed else "")
-    keys, unmapped = _key_count(run)
-    if not succeeded:
+    newest = newest_successful_drill(drills)
+    if newest is None:
         return RotationAnswer(
             "unknown", "We cannot say yet.",
             "No rotation drill succeeded in this period, so the time it takes to replace a "
-            f"key has not been measured.{failed_note}", active_keys=keys)
-    newest = max(succeeded, key=lambda d: (d.started_at, d.drill_id))
-    per_key = float(newest.rotation_seconds or 0.0)
+            f"key has not been measured.{failed_note}", active_keys=active_keys(run))
+    estimate = estimate_from(run, float(newest.rotation_seconds or 0.0))
+    per_key, keys, total = estimate.per_key_seconds, estimate.active_keys, estimate.total_seconds
     measured = (f"The newest successful drill ({newest.drill_id}, "
                 f"{newest.started_at:%Y-%m-%d}) replaced one key in "
                 f"{format_duration(per_key)}.")
-    if keys is None:
+    if keys is None or total is None:
         return RotationAnswer(
             "unknown", "We cannot say yet.",
             f"{measured} The last audit did not count the account's active keys (the "
@@ -346,12 +140,12 @@ def rotation_answer(run: AuditRun | None, drills: Sequence[DrillRecord]) -> Rota
     if keys == 0:
         return RotationAnswer("yes", "Yes.", f"The account has no active access key to "
                               f"rotate. {measured}{failed_note}", 0, per_key, 0.0)
-    total = keys * per_key
-    within = total <= RESPONSE_WINDOW_SECONDS
+    within = bool(estimate.within_window)
     pace = (f"At that pace the account's {keys} active key(s) take about "
             f"{format_duration(total)} one after the other, "
             f"{'inside' if within else 'beyond'} the four-hour window.")
     caveat = ""
+    unmapped = _unmapped(run)
     if unmapped:
         caveat = (f" {unmapped} user(s) holding keys have no owner or rotation target on "
                   "record; replacing their keys would take longer than measured.")
@@ -359,35 +153,35 @@ def rotation_answer(run: AuditRun | None, drills: Sequence[DrillRecord]) -> Rota
                           f"{measured} {pace}{caveat}{failed_note}", keys, per_key, total)
 
 
+def _waiver_state(expires: date, today: date) -> str:
+    if expires < today:
+        return "expired"
+    if (expires - today).days <= 30:
+        return "expires soon"
+    return "active"
+
+
 def _waivers(run: AuditRun | None, today: date) -> tuple[WaiverRow, ...]:
     """Waivers as the last audit applied them, one row per check and reason."""
     if run is None:
         return ()
-    rows: dict[tuple[str, str, date | None, str], list[str]] = {}
+    rows: dict[tuple[str, str, date, str], list[str]] = {}
     for finding in run.findings:
         if finding.status is Status.WAIVED and finding.waiver:
-            match = WAIVER_UNTIL.match(finding.waiver)
-            reason = match["reason"] if match else finding.waiver
-            expires = date.fromisoformat(match["expires"]) if match else None
-            if expires is not None and expires < today:
-                state = "expired"
-            elif expires is not None and (expires - today).days <= 30:
-                state = "expires soon"
-            else:
-                state = "active"
-            rows.setdefault((finding.check_id, reason, expires, state), []).append(
-                finding.resource)
+            waiver = finding.waiver
+            key = (finding.check_id, waiver.reason, waiver.expires,
+                   _waiver_state(waiver.expires, today))
+            rows.setdefault(key, []).append(finding.resource)
             continue
-        expired = WAIVER_EXPIRED.search(finding.message)
-        if expired:
-            key = (finding.check_id, "(the waiver no longer applies)",
-                   date.fromisoformat(expired["expires"]), "expired")
+        expired = expired_waiver(finding.message)
+        if expired is not None:
+            key = (finding.check_id, "(the waiver no longer applies)", expired, "expired")
             rows.setdefault(key, []).append(finding.resource)
     return tuple(
         WaiverRow(check_id=check_id, reason=reason, expires=expires, state=state,
                   resources=len(resources), example=sorted(resources)[0])
         for (check_id, reason, expires, state), resources in sorted(
-            rows.items(), key=lambda item: (item[0][0], item[0][2] or date.max, item[0][1]))
+            rows.items(), key=lambda item: (item[0][0], item[0][2], item[0][1]))
     )
 
 
@@ -442,10 +236,10 @@ def build_compliance(store: HistoryStore, *, period: Period, generated_at: datet
                        "period")
     runs = tuple(reversed(summaries))
     latest = store.load_run(summaries[0].run_id) if summaries else None
-    known = _catalogue()
+    known = catalogue()
     controls: list[Control] = []
     if latest is not None:
-        since = _failing_since(store, account, period.end)
+        since = store.failing_since(account, period.end)
         groups = group_by_check(latest.findings)
         controls = [_control(g, since.get(g.check_id), known.get(g.check_id), shown_per_check)
                     for g in groups]
@@ -492,63 +286,3 @@ def _alias(run: AuditRun | None) -> str | None:
         if alias:
             return str(alias)
     return None
-
-
-# -- rendering -----------------------------------------------------------------------
-
-def render_compliance_html(report: ComplianceReport) -> str:
-    from reports.html import render_html
-
-    who = report.account_id + (f" ({report.alias})" if report.alias else "")
-    return render_html(
-        "compliance.html.j2",
-        tool_version=report.version,
-        created=iso(report.generated_at),
-        doc_title=f"Leaked-key readiness: {report.period.label}",
-        header_right=f"account {who}",
-        footer_left=(f"irready {report.version}, generated "
-                     f"{report.generated_at:%Y-%m-%d %H:%M} UTC"
-                     + (" (simulation)" if report.notice else "")),
-        r=report,
-        who=who,
-        window=RESPONSE_WINDOW,
-        trend_rows=list(reversed(report.runs))[:TREND_TABLE_ROWS],
-    )
-
-
-def findings_csv_path(output: Path) -> Path:
-    return output.with_name(f"{output.stem}-findings.csv")
-
-
-def write_compliance_report(store: HistoryStore, output: Path, *, period: Period,
-                            generated_at: datetime, account_id: str | None = None,
-                            alias: str | None = None, notice: str | None = None
-                            ) -> list[Path]:
-    """Write the PDF (or HTML, by the suffix of `output`) and, when the report had to
-    leave findings out, every finding of the last audit as CSV beside it. Returns the
-    files written."""
-    from reports.csv_report import render_csv
-    from reports.formats import write_output
-
-    suffix = output.suffix.lower()
-    if suffix not in (".pdf", ".html", ".htm"):
-        raise UsageError(f"--output {output}: the name must end in .pdf or .html")
-    if not output.parent.is_dir():
-        raise UsageError(f"cannot write {output}: folder {output.parent} does not exist")
-    csv_path = findings_csv_path(output)
-    report = build_compliance(store, period=period, generated_at=generated_at,
-                              account_id=account_id, alias=alias, notice=notice,
-                              csv_name=csv_path.name)
-    html = render_compliance_html(report)
-    written = []
-    if report.truncated and report.latest is not None:
-        write_output(csv_path, render_csv(report.latest).encode())
-        written.append(csv_path)
-    if suffix == ".pdf":
-        from reports.pdf import html_to_pdf
-
-        write_output(output, html_to_pdf(html))
-    else:
-        write_output(output, html.encode())
-    written.insert(0, output)
-    return written

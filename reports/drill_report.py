@@ -20,9 +20,10 @@ from markupsafe import Markup
 
 from auditor import __version__
 from auditor.clock import iso
+from auditor.durations import format_duration
+from auditor.redact import redact_fields
 from auditor.store import DrillRecord, DrillStep
-from drills.redact import redact_fields
-from reports.charts import Bar, Span, bar_chart, format_duration, timeline_chart
+from reports.charts import Bar, Span, bar_chart, timeline_chart
 
 SCHEMA = "irready.drill-report/1"  # a drill and the earlier ones it is compared with
 COMPARED_DRILLS = 12  # earlier drills shown in the comparison chart
@@ -149,8 +150,8 @@ def drill_dict(record: DrillRecord, earlier: Sequence[DrillRecord] = ()) -> dict
     """Schema `irready.drill-report/1` (reports/schemas/drill-report.schema.json): the
     drill exactly as `irready drill show --format json` gives it (irready.drill/1, under
     "drill"), the propagation wait, and the earlier drills it is compared with."""
-    from drills.render import DRILL_SCHEMA
-    from drills.render import drill_dict as drill_json
+    from reports.drill_json import DRILL_SCHEMA
+    from reports.drill_json import drill_dict as drill_json
 
     return {
         "schema": SCHEMA,

@@ -7,10 +7,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import assert_never
 
+from auditor.diff import RunDiff
 from auditor.fileio import check_folder
 from auditor.fileio import write_output as write_file
 from auditor.models import AuditRun
-from reports.diff import RunDiff
 
 
 class AuditFormat(StrEnum):

@@ -14,8 +14,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from reports.charts import format_duration
-from reports.diff import score_change
+from auditor.diff import score_change
+from auditor.durations import duration
 
 
 def utc(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
@@ -26,10 +26,6 @@ def utc(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
 
 def day(moment: datetime | None) -> str:
     return utc(moment, "%Y-%m-%d")
-
-
-def duration(seconds: float | None) -> str:
-    return "-" if seconds is None else format_duration(seconds)
 
 
 def plural(count: int, singular: str, many: str | None = None) -> str:

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from auditor.clock import iso
+from auditor.diff import RunDiff
 from auditor.models import AuditRun, Finding
-from reports.diff import RunDiff
 
 SCHEMA = "irready.audit/1"
 
@@ -27,7 +27,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "remediation": finding.remediation,
         "references": list(finding.references),
         "evidence": dict(finding.evidence),
-        "waiver": finding.waiver,
+        "waiver": finding.waiver.text if finding.waiver else None,
     }
 
 

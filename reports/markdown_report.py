@@ -5,8 +5,8 @@ text in renderers that allow HTML."""
 
 from __future__ import annotations
 
+from auditor.diff import RunDiff, score_change
 from auditor.models import AuditRun, Status
-from reports.diff import RunDiff, score_change
 from reports.summary import group_by_check, status_counts
 
 SHOWN_PER_CHECK = 10

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.padding import Padding
 
+from auditor.diff import RunDiff, score_change
 from auditor.models import AuditRun, Finding, Severity, Status
-from reports.diff import RunDiff, score_change
 from reports.json_report import sort_findings
 
 STYLE = {
@@ -54,7 +54,7 @@ def _describe(group: list[Finding]) -> str:
     if first.status is Status.FAIL:
         lines.append(f"[dim]fix:[/] {escape(first.remediation)}")
     elif first.status is Status.WAIVED and first.waiver:
-        lines.append(f"[dim]waived:[/] {escape(first.waiver)}")
+        lines.append(f"[dim]waived:[/] {escape(first.waiver.text)}")
     return "\n".join(lines)
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from auditor.clock import iso, parse_iso
 from auditor.errors import NotFound
-from auditor.models import AuditRun, Finding, Severity, Status
+from auditor.models import AuditRun, Finding, Severity, Status, WaiverState
 from auditor.store.base import StoreBase
 from auditor.store.records import RunSummary
 
@@ -27,12 +27,16 @@ class AuditTables(StoreBase):
             )
             run_id = int(cursor.lastrowid or 0)
             db.executemany(
-                "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO findings (run_id, key, check_id, title, status, severity,"
+                " account_id, region, resource, message, remediation, refs, evidence,"
+                " waiver_reason, waiver_expires)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (run_id, f.key, f.check_id, f.title, f.status.value, int(f.severity),
                      f.account_id, f.region, f.resource, f.message, f.remediation,
                      json.dumps(list(f.references)), json.dumps(dict(f.evidence), sort_keys=True),
-                     f.waiver)
+                     f.waiver.reason if f.waiver else None,
+                     f.waiver.expires.isoformat() if f.waiver else None)
                     for f in run.findings
                 ],
             )
@@ -92,10 +96,11 @@ class AuditTables(StoreBase):
             Finding(check_id=f[0], title=f[1], status=Status(f[2]), severity=Severity(f[3]),
                     account_id=f[4], region=f[5], resource=f[6], message=f[7],
                     remediation=f[8], references=tuple(json.loads(f[9])),
-                    evidence=json.loads(f[10]), waiver=f[11])
+                    evidence=json.loads(f[10]), waiver=_waiver(f[11], f[12]))
             for f in self._db.execute(
                 "SELECT check_id, title, status, severity, account_id, region, resource, message,"
-                " remediation, refs, evidence, waiver FROM findings WHERE run_id = ?"
+                " remediation, refs, evidence, waiver_reason, waiver_expires FROM findings"
+                " WHERE run_id = ?"
                 " ORDER BY rowid", (run_id,)
             )
         )
@@ -105,10 +110,19 @@ class AuditTables(StoreBase):
                         checks=tuple(json.loads(row[6])), complete=bool(row[7]),
                         run_id=run_id)
 
-    def latest_run(self, account_id: str | None = None, before: int | None = None
+    def latest_run(self, account_id: str | None = None, before: int | None = None, *,
+                   complete: bool | None = None, until: datetime | None = None
                    ) -> AuditRun | None:
+        """The newest run (by id), before run `before` and started before `until` if
+        given; `complete=True`: of the whole catalogue only."""
         sql = "SELECT id FROM audit_runs WHERE 1=1"
         params: list[Any] = []
+        if complete is not None:
+            sql += " AND complete = ?"
+            params.append(int(complete))
+        if until is not None:
+            sql += " AND started_at < ?"
+            params.append(iso(until))
         if account_id:
             sql += " AND account_id = ?"
             params.append(account_id)
@@ -117,3 +131,30 @@ class AuditTables(StoreBase):
             params.append(before)
         row = self._db.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
         return self.load_run(row[0]) if row else None
+
+
+    def failing_since(self, account_id: str, until: datetime) -> dict[str, datetime]:
+        """For each check failing in the newest complete run before `until`, the start
+        of its current unbroken streak of FAIL runs. A run where the check could not be
+        evaluated (ERROR) or did not run neither breaks nor starts a streak; partial runs
+        (--check, --skip) are left out. One grouped query, so the cost does not grow
+        with findings kept in memory."""
+        rows = self._db.execute(
+            "SELECT r.started_at, f.check_id, MAX(f.status = 'FAIL'), MAX(f.status = 'ERROR')"
+            " FROM audit_runs r JOIN findings f ON f.run_id = r.id"
+            " WHERE r.account_id = ? AND r.started_at < ? AND r.complete = 1"
+            " GROUP BY r.id, f.check_id ORDER BY r.started_at, r.id, f.check_id",
+            (account_id, iso(until)),
+        )
+        since: dict[str, datetime] = {}
+        for started_at, check_id, failed, errored in rows:
+            if failed:
+                since.setdefault(check_id, parse_iso(started_at))
+            elif not errored:
+                since.pop(check_id, None)
+        return since
+
+def _waiver(reason: str | None, expires: str | None) -> WaiverState | None:
+    if reason is None or expires is None:
+        return None
+    return WaiverState(reason, date.fromisoformat(expires))

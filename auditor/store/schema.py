@@ -4,6 +4,19 @@ shipped; a change is a new script at the end."""
 
 from __future__ import annotations
 
+# 5 (numbered after the account snapshot's 4): a waived finding's waiver as two typed
+# columns, the reason and its last day, instead of the text "reason (until DATE)" that
+# reports parsed back. Old rows are converted in place; the text column stays (an
+# SQLite older than 3.35 cannot drop a column) but is no longer read or written.
+WAIVER_COLUMNS = """
+    ALTER TABLE findings ADD COLUMN waiver_reason TEXT;
+    ALTER TABLE findings ADD COLUMN waiver_expires TEXT;
+    UPDATE findings
+       SET waiver_reason = substr(waiver, 1, length(waiver) - 19),
+           waiver_expires = substr(waiver, -11, 10)
+     WHERE waiver GLOB '* (until [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9])';
+    """
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: audits and drills
     """
@@ -110,4 +123,6 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX account_snapshots_account ON account_snapshots (account_id, taken_at);
     """,
+    # 5: the waiver as two typed columns (see WAIVER_COLUMNS)
+    WAIVER_COLUMNS,
 )

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, overload
 
 from auditor.clock import utcnow
+from auditor.redact import Redactor, redacted_logs
 from auditor.store import DrillRecord
 from drills.engine.aws import describe_error, error_code
 from drills.engine.preflight import finish_preflight, normalize_user, preflight
@@ -23,7 +24,6 @@ from drills.engine.steps import ROLLBACK, Action, steps_from
 from drills.errors import DrillUnfinished, StepFailed
 from drills.journal import Journal, user_lock
 from drills.model import AccessKey, DrillOptions, DrillStatus, StepName, StepState
-from drills.redact import Redactor, redacted_logs
 from drills.targets import Target, TargetEnv, parse_target
 from drills.verify import Sleep
 
@@ -236,7 +236,8 @@ class Drill:
         self.emit(seq, name, state, (finished - started).total_seconds(), skipped or "")
 
     def _succeed(self) -> None:
-        from drills.estimate import duration, estimate_incident
+        from auditor.durations import duration
+        from auditor.estimate import estimate_incident
 
         self.cleanup_target()
         record = self.store.load_drill(self.j.drill_id)

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.clock import iso
 from auditor.errors import AwsUnavailable, UsageError
+from auditor.redact import redacted_logs
 from auditor.store import DrillRecord
 from drills.engine.aws import AWS_ERRORS, aws_denied, describe_error, error_code
 from drills.engine.state import StepFailure
 from drills.errors import DrillUnfinished, StepFailed, TargetError
 from drills.journal import Journal, user_lock
 from drills.model import UNFINISHED, AccessKey, DrillStatus, StepName, StepState
-from drills.redact import redacted_logs
 from drills.verify import retry_until, run_command, wait_accepted
 
 if TYPE_CHECKING:

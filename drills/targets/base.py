@@ -13,9 +13,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from auditor.redact import Redactor
 from drills.errors import TargetError
 from drills.model import AccessKey
-from drills.redact import Redactor
 
 if TYPE_CHECKING:
     from auditor.session import AwsContext

@@ -14,7 +14,7 @@ import pytest
 
 from auditor.config import AuditSettings, Config, Waiver
 from auditor.facts import Fact, FactError, Facts
-from auditor.models import Finding, Outcome, Severity, Status
+from auditor.models import Finding, Outcome, Severity, Status, WaiverState
 from auditor.registry import Check, check
 from auditor.runner import apply_waivers, run_audit, run_check
 
@@ -116,7 +116,7 @@ def test_a_live_waiver_turns_a_fail_into_waived() -> None:
     result = waived(Waiver(check="test.failing", reason="break-glass user",
                            expires=date(2026, 6, 30), resource="*/alice"))
     assert result["alice"].status is Status.WAIVED
-    assert result["alice"].waiver == "break-glass user (until 2026-06-30)"
+    assert result["alice"].waiver == WaiverState("break-glass user", date(2026, 6, 30))
     assert result["bob"].status is Status.FAIL
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 
 from auditor.cli import app
 from auditor.errors import ConfigError, NotFound
-from auditor.models import AuditRun, Finding, Severity, Status
+from auditor.models import AuditRun, Finding, Severity, Status, WaiverState
 from auditor.store import HistoryStore
 from auditor.store import base as store_base
-from auditor.store.schema import MIGRATIONS
+from auditor.store.schema import MIGRATIONS, WAIVER_COLUMNS
 
 STARTED = datetime(2026, 3, 2, 6, 0, 0, 123000, tzinfo=UTC)  # the store keeps milliseconds
 
@@ -37,7 +37,7 @@ def a_run(account: str = "123456789012", started: datetime = STARTED) -> AuditRu
             Finding(check_id="iam.root_mfa", title="Root has MFA", status=Status.WAIVED,
                     severity=Severity.CRITICAL, account_id=account, region="global",
                     resource="account", message="root has no MFA", remediation="...",
-                    waiver="centralized root access soon (until 2026-06-30)"),
+                    waiver=WaiverState("centralized root access soon", date(2026, 6, 30))),
             Finding(check_id="guardduty.enabled", title="GuardDuty is on",
                     status=Status.PASS, severity=Severity.MEDIUM, account_id=account,
                     region="eu-west-1", resource="eu-west-1", message="detector enabled",
@@ -143,6 +143,31 @@ def test_runs_stored_before_the_checks_were_recorded_are_complete(tmp_path: Path
         assert (loaded.complete, loaded.checks) == (True, ("cloudtrail.enabled",
                                                            "iam.root_mfa"))
         assert [r.run_id for r in store.runs(complete=True)] == [summary.run_id]
+
+
+def test_waivers_stored_as_text_become_typed(tmp_path: Path) -> None:
+    """Before the waiver columns a waived finding kept "reason (until DATE)" as text;
+    the migration splits it, so the reports read the date instead of parsing it."""
+    path = tmp_path / "history.sqlite3"
+    old_store(path, version=MIGRATIONS.index(WAIVER_COLUMNS))
+    db = sqlite3.connect(path)
+    for resource, waiver in (("a", "break-glass (until 2026-06-30)"),
+                             ("b", "why (not) (until 2027-01-31)"), ("c", None)):
+        db.execute("INSERT INTO findings (run_id, key, check_id, title, status, severity,"
+                   " account_id, region, resource, message, remediation, refs, evidence,"
+                   " waiver) VALUES (1, 'k', 'iam.root_mfa', 't', ?, 4, '123456789012',"
+                   " 'global', ?, 'm', 'r', '[]', '{}', ?)",
+                   ("WAIVED" if waiver else "FAIL", resource, waiver))
+    db.commit()
+    db.close()
+
+    with HistoryStore(path) as store:
+        [summary] = store.runs()
+        waivers = {f.resource: f.waiver for f in store.load_run(summary.run_id).findings}
+    assert waivers == {"a": WaiverState("break-glass", date(2026, 6, 30)),
+                       "b": WaiverState("why (not)", date(2027, 1, 31)), "c": None}
+    assert waivers["a"] is not None
+    assert waivers["a"].text == "break-glass (until 2026-06-30)"
 
 
 def test_history_marks_partial_runs(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ import pytest
 
 from auditor.config import NotifySettings, parse_config
 from auditor.errors import ConfigError
-from auditor.notify import Notifier, message, redact
+from auditor.notify import Notifier, message
+from auditor.redact import redact
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # AWS's documented example secret
 

@@ -16,8 +16,8 @@ from auditor.config import Config
 from auditor.store import HistoryStore
 from drills.errors import DrillUnfinished
 from drills.model import FORWARD_STEPS, DrillOptions, DrillStatus, StepName, StepState
-from drills.render import explain
 from drills.rotation import StepEvent, is_cut_off, resume_drill, rollback_drill, run_drill
+from reports.drill_terminal import explain
 
 Options = Callable[..., DrillOptions]
 EVERY_CALL = ("sts.GetCallerIdentity", "iam.GetUser", "iam.ListAccessKeys",

@@ -257,7 +257,7 @@ def test_command_gets_the_key_on_stdin_only(tmp_path: Path) -> None:
 def test_a_failing_command_says_how_without_echoing_secrets(tmp_path: Path) -> None:
     script = tmp_path / "fail.py"
     script.write_text(f"import sys; sys.exit('vault sealed: {NEW.secret}')")
-    from drills.redact import Redactor
+    from auditor.redact import Redactor
 
     redactor = Redactor()
     redactor.add(NEW.secret)

@@ -8,9 +8,9 @@ quarter."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from auditor.models import AuditRun, Finding, Severity, Status
+from auditor.models import AuditRun, Finding, Severity, Status, WaiverState
 from auditor.store import DrillRecord, DrillStep, HistoryStore
 from auditor.store.drill_states import DrillStatus, StepName, StepState
 
@@ -30,8 +30,9 @@ Q3_DRILL = "d-20260915-0001"
 
 
 def finding(check_id: str, status: Status, severity: Severity, resource: str = "account",
-            message: str = "", *, references: tuple[str, ...] = (), waiver: str | None = None,
-            evidence: dict[str, str] | None = None, region: str = "global") -> Finding:
+            message: str = "", *, references: tuple[str, ...] = (),
+            waiver: WaiverState | None = None, evidence: dict[str, str] | None = None,
+            region: str = "global") -> Finding:
     return Finding(
         check_id=check_id, title=f"Title of {check_id}", status=status, severity=severity,
         account_id=ACCOUNT, region=region, resource=resource,
@@ -61,7 +62,7 @@ def findings_for(week: int, users_without_mfa: int = 3) -> tuple[Finding, ...]:
         finding("guardduty.enabled", Status.ERROR, Severity.MEDIUM,
                 message="access denied: needs guardduty:ListDetectors"),
         finding("account.alternate_contacts", Status.WAIVED, Severity.MEDIUM, "BILLING",
-                waiver="finance handles billing mail (until 2027-03-31)",
+                waiver=WaiverState("finance handles billing mail", date(2027, 3, 31)),
                 references=("CIS 1.2", "Account.1")),
         finding("cloudtrail.bucket_access_logging", fail, Severity.LOW, "s3://trail-bucket",
                 "access logging is off (waiver expired on 2026-09-30)",

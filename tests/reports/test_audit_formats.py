@@ -13,9 +13,9 @@ import pytest
 from report_seed import NASTY, pdf_pages
 from schema_check import errors
 
+from auditor.diff import RunDiff, compare
 from auditor.models import AuditRun
 from auditor.store import HistoryStore
-from reports.diff import RunDiff, compare
 from reports.formats import AuditFormat, render_audit
 from reports.markdown_report import md
 
@@ -158,6 +158,6 @@ def test_pdf_html_lists_25_findings_per_check_and_names_the_csv() -> None:
 )
 def test_the_score_change_is_the_difference_of_the_printed_scores(
         score: float, previous: float | None, change: str) -> None:
-    from reports.diff import score_change
+    from auditor.diff import score_change
 
     assert score_change(score, previous) == change

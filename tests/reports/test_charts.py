@@ -6,13 +6,13 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from auditor.durations import format_duration
 from reports.charts import (
     Bar,
     Point,
     Span,
     bar_chart,
     duration_ceiling,
-    format_duration,
     line_chart,
     timeline_chart,
 )

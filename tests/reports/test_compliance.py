@@ -31,14 +31,9 @@ from report_seed import (
 from auditor.errors import NotFound, UsageError
 from auditor.models import Severity, Status
 from auditor.store import HistoryStore
-from reports.compliance import (
-    build_compliance,
-    parse_period,
-    quarter_period,
-    render_compliance_html,
-    rotation_answer,
-    write_compliance_report,
-)
+from reports.compliance import build_compliance, rotation_answer
+from reports.compliance_pdf import render_compliance_html, write_compliance_report
+from reports.compliance_period import parse_period, quarter_period
 
 Q4 = quarter_period("2026Q4")
 

@@ -1,15 +1,16 @@
-"""How a drill is shown: a step timeline on the terminal, and JSON (schema
-`irready.drill/1` for one drill, `irready.drills/1` for a list) with sorted keys and
-ISO-8601 UTC times, for scripts and for the reports. Everything here comes from the
-history store, which holds no secret, so nothing here can print one."""
+"""A drill on the terminal: the step timeline of `drill show`, the list of `drill list`,
+the dry run's plan, each step as it ends while a drill runs, and the verdict under
+them (time to rotate, propagation, outcome, the incident estimate). Everything here
+comes from the history store or the engine's events, which hold no secret."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from auditor.clock import iso
+from auditor.durations import duration
+from auditor.estimate import IncidentEstimate
 from auditor.store import DrillRecord, DrillStep
 from drills.model import (
     STEP_NUMBER,
@@ -19,85 +20,38 @@ from drills.model import (
     StepName,
     StepState,
 )
-from drills.redact import redact_fields
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from drills.rotation import StepEvent
 
-DRILL_SCHEMA = "irready.drill/1"
-DRILLS_SCHEMA = "irready.drills/1"
+class StepEvent(Protocol):
+    """What the drill engine reports as a step starts and ends (its StepEvent)."""
+
+    @property
+    def step(self) -> StepName: ...
+    @property
+    def state(self) -> StepState: ...
+    @property
+    def seconds(self) -> float | None: ...
+    @property
+    def note(self) -> str: ...
 
 
-def _title(name: str) -> str:
+def step_title(name: str) -> str:
     try:
         return STEP_TITLE[StepName(name)]
     except ValueError:
         return name
 
 
-def _number(name: str) -> str:
+def step_number(name: str) -> str:
+    """The step's number in the forward order, "R" for a recovery step."""
     try:
         number = STEP_NUMBER.get(StepName(name))
     except ValueError:
         number = None
     return str(number) if number else "R"
-
-
-def step_dict(step: DrillStep) -> dict[str, Any]:
-    return {
-        "seq": step.seq, "step": step.name, "number": step.detail.get("step"),
-        "title": _title(step.name), "state": step.state,
-        "started_at": iso(step.started_at),
-        "finished_at": iso(step.finished_at) if step.finished_at else None,
-        "seconds": None if step.seconds is None else round(step.seconds, 3),
-        "detail": redact_fields({k: v for k, v in step.detail.items() if k != "step"}),
-    }
-
-
-def drill_dict(record: DrillRecord, cut_off: bool = False) -> dict[str, Any]:
-    detail = record.detail
-    return {
-        "drill_id": record.drill_id,
-        "account_id": record.account_id,
-        "user": record.user,
-        "target": record.target,
-        "status": record.status,
-        "cut_off": cut_off,
-        "started_at": iso(record.started_at),
-        "finished_at": iso(record.finished_at) if record.finished_at else None,
-        "rotation_seconds": record.rotation_seconds,
-        "target_seconds": record.target_seconds,
-        "within_target": record.within_target if record.rotation_seconds is not None else None,
-        "old_key_id": detail.get("old_key_id"),
-        "new_key_id": detail.get("new_key_id"),
-        "outcome": detail.get("outcome", ""),
-        "failure": detail.get("failure"),
-        "rolled_back": detail.get("rolled_back"),
-        "propagation": detail.get("propagation"),
-        "estimate": detail.get("estimate"),
-        "options": redact_fields(detail.get("options", {})),
-        "steps": [step_dict(s) for s in record.steps],
-    }
-
-
-def render_drill_json(record: DrillRecord, cut_off: bool = False) -> str:
-    return json.dumps({"schema": DRILL_SCHEMA, **drill_dict(record, cut_off)},
-                      indent=2, sort_keys=True) + "\n"
-
-
-def render_drills_json(records: list[DrillRecord], cut_off: set[str] | None = None) -> str:
-    cut = cut_off or set()
-    return json.dumps({"schema": DRILLS_SCHEMA,
-                       "drills": [drill_dict(r, r.drill_id in cut) for r in records]},
-                      indent=2, sort_keys=True) + "\n"
-
-
-def _seconds(value: float | None) -> str:
-    from drills.estimate import duration
-
-    return duration(value)
 
 
 def status_label(record: DrillRecord, cut_off: bool) -> str:
@@ -122,7 +76,7 @@ def explain(record: DrillRecord, cut_off: bool) -> str:
     last = record.steps[-1] if record.steps else None
     if last is None:
         return "It stopped before its first step."
-    where = f"step {_number(last.name)} ({_title(last.name)})"
+    where = f"step {step_number(last.name)} ({step_title(last.name)})"
     if last.state == "started":
         said = f"It stopped during {where}: the step began and never reported back."
     else:
@@ -157,7 +111,7 @@ def print_drill(console: Console, record: DrillRecord, cut_off: bool = False) ->
     for step in record.steps:
         note = step.detail.get("error") or step.detail.get("skipped") or _note(step)
         table.add_row(*(escape(cell) for cell in (
-            _number(step.name), _title(step.name), step.state, _seconds(step.seconds),
+            step_number(step.name), step_title(step.name), step.state, duration(step.seconds),
             str(note))))
     console.print(table)
     print_summary(console, record, cut_off)
@@ -169,13 +123,13 @@ def print_summary(console: Console, record: DrillRecord, cut_off: bool = False) 
     if record.rotation_seconds is not None:
         verdict = "within" if record.within_target else "OVER"
         say(f"Time to rotate (start to old key deactivated): "
-                      f"{_seconds(record.rotation_seconds)}, {verdict} the "
+                      f"{duration(record.rotation_seconds)}, {verdict} the "
                       f"{record.target_seconds / 60:g}-minute target.")
     propagation = record.detail.get("propagation")
     if isinstance(propagation, dict):
         say(f"New key accepted after {propagation.get('attempts')} attempt(s), "
-                      f"{_seconds(propagation.get('seconds'))} (waited "
-                      f"{_seconds(propagation.get('waited_seconds'))}).")
+                      f"{duration(propagation.get('seconds'))} (waited "
+                      f"{duration(propagation.get('waited_seconds'))}).")
     if record.detail.get("outcome"):
         say(f"Outcome: {record.detail['outcome']}")
     failure = record.detail.get("failure")
@@ -203,16 +157,18 @@ def _note(step: DrillStep) -> str:
     return ""
 
 
-def estimate_sentence(estimate: dict[str, Any]) -> str:
-    from drills.estimate import IncidentEstimate
-
-    keys = estimate.get("active_keys")
-    return IncidentEstimate(
-        per_key_seconds=float(estimate.get("per_key_seconds") or 0.0),
-        active_keys=int(keys) if isinstance(keys, int) else None,
-        audit_run_id=estimate.get("audit_run_id"),
-        window_seconds=float(estimate.get("window_seconds") or 4 * 3600.0),
-    ).sentence()
+def estimate_sentence(kept: dict[str, Any]) -> str:
+    """The incident estimate a drill kept in its detail, in one sentence."""
+    estimate = IncidentEstimate.from_dict(kept)
+    per_key = duration(estimate.per_key_seconds)
+    window = f"{estimate.window_seconds / 3600:g}-hour"
+    if estimate.active_keys is None or estimate.total_seconds is None:
+        return (f"One key took {per_key}; run `irready audit` to count the account's "
+                f"active keys and compare the total with the {window} window.")
+    verdict = "within" if estimate.within_window else "BEYOND"
+    return (f"Rotating all {estimate.active_keys} active key(s) at {per_key} each would take "
+            f"{duration(estimate.total_seconds)}: {verdict} the {window} window before "
+            "customers call.")
 
 
 def print_drills(console: Console, records: list[DrillRecord], cut_off: set[str]) -> None:
@@ -227,7 +183,7 @@ def print_drills(console: Console, records: list[DrillRecord], cut_off: set[str]
         table.add_row(*(escape(cell) for cell in (
             record.drill_id, record.account_id, record.user, record.target,
             status_label(record, record.drill_id in cut_off), iso(record.started_at),
-            _seconds(record.rotation_seconds))))
+            duration(record.rotation_seconds))))
     console.print(table)
 
 
@@ -251,7 +207,7 @@ def progress_printer(console: Console, header: str = "") -> Callable[[StepEvent]
         if event.state is StepState.STARTED:
             return
         number = STEP_NUMBER.get(event.step)
-        seconds = "" if event.seconds is None else f"{event.seconds:7.2f} s"
+        seconds = "" if event.seconds is None else f"{duration(event.seconds):>9}"
         note = f"  ({event.note})" if event.note else ""
         console.print(f"  {number or 'R':>2}  {STEP_TITLE[event.step]:<44} "
                       f"{event.state.value:<8}{seconds}{note}", highlight=False,

@@ -1,12 +1,14 @@
-"""Keeping secret access keys out of every text a drill produces.
+"""Keeping secrets out of every text irready stores, prints or sends: notifications,
+the drill's journal and logs, and the reports.
 
-The engine never formats a secret, but text it does not write can hold one: botocore's
+Nothing formats a secret on purpose, but text we did not write can hold one: botocore's
 DEBUG log prints request parameters and response bodies (CreateAccessKey's answer,
-GetSecretValue's), and an error message may quote a parameter. So every failure reason
-the drill records goes through `Redactor.redact`, and while a drill runs, every log
-record is redacted as it is created. Secrets the drill knows are replaced exactly; so is
-anything shaped like a secret access key (40 base64 characters standing alone), since
-botocore logs a new key's secret before the drill has even seen it."""
+GetSecretValue's), an error message may quote a parameter, a command target may echo
+its input. So three nets, one module: a detail whose key names a secret is never
+shown (`redact_fields`); anything shaped like a secret access key (40 base64
+characters standing alone) or following a session-token or secret-key label is masked
+(`redact`); and a drill's `Redactor` also replaces, exactly, the secrets it knows.
+False positives (a 40-character hash) cost only legibility."""
 
 from __future__ import annotations
 
@@ -21,8 +23,15 @@ from typing import Any
 SECRET_WORDS = ("secret_access_key", "secretaccesskey", "password", "session_token",
                 "sessiontoken", "private_key")
 REDACTED = "[redacted]"
-SECRET_SHAPE = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
-MASK = "[secret]"
+MASK = "[secret]"  # what a drill writes in place of a secret in its reasons and logs
+SECRET_SHAPE = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])")
+SECRET_LABEL = re.compile(r"(?i)(session[_-]?token|secret[_-]?access[_-]?key)(\W+)\S+")
+
+
+def redact(text: str, mask: str = REDACTED) -> str:
+    """`text` without anything that looks like a secret access key or a session token."""
+    text = SECRET_LABEL.sub(lambda m: f"{m.group(1)}{m.group(2)}{mask}", text)
+    return SECRET_SHAPE.sub(mask, text)
 
 
 def is_secret_field(name: str) -> bool:
@@ -53,7 +62,7 @@ class Redactor:
             secrets = sorted(self._secrets, key=len, reverse=True)
         for secret in secrets:
             text = text.replace(secret, MASK)
-        return SECRET_SHAPE.sub(MASK, text)
+        return redact(text, MASK)
 
 
 @contextmanager

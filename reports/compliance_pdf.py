@@ -1,0 +1,76 @@
+"""The compliance report as a file: the model (reports/compliance.py) rendered through
+the shared HTML templates, printed to PDF by weasyprint or written as HTML, with every
+finding of the last audit as CSV beside it when the PDF had to leave some out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from auditor.clock import iso
+from auditor.errors import UsageError
+from auditor.store import HistoryStore
+from reports.compliance import build_compliance
+from reports.compliance_model import ComplianceReport
+from reports.compliance_period import Period
+
+RESPONSE_WINDOW = "4 hours"  # "could we rotate every key within 4 hours?"
+TREND_TABLE_ROWS = 40
+
+
+def render_compliance_html(report: ComplianceReport) -> str:
+    from reports.html import render_html
+
+    who = report.account_id + (f" ({report.alias})" if report.alias else "")
+    return render_html(
+        "compliance.html.j2",
+        tool_version=report.version,
+        created=iso(report.generated_at),
+        doc_title=f"Leaked-key readiness: {report.period.label}",
+        header_right=f"account {who}",
+        footer_left=(f"irready {report.version}, generated "
+                     f"{report.generated_at:%Y-%m-%d %H:%M} UTC"
+                     + (" (simulation)" if report.notice else "")),
+        r=report,
+        who=who,
+        window=RESPONSE_WINDOW,
+        trend_rows=list(reversed(report.runs))[:TREND_TABLE_ROWS],
+    )
+
+
+def findings_csv_path(output: Path) -> Path:
+    return output.with_name(f"{output.stem}-findings.csv")
+
+
+def write_compliance_report(store: HistoryStore, output: Path, *, period: Period,
+                            generated_at: datetime, account_id: str | None = None,
+                            alias: str | None = None, notice: str | None = None
+                            ) -> list[Path]:
+    """Write the PDF (or HTML, by the suffix of `output`) and, when the report had to
+    leave findings out, every finding of the last audit as CSV beside it. Returns the
+    files written."""
+    from reports.csv_report import render_csv
+    from reports.formats import write_output
+
+    suffix = output.suffix.lower()
+    if suffix not in (".pdf", ".html", ".htm"):
+        raise UsageError(f"--output {output}: the name must end in .pdf or .html")
+    if not output.parent.is_dir():
+        raise UsageError(f"cannot write {output}: folder {output.parent} does not exist")
+    csv_path = findings_csv_path(output)
+    report = build_compliance(store, period=period, generated_at=generated_at,
+                              account_id=account_id, alias=alias, notice=notice,
+                              csv_name=csv_path.name)
+    html = render_compliance_html(report)
+    written = []
+    if report.truncated and report.latest is not None:
+        write_output(csv_path, render_csv(report.latest).encode())
+        written.append(csv_path)
+    if suffix == ".pdf":
+        from reports.pdf import html_to_pdf
+
+        write_output(output, html_to_pdf(html))
+    else:
+        write_output(output, html.encode())
+    written.insert(0, output)
+    return written
