@@ -5,7 +5,6 @@ frozen so that a report can never change what a check saw."""
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -68,11 +67,13 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class WaiverState:
-    """The waiver that turned a finding WAIVED: why it was accepted, and the last day it
-    applies. Typed, so a report reads the date instead of parsing it out of a sentence."""
+    """The waiver that matched a finding: why it was accepted, the last day it applies,
+    and whether it still did (`applies=False`: it had expired, and the finding kept its
+    status). Typed, so a report reads the date instead of parsing it out of a sentence."""
 
     reason: str
     expires: date
+    applies: bool = True
 
     @property
     def text(self) -> str:
@@ -80,19 +81,10 @@ class WaiverState:
         return f"{self.reason} (until {self.expires.isoformat()})"
 
 
-_EXPIRED_NOTE = re.compile(r"\(waiver expired on (?P<expires>\d{4}-\d{2}-\d{2})\)")
-
-
 def expired_waiver_note(expires: date) -> str:
     """What the runner appends to the message of a finding whose waiver has expired: the
     finding keeps its status (the waiver no longer applies), and says why it is back."""
     return f" (waiver expired on {expires.isoformat()})"
-
-
-def expired_waiver(message: str) -> date | None:
-    """The expiry date `expired_waiver_note` put in a finding's message, if it did."""
-    found = _EXPIRED_NOTE.search(message)
-    return date.fromisoformat(found["expires"]) if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +101,11 @@ class Finding:
     references: tuple[str, ...] = ()
     evidence: Mapping[str, str] = field(default_factory=dict)
     waiver: WaiverState | None = None  # the waiver that matched, if any
+
+    @property
+    def waived_by(self) -> WaiverState | None:
+        """The waiver that made this finding WAIVED (an expired one made nothing)."""
+        return self.waiver if self.waiver is not None and self.waiver.applies else None
 
     @property
     def key(self) -> str:

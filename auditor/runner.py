@@ -88,7 +88,8 @@ def apply_waivers(findings: Iterable[Finding], waivers: Sequence[Waiver], today:
                                       waiver=WaiverState(waiver.reason, waiver.expires))
                 else:
                     finding = replace(
-                        finding, message=finding.message + expired_waiver_note(waiver.expires))
+                        finding, message=finding.message + expired_waiver_note(waiver.expires),
+                        waiver=WaiverState(waiver.reason, waiver.expires, applies=False))
                 break
         result.append(finding)
     return result

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from auditor.awsfacts.local import DRILLS
 from auditor.config import Config
+from auditor.durations import duration
 from auditor.facts import Facts
 from auditor.models import Outcome, Severity, Status
 from auditor.registry import check
@@ -54,9 +55,11 @@ def recent(facts: Facts, config: Config) -> Iterator[Outcome]:
                       "is the target).", evidence=evidence)
     elif minutes > target:
         yield Outcome(Status.FAIL, resource,
-                      f"The last drill rotated in {minutes:.1f} min; the target is {target} min.",
+                      f"The last drill rotated in {duration(last.rotation_seconds)}; the target "
+                      f"is {target} min.",
                       evidence=evidence)
     else:
         yield Outcome(Status.PASS, resource,
                       f"Drill {last.drill_id} ({age} days ago) rotated {last.user}'s key in "
-                      f"{minutes:.1f} min (target {target}).", evidence=evidence)
+                      f"{duration(last.rotation_seconds)} (target {target} min).",
+                      evidence=evidence)

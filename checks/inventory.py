@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from auditor.awsfacts.iam import CREDENTIAL_REPORT
 from auditor.config import Config
+from auditor.estimate import ACTIVE_KEYS_EVIDENCE
 from auditor.facts import Facts
 from auditor.models import Outcome, Severity, Status
 from auditor.registry import check
@@ -32,7 +33,7 @@ def key_inventory(facts: Facts, config: Config) -> Iterator[Outcome]:
     blank owner or rotation target maps nothing."""
     holders = [row for row in facts.get(CREDENTIAL_REPORT).users if row.active_keys]
     # the compliance report multiplies the drilled rotation time by this count
-    counts = {"account_active_keys": str(sum(len(row.active_keys) for row in holders)),
+    counts = {ACTIVE_KEYS_EVIDENCE: str(sum(len(row.active_keys) for row in holders)),
               "users_with_keys": str(len(holders))}
     unmapped = 0
     for row in holders:

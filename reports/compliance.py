@@ -19,7 +19,7 @@ from auditor import __version__
 from auditor.durations import format_duration
 from auditor.errors import NotFound, UsageError
 from auditor.estimate import active_keys, estimate_from, newest_successful_drill
-from auditor.models import AuditRun, Status, expired_waiver
+from auditor.models import AuditRun, Status
 from auditor.store import DrillRecord, HistoryStore, RunSummary
 from reports.charts import Point, line_chart
 from reports.compliance_model import (
@@ -167,16 +167,16 @@ def _waivers(run: AuditRun | None, today: date) -> tuple[WaiverRow, ...]:
         return ()
     rows: dict[tuple[str, str, date, str], list[str]] = {}
     for finding in run.findings:
-        if finding.status is Status.WAIVED and finding.waiver:
-            waiver = finding.waiver
+        waiver = finding.waiver
+        if waiver is None:
+            continue
+        if waiver.applies:
             key = (finding.check_id, waiver.reason, waiver.expires,
                    _waiver_state(waiver.expires, today))
-            rows.setdefault(key, []).append(finding.resource)
-            continue
-        expired = expired_waiver(finding.message)
-        if expired is not None:
-            key = (finding.check_id, "(the waiver no longer applies)", expired, "expired")
-            rows.setdefault(key, []).append(finding.resource)
+        else:
+            key = (finding.check_id, "(the waiver no longer applies)", waiver.expires,
+                   "expired")
+        rows.setdefault(key, []).append(finding.resource)
     return tuple(
         WaiverRow(check_id=check_id, reason=reason, expires=expires, state=state,
                   resources=len(resources), example=sorted(resources)[0])

@@ -38,7 +38,7 @@ def finding_row(run: AuditRun, finding: Finding) -> list[str]:
         cell(finding.message),
         cell(finding.remediation),
         "; ".join(finding.references),
-        cell(finding.waiver.text if finding.waiver else ""),
+        cell(finding.waived_by.text if finding.waived_by else ""),
         json.dumps(dict(finding.evidence), sort_keys=True) if finding.evidence else "",
         finding.key,
     ]

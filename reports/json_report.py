@@ -27,7 +27,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "remediation": finding.remediation,
         "references": list(finding.references),
         "evidence": dict(finding.evidence),
-        "waiver": finding.waiver.text if finding.waiver else None,
+        "waiver": finding.waived_by.text if finding.waived_by else None,
     }
 
 

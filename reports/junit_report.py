@@ -50,7 +50,7 @@ def _case(suite: ET.Element, group: CheckGroup, seconds: float) -> None:
         })
         error.text = _body(group, Status.ERROR)
     elif group.status is Status.WAIVED:
-        reason = next((f.waiver.text for f in group.findings if f.waiver), "")
+        reason = next((f.waived_by.text for f in group.findings if f.waived_by), "")
         ET.SubElement(case, "skipped", {"message": clean(f"waived: {reason}")})
     elif group.status is Status.NOT_APPLICABLE:
         ET.SubElement(case, "skipped", {"message": clean(group.findings[0].message)})

@@ -53,8 +53,8 @@ def _describe(group: list[Finding]) -> str:
     first = group[0]
     if first.status is Status.FAIL:
         lines.append(f"[dim]fix:[/] {escape(first.remediation)}")
-    elif first.status is Status.WAIVED and first.waiver:
-        lines.append(f"[dim]waived:[/] {escape(first.waiver.text)}")
+    elif first.status is Status.WAIVED and first.waived_by:
+        lines.append(f"[dim]waived:[/] {escape(first.waived_by.text)}")
     return "\n".join(lines)
 
 

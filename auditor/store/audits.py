@@ -96,7 +96,7 @@ class AuditTables(StoreBase):
             Finding(check_id=f[0], title=f[1], status=Status(f[2]), severity=Severity(f[3]),
                     account_id=f[4], region=f[5], resource=f[6], message=f[7],
                     remediation=f[8], references=tuple(json.loads(f[9])),
-                    evidence=json.loads(f[10]), waiver=_waiver(f[11], f[12]))
+                    evidence=json.loads(f[10]), waiver=_waiver(f[11], f[12], Status(f[2])))
             for f in self._db.execute(
                 "SELECT check_id, title, status, severity, account_id, region, resource, message,"
                 " remediation, refs, evidence, waiver_reason, waiver_expires FROM findings"
@@ -154,7 +154,9 @@ class AuditTables(StoreBase):
                 since.pop(check_id, None)
         return since
 
-def _waiver(reason: str | None, expires: str | None) -> WaiverState | None:
+def _waiver(reason: str | None, expires: str | None, status: Status) -> WaiverState | None:
+    """A waiver applied exactly where it made the finding WAIVED; one kept on a finding
+    of another status had expired."""
     if reason is None or expires is None:
         return None
-    return WaiverState(reason, date.fromisoformat(expires))
+    return WaiverState(reason, date.fromisoformat(expires), applies=status is Status.WAIVED)

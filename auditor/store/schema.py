@@ -4,10 +4,11 @@ shipped; a change is a new script at the end."""
 
 from __future__ import annotations
 
-# 5 (numbered after the account snapshot's 4): a waived finding's waiver as two typed
-# columns, the reason and its last day, instead of the text "reason (until DATE)" that
-# reports parsed back. Old rows are converted in place; the text column stays (an
-# SQLite older than 3.35 cannot drop a column) but is no longer read or written.
+# 5: a finding's waiver as two typed columns, the reason and its last day, instead of
+# the text "reason (until DATE)" (and, for an expired one, a note in the message) that
+# reports parsed back. Old rows are converted in place (an expired waiver's reason was
+# never kept: it stays empty); the text column stays (an SQLite older than 3.35 cannot
+# drop a column) but is no longer read or written.
 WAIVER_COLUMNS = """
     ALTER TABLE findings ADD COLUMN waiver_reason TEXT;
     ALTER TABLE findings ADD COLUMN waiver_expires TEXT;
@@ -15,6 +16,11 @@ WAIVER_COLUMNS = """
        SET waiver_reason = substr(waiver, 1, length(waiver) - 19),
            waiver_expires = substr(waiver, -11, 10)
      WHERE waiver GLOB '* (until [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9])';
+    UPDATE findings
+       SET waiver_reason = '',
+           waiver_expires = substr(message, instr(message, '(waiver expired on ') + 19, 10)
+     WHERE waiver IS NULL
+       AND message GLOB '*(waiver expired on [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9])*';
     """
 
 MIGRATIONS: tuple[str, ...] = (

@@ -131,7 +131,9 @@ def test_an_expired_waiver_stops_applying_and_says_so() -> None:
                            expires=date(2026, 2, 28), resource="*/alice"))
     assert result["alice"].status is Status.FAIL
     assert result["alice"].message == "alice is bad (waiver expired on 2026-02-28)"
-    assert result["alice"].waiver is None
+    assert result["alice"].waiver == WaiverState("old exception", date(2026, 2, 28),
+                                                 applies=False)
+    assert result["alice"].waived_by is None
     assert result["bob"].message == "bob is bad"
 
 

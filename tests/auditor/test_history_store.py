@@ -151,13 +151,16 @@ def test_waivers_stored_as_text_become_typed(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     old_store(path, version=MIGRATIONS.index(WAIVER_COLUMNS))
     db = sqlite3.connect(path)
-    for resource, waiver in (("a", "break-glass (until 2026-06-30)"),
-                             ("b", "why (not) (until 2027-01-31)"), ("c", None)):
+    for resource, waiver, message in (
+            ("a", "break-glass (until 2026-06-30)", "m"),
+            ("b", "why (not) (until 2027-01-31)", "m"),
+            ("c", None, "m"),
+            ("d", None, "root can sign in (waiver expired on 2026-02-28)")):
         db.execute("INSERT INTO findings (run_id, key, check_id, title, status, severity,"
                    " account_id, region, resource, message, remediation, refs, evidence,"
                    " waiver) VALUES (1, 'k', 'iam.root_mfa', 't', ?, 4, '123456789012',"
-                   " 'global', ?, 'm', 'r', '[]', '{}', ?)",
-                   ("WAIVED" if waiver else "FAIL", resource, waiver))
+                   " 'global', ?, ?, 'r', '[]', '{}', ?)",
+                   ("WAIVED" if waiver else "FAIL", resource, message, waiver))
     db.commit()
     db.close()
 
@@ -165,7 +168,8 @@ def test_waivers_stored_as_text_become_typed(tmp_path: Path) -> None:
         [summary] = store.runs()
         waivers = {f.resource: f.waiver for f in store.load_run(summary.run_id).findings}
     assert waivers == {"a": WaiverState("break-glass", date(2026, 6, 30)),
-                       "b": WaiverState("why (not)", date(2027, 1, 31)), "c": None}
+                       "b": WaiverState("why (not)", date(2027, 1, 31)), "c": None,
+                       "d": WaiverState("", date(2026, 2, 28), applies=False)}
     assert waivers["a"] is not None
     assert waivers["a"].text == "break-glass (until 2026-06-30)"
 

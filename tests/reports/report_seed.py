@@ -66,7 +66,9 @@ def findings_for(week: int, users_without_mfa: int = 3) -> tuple[Finding, ...]:
                 references=("CIS 1.2", "Account.1")),
         finding("cloudtrail.bucket_access_logging", fail, Severity.LOW, "s3://trail-bucket",
                 "access logging is off (waiver expired on 2026-09-30)",
-                references=("CIS 3.4", "CloudTrail.7")),
+                references=("CIS 3.4", "CloudTrail.7"),
+                waiver=(WaiverState("access logs planned", date(2026, 9, 30), applies=False)
+                        if fail is Status.FAIL else None)),
         finding("iam.key_inventory", ok, Severity.MEDIUM,
                 evidence={"account_active_keys": "12", "users_with_keys": "9"}),
         finding("athena.cloudtrail_table", Status.NOT_APPLICABLE, Severity.HIGH),
