@@ -1,9 +1,17 @@
 """Shared fixtures. Every test runs with fake AWS credentials, no profile, no endpoint
 override and private XDG folders, so no test can reach a real account or a user's
-files. `aws` starts an in-process moto account; `ctx` is irready's view of it."""
+files. `aws` starts an in-process moto account; `ctx` is irready's view of it;
+`moto_server` is moto over real HTTP on loopback, for irready in its own process.
+
+Tests that render a PDF carry the `pdf` marker: where weasyprint cannot render (no
+Pango, no HarfBuzz-Subset) they skip with the reason and the packages to install,
+and `.ci/run` fails when any did."""
 
 from __future__ import annotations
 
+import functools
+import logging
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -97,3 +105,58 @@ def run_audit(ctx: AwsContext, config: Config, store: HistoryStore
         return perform_audit(ctx, config, discover(), only=only, history=store).run
 
     return run
+
+
+@pytest.fixture
+def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """moto's server on 127.0.0.1 (a free port), empty; AWS_ENDPOINT_URL points this
+    process's clients at it, and tests pass the URL on to irready's processes."""
+    from moto.server import ThreadedMotoServer
+
+    # werkzeug logs one line per request otherwise
+    monkeypatch.setattr(logging.getLogger("werkzeug"), "level", logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    try:
+        yield url
+    finally:
+        server.stop()  # the next mock_aws() starts from fresh backends
+
+
+# -- the pdf marker ----------------------------------------------------------------------
+
+PDF_SKIP_PREFIX = "PDF rendering is unavailable on this machine"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "pdf: renders a PDF with weasyprint (needs Pango and HarfBuzz-Subset)")
+
+
+@functools.cache
+def pdf_unavailable() -> str | None:
+    """Why weasyprint cannot render here, with the packages to install, or None. Without
+    HarfBuzz-Subset weasyprint still imports but warns, which fails every PDF test under
+    `filterwarnings = error` with a message that names no package."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            import weasyprint  # noqa: F401
+        except (ImportError, OSError) as exc:
+            return (f"{PDF_SKIP_PREFIX}: {exc} (Debian: apt-get install libpango-1.0-0 "
+                    "libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)")
+    for warning in caught:
+        if "HarfBuzz-Subset" in str(warning.message):
+            return (f"{PDF_SKIP_PREFIX}: HarfBuzz-Subset is missing "
+                    "(Debian: apt-get install libharfbuzz-subset0)")
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    marked = [item for item in items if item.get_closest_marker("pdf")]
+    reason = pdf_unavailable() if marked else None
+    for item in marked if reason else ():
+        item.add_marker(pytest.mark.skip(reason=reason))

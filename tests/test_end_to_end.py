@@ -6,75 +6,44 @@ exit code, the JSON report, and one line on stderr instead of a traceback."""
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import clikit
 import pytest
+from clikit import irready_process
 
 REGIONS = "us-east-1,eu-west-1"
 
 
-def irready(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "auditor", *args], env=env, cwd=cwd,
-                            capture_output=True, text=True, timeout=120, check=False)
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
-
-
 @pytest.fixture
 def user_env(tmp_path: Path) -> dict[str, str]:
-    """A user's environment: fake keys, private XDG folders, no AWS config files."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    env.update({
-        "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
-        "AWS_SECRET_ACCESS_KEY": "not-a-real-secret",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "COLUMNS": "200",
-    })
-    return env
+    return clikit.user_env(tmp_path)
 
 
 @pytest.fixture
-def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """moto's server on 127.0.0.1 (a free port), seeded with the demo's story."""
+def story_server(moto_server: str) -> str:
+    """moto's server seeded with the demo's story of the leaked key."""
     import boto3
-    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     from demo.account import seed_story
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)  # the seeding clients go to the server
-    try:
-        seed_story(boto3.Session(region_name="us-east-1"))
-        yield endpoint
-    finally:
-        server.stop()  # the next mock_aws() starts from fresh backends
+    seed_story(boto3.Session(region_name="us-east-1"))
+    return moto_server
 
 
 def findings_of(document: dict[str, Any], check_id: str) -> list[dict[str, Any]]:
     return [f for f in document["findings"] if f["check_id"] == check_id]
 
 
-def test_an_audit_over_http_twice(moto_server: str, user_env: dict[str, str],
+def test_an_audit_over_http_twice(story_server: str, user_env: dict[str, str],
                                   tmp_path: Path) -> None:
-    env = {**user_env, "AWS_ENDPOINT_URL": moto_server}
-    first = irready("audit", "--regions", REGIONS, "--format", "json", "--output", "first.json",
-                    env=env, cwd=tmp_path)
-    second = irready("audit", "--regions", REGIONS, "--format", "json", "--output",
-                     "second.json", env=env, cwd=tmp_path)
+    env = {**user_env, "AWS_ENDPOINT_URL": story_server}
+    first = irready_process("audit", "--regions", REGIONS, "--format", "json",
+                            "--output", "first.json", env=env, cwd=tmp_path)
+    second = irready_process("audit", "--regions", REGIONS, "--format", "json",
+                             "--output", "second.json", env=env, cwd=tmp_path)
 
     assert first.returncode == 1, first.stderr
     assert first.stderr == "wrote first.json\n"
@@ -96,7 +65,7 @@ def test_an_audit_over_http_twice(moto_server: str, user_env: dict[str, str],
     assert again["changes"]["previous_run_id"] == report["run_id"]
     assert again["changes"]["new_failures"] == []
     assert again["changes"]["fixed"] == []
-    history = irready("history", env=env, cwd=tmp_path)
+    history = irready_process("history", env=env, cwd=tmp_path)
     assert history.returncode == 0
     assert history.stdout.count("123456789012") == 2
 
@@ -107,8 +76,8 @@ def test_an_endpoint_that_refuses_connections(user_env: dict[str, str], tmp_path
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}"  # closed again: connections are refused
 
-    result = irready("audit", "--endpoint-url", url,
-                     env={**user_env, "AWS_MAX_ATTEMPTS": "2"}, cwd=tmp_path)
+    result = irready_process("audit", "--endpoint-url", url,
+                             env={**user_env, "AWS_MAX_ATTEMPTS": "2"}, cwd=tmp_path)
 
     assert result.returncode == 3
     assert result.stderr == (f"irready: error: cannot reach {url}: Could not connect to the "
@@ -116,8 +85,9 @@ def test_an_endpoint_that_refuses_connections(user_env: dict[str, str], tmp_path
     assert result.stdout == ""
 
 
+@pytest.mark.pdf
 def test_the_demo(user_env: dict[str, str], tmp_path: Path) -> None:
-    result = irready("demo", "--output-dir", "out", env=user_env, cwd=tmp_path)
+    result = irready_process("demo", "--output-dir", "out", env=user_env, cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
     report = tmp_path / "out" / "audit.json"

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from auditkit import AUDIT_POLICY, shipped_policy
-from typer.testing import CliRunner, Result
+from click.testing import Result
+from clikit import irready
 
-from auditor.cli import app
 from auditor.errors import AwsUnavailable, ExitCode
 from auditor.registry import discover
 
@@ -23,13 +23,6 @@ REGIONS = "us-east-1,eu-west-1"
 FINDING_KEYS = {"check_id", "title", "status", "severity", "account_id", "region", "resource",
                 "message", "remediation", "references"}
 ALL_CHECKS = sorted(c.id for c in discover(plugins=False))
-
-
-def irready(*args: str) -> Result:
-    result = CliRunner().invoke(app, list(args))
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 def audit_json(tmp_path: Path, *args: str, name: str = "audit.json") -> tuple[Result, Any]:

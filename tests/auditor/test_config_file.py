@@ -12,10 +12,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from clikit import irready
 
 import auditor
-from auditor.cli import app
 from auditor.config import Config, InventoryEntry, Waiver, load_config, parse_config
 from auditor.errors import ConfigError
 
@@ -65,12 +64,11 @@ def test_the_examples_of_inventory_and_waivers_are_valid() -> None:
 
 
 def test_config_init_then_check(tmp_path: Path) -> None:
-    runner = CliRunner()
     path = tmp_path / "irready.toml"
 
-    written = runner.invoke(app, ["config", "init", str(path)])
-    checked = runner.invoke(app, ["config", "check", str(path)])
-    again = runner.invoke(app, ["config", "init", str(path)])
+    written = irready("config", "init", str(path))
+    checked = irready("config", "check", str(path))
+    again = irready("config", "init", str(path))
 
     assert written.exit_code == 0
     assert path.read_text() == EXAMPLE.read_text()
@@ -143,7 +141,7 @@ def test_a_bad_config_is_one_line_naming_the_problem(tmp_path: Path, text: str,
 
     with pytest.raises(ConfigError) as raised:
         load_config(path)
-    result = CliRunner().invoke(app, ["config", "check", str(path)])
+    result = irready("config", "check", str(path))
 
     assert str(raised.value) == f"{path}: {message}"
     assert result.exit_code == 2
@@ -153,7 +151,7 @@ def test_a_bad_config_is_one_line_naming_the_problem(tmp_path: Path, text: str,
 
 def test_a_missing_config_file_is_one_line(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.toml"
-    result = CliRunner().invoke(app, ["audit", "--config", str(missing)])
+    result = irready("audit", "--config", str(missing))
 
     assert result.exit_code == 2
     assert result.stderr == f"irready: error: config file not found: {missing}\n"
@@ -207,7 +205,7 @@ def test_config_check_knows_the_check_ids(tmp_path: Path, text: str, message: st
     match (a waiver compares ids exactly): a typo must show before the weekly run."""
     path = tmp_path / "irready.toml"
     path.write_text(text)
-    result = CliRunner().invoke(app, ["config", "check", str(path)])
+    result = irready("config", "check", str(path))
     assert result.exit_code == 2
     assert result.stderr == f"irready: error: {path}: {message}\n"
 
@@ -215,7 +213,7 @@ def test_config_check_knows_the_check_ids(tmp_path: Path, text: str, message: st
 def test_the_audit_names_the_config_key_of_an_unknown_check(tmp_path: Path) -> None:
     path = tmp_path / "irready.toml"
     path.write_text('[audit]\nskip = ["guarduty"]\n')
-    result = CliRunner().invoke(app, ["audit", "--config", str(path), "--no-history"])
+    result = irready("audit", "--config", str(path), "--no-history")
     assert result.exit_code == 2
     assert result.stderr == (f"irready: error: {path}: audit.skip: unknown check id "
                              "'guarduty'; did you mean 'guardduty.enabled'?\n")

@@ -10,9 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from clikit import irready
 
-from auditor.cli import app
 from auditor.errors import ConfigError, NotFound
 from auditor.models import AuditRun, Finding, Severity, Status, WaiverState
 from auditor.store import HistoryStore
@@ -182,7 +181,7 @@ def test_history_marks_partial_runs(tmp_path: Path) -> None:
         store.save_run(replace(a_run(started=STARTED + timedelta(days=1)),
                                checks=("iam.console_mfa", "iam.root_mfa"), complete=False))
 
-    result = CliRunner().invoke(app, ["history", "--history", str(path)])
+    result = irready("history", "--history", str(path))
 
     assert result.exit_code == 0, result.output
     rows = [line.split() for line in result.stdout.splitlines() if "123456789012" in line]
@@ -200,7 +199,7 @@ def test_history_without_partial_runs_has_no_footnote(tmp_path: Path) -> None:
     with HistoryStore(path) as store:
         store.save_run(a_run())
 
-    result = CliRunner().invoke(app, ["history", "--history", str(path)])
+    result = irready("history", "--history", str(path))
 
     assert "*" not in result.stdout
 
@@ -259,7 +258,7 @@ def test_the_cli_refuses_a_newer_store_in_one_line(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     newer_store(path)
 
-    result = CliRunner().invoke(app, ["history", "--history", str(path)])
+    result = irready("history", "--history", str(path))
 
     assert result.exit_code == 2
     assert result.stderr == (
@@ -272,7 +271,7 @@ def test_a_store_that_is_not_sqlite_is_one_line(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     path.write_text("not a database, just some notes\n" * 100)
 
-    result = CliRunner().invoke(app, ["history", "--history", str(path)])
+    result = irready("history", "--history", str(path))
 
     assert result.exit_code == 2
     assert result.stderr == (f"irready: error: cannot open the history store {path}: "

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from clikit import irready
 
-from auditor.cli import app
 from auditor.config import Config
 from auditor.errors import UsageError
 from auditor.facts import Facts
@@ -79,11 +78,10 @@ def test_a_check_from_another_package_is_discovered_and_run(plugin_site: Path) -
 
 def test_the_cli_lists_and_selects_a_plugin_check(plugin_site: Path, aws: Any) -> None:
     install_plugin(plugin_site, "irready_team_checks", "team.runbook_linked")
-    runner = CliRunner()
 
-    listed = runner.invoke(app, ["checks", "--format", "json"])
-    audited = runner.invoke(app, ["audit", "--check", "team.runbook_linked", "--no-history",
-                                  "--format", "json"])
+    listed = irready("checks", "--format", "json")
+    audited = irready("audit", "--check", "team.runbook_linked", "--no-history",
+                                  "--format", "json")
 
     assert listed.exit_code == 0
     assert "team.runbook_linked" in listed.stdout
@@ -99,7 +97,7 @@ def test_a_plugin_may_not_reuse_a_built_in_id(plugin_site: Path) -> None:
     assert str(raised.value) == ("duplicate check id 'iam.console_mfa': defined in checks.mfa "
                                  "and irready_copycat")
 
-    result = CliRunner().invoke(app, ["checks"])
+    result = irready("checks")
     assert result.exit_code == 2
     assert result.stderr == ("irready: error: duplicate check id 'iam.console_mfa': defined in "
                              "checks.mfa and irready_copycat\n")
@@ -110,7 +108,7 @@ def test_a_broken_plugin_is_one_line(plugin_site: Path) -> None:
     install_plugin(plugin_site, "irready_broken", "team.broken")
     (plugin_site / "irready_broken.py").write_text("import irready_no_such_module\n")
 
-    result = CliRunner().invoke(app, ["checks"])
+    result = irready("checks")
 
     assert result.exit_code == 2
     assert result.stderr == (

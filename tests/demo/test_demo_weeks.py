@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from auditor.audit import perform_audit
 from auditor.config import Config
 from auditor.models import AuditRun, Status, check_statuses
@@ -43,6 +45,7 @@ def _audit(ctx: AwsContext, config: Config, store: HistoryStore, at: datetime) -
                          clock=ticking_clock(at)).run
 
 
+@pytest.mark.pdf
 def test_each_fix_passes_its_controls_and_the_report_says_simulation(
         aws: Any, tmp_path: Path) -> None:
     account = seed_story(aws)

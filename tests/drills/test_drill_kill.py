@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from clikit import irready
 from drillkit import SECRET, USER, World, assert_safe, read_secret, seed, session
-from typer.testing import CliRunner
 
 from auditor.store import HistoryStore
 from drills.model import DrillStatus
@@ -62,18 +62,15 @@ def test_a_drill_killed_mid_step_is_explained_and_resumed(server: str, tmp_path:
         assert_safe(world, record, read_secret(world), settled=False)
         assert world.secret()["AccessKeyId"] == record.detail["new_key_id"]
 
-        from auditor.cli import app
-
-        runner = CliRunner()
-        shown = runner.invoke(app, ["drill", "show", record.drill_id, "--config", str(config)],
+        shown = irready("drill", "show", record.drill_id, "--config", str(config),
                               env=env)
         assert shown.exit_code == 0, shown.output
         assert "Status: CUT OFF (RUNNING, but no process holds it)" in shown.stdout
         assert ("It stopped during step 4 (restart the application): the step began and "
                 "never reported back.") in shown.stdout
         assert f"irready drill resume {record.drill_id}" in shown.stdout
-        resumed = runner.invoke(app, ["drill", "resume", record.drill_id, "--config",
-                                      str(config), "--no-report"], env=env)
+        resumed = irready("drill", "resume", record.drill_id, "--config",
+                                      str(config), "--no-report", env=env)
         assert resumed.exit_code == 0, resumed.output
         with HistoryStore(tmp_path / "history.sqlite3") as store:
             done = store.load_drill(record.drill_id)

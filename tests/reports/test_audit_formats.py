@@ -28,7 +28,9 @@ def latest(store: HistoryStore, run_ids: list[int]) -> tuple[AuditRun, RunDiff]:
     return run, compare(store.load_run(run_ids[-2]), run)
 
 
-@pytest.mark.parametrize("fmt", list(AuditFormat))
+@pytest.mark.parametrize("fmt", [
+    pytest.param(fmt, marks=[pytest.mark.pdf] if fmt is AuditFormat.PDF else [])
+    for fmt in AuditFormat])
 def test_every_format_renders_the_run(fmt: AuditFormat, latest: tuple[AuditRun, RunDiff]
                                       ) -> None:
     run, diff = latest

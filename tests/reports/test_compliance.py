@@ -38,6 +38,7 @@ from reports.compliance_period import parse_period, quarter_period
 Q4 = quarter_period("2026Q4")
 
 
+@pytest.mark.pdf
 def test_compliance_pdf_reads_back_with_its_figures(store: HistoryStore, run_ids: list[int],
                                                     tmp_path: Path) -> None:
     first = tmp_path / "q4.pdf"

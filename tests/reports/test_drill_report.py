@@ -25,6 +25,7 @@ def good(store: HistoryStore, run_ids: list[int]) -> tuple[DrillRecord, list[Dri
     return record, earlier
 
 
+@pytest.mark.pdf
 def test_pdf_shows_steps_total_target_and_earlier_drills(
         good: tuple[DrillRecord, list[DrillRecord]], tmp_path: Path) -> None:
     record, earlier = good

@@ -9,10 +9,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from clikit import irready
 from report_seed import GENERATED, GOOD_DRILL, OTHER_ACCOUNT, pdf_pages
-from typer.testing import CliRunner
 
-from auditor.cli import app
 from auditor.store import HistoryStore
 
 
@@ -21,18 +20,14 @@ def history(store: HistoryStore, run_ids: list[int]) -> Path:
     return store.path
 
 
-def irready(*args: str | Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, [str(a) for a in args], env=env)
-    return result.exit_code, result.stdout, result.stderr
-
-
+@pytest.mark.pdf
 def test_compliance_pdf_for_a_quarter(history: Path, tmp_path: Path) -> None:
     output = tmp_path / "q4.pdf"
     epoch = str(int(GENERATED.timestamp()))
-    code, _, err = irready("report", "compliance", "--history", history, "--quarter", "2026Q4",
-                           "--alias", "prod-main", "--output", output,
-                           env={"SOURCE_DATE_EPOCH": epoch})
-    assert (code, err) == (0, f"wrote {output}\n")
+    result = irready("report", "compliance", "--history", history, "--quarter", "2026Q4",
+                     "--alias", "prod-main", "--output", output,
+                     env={"SOURCE_DATE_EPOCH": epoch})
+    assert (result.exit_code, result.stderr) == (0, f"wrote {output}\n")
     cover = pdf_pages(output.read_bytes())[0]
     assert "prod-main" in cover
     assert "Generated 2027-01-04 09:30 UTC" in cover
@@ -40,9 +35,9 @@ def test_compliance_pdf_for_a_quarter(history: Path, tmp_path: Path) -> None:
 
 def test_audit_report_junit_to_a_file(history: Path, tmp_path: Path) -> None:
     output = tmp_path / "audit.xml"
-    code, _, err = irready("report", "audit", "--history", history, "--run", "2", "--format",
-                           "junit", "--output", output)
-    assert (code, err) == (0, f"wrote {output}\n")
+    result = irready("report", "audit", "--history", history, "--run", "2", "--format",
+                     "junit", "--output", output)
+    assert (result.exit_code, result.stderr) == (0, f"wrote {output}\n")
     suite = ET.parse(output).getroot().find("testsuite")
     assert suite is not None
     properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
@@ -50,17 +45,17 @@ def test_audit_report_junit_to_a_file(history: Path, tmp_path: Path) -> None:
 
 
 def test_audit_report_defaults_to_the_newest_run_on_stdout(history: Path) -> None:
-    code, out, _ = irready("report", "audit", "--history", history, "--format", "json")
-    assert code == 0
-    document = json.loads(out)
+    result = irready("report", "audit", "--history", history, "--format", "json")
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
     assert document["run_id"] == 4
     assert document["changes"]["previous_run_id"] == 3
 
 
 def test_drill_report_json(history: Path) -> None:
-    code, out, _ = irready("report", "drill", "--history", history, "--format", "json")
-    assert code == 0
-    assert json.loads(out)["drill"]["drill_id"] == GOOD_DRILL  # the newest
+    result = irready("report", "drill", "--history", history, "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["drill"]["drill_id"] == GOOD_DRILL  # the newest
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -92,29 +87,30 @@ def test_drill_report_json(history: Path) -> None:
 def test_bad_input_is_one_line_and_exit_2(history: Path, tmp_path: Path,
                                           args: tuple[str, ...], message: str) -> None:
     filled = [a.format(tmp=tmp_path) for a in args]
-    code, out, err = irready(*filled, "--history", history)
-    assert code == 2
-    assert err == f"irready: error: {message.format(history=history, tmp=tmp_path)}\n"
-    assert out == ""
+    result = irready(*filled, "--history", history)
+    assert result.exit_code == 2
+    assert result.stderr == f"irready: error: {message.format(history=history, tmp=tmp_path)}\n"
+    assert result.stdout == ""
 
 
 def test_history_file_that_does_not_exist(tmp_path: Path) -> None:
     missing = tmp_path / "none.sqlite3"
-    code, _, err = irready("report", "audit", "--history", missing)
-    assert code == 2
-    assert err == (f"irready: error: no history store at {missing}: run `irready audit` "
+    result = irready("report", "audit", "--history", missing)
+    assert result.exit_code == 2
+    assert result.stderr == (f"irready: error: no history store at {missing}: run `irready audit` "
                    "first, or pass --history PATH\n")
     assert not missing.exists()
 
 
+@pytest.mark.pdf
 def test_audit_command_writes_the_new_formats_directly(aws: object, tmp_path: Path) -> None:
     """`irready audit --format pdf` on an (empty) moto account: the same renderers."""
     output = tmp_path / "audit.pdf"
-    code, _, err = irready("audit", "--regions", "us-east-1", "--check", "cloudtrail",
-                           "--history", tmp_path / "h.sqlite3", "--format", "pdf",
-                           "--output", output)
-    assert code == 1  # no trail: cloudtrail checks fail
-    assert f"wrote {output}" in err
+    result = irready("audit", "--regions", "us-east-1", "--check", "cloudtrail",
+                     "--history", tmp_path / "h.sqlite3", "--format", "pdf",
+                     "--output", output)
+    assert result.exit_code == 1  # no trail: cloudtrail checks fail
+    assert f"wrote {output}" in result.stderr
     text = "\n".join(pdf_pages(output.read_bytes()))
     assert "cloudtrail.enabled" in text
     assert "Page 1 of" in text
