@@ -22,11 +22,11 @@ from auditor.config import (
     Config,
     DrillSettings,
     InventoryEntry,
-    NotifySettings,
     ScheduleSettings,
 )
 from auditor.errors import ConfigError, Locked
 from auditor.models import AuditRun
+from auditor.notify import NotifySettings
 from auditor.scheduler import (
     Executor,
     FileLock,
