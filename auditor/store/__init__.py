@@ -16,11 +16,12 @@ from typing import Any
 from auditor.store.audits import AuditTables
 from auditor.store.drills import DrillTables
 from auditor.store.records import DrillRecord, DrillStep, RunSummary
+from auditor.store.schedule import ScheduleTables
 
 __all__ = ["DrillRecord", "DrillStep", "HistoryStore", "RunSummary", "open_history"]
 
 
-class HistoryStore(AuditTables, DrillTables):
+class HistoryStore(AuditTables, DrillTables, ScheduleTables):
     """Every table of the history store."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:

@@ -27,17 +27,12 @@ from typer.testing import CliRunner
 from auditor.cadence import WEEKDAYS
 from auditor.cli import app
 from auditor.config import load_config
-from auditor.scheduler import (
-    Completed,
-    FileLock,
-    JobKind,
-    Plan,
-    RunStatus,
-    ScheduleLog,
-    SubprocessRunner,
-    Trigger,
-    prune_reports,
-)
+from auditor.scheduler.jobs import TIMED_OUT, Completed, prune_reports
+from auditor.scheduler.lock import FileLock
+from auditor.scheduler.log import ScheduleLog
+from auditor.scheduler.plan import Plan
+from auditor.scheduler.runner import SubprocessRunner
+from auditor.scheduler.vocabulary import JobKind, RunStatus, Trigger
 from auditor.store import DrillRecord, HistoryStore
 
 CLI = CliRunner()
@@ -576,11 +571,11 @@ def test_the_scheduled_drill_runs_irready_drill_then_the_compliance_report(
 )
 def test_a_job_that_outlives_its_timeout_is_stopped(code: str,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from auditor import scheduler
+    from auditor.scheduler import runner
 
-    monkeypatch.setattr(scheduler, "INTERRUPT_GRACE_SECONDS", 0.5)
-    done = scheduler.launch_irready([], timeout=0.3, program=(sys.executable, "-c", code))
-    assert done.exit_code == scheduler.TIMED_OUT
+    monkeypatch.setattr(runner, "INTERRUPT_GRACE_SECONDS", 0.5)
+    done = runner.launch_irready([], timeout=0.3, program=(sys.executable, "-c", code))
+    assert done.exit_code == TIMED_OUT
     assert done.last_error_line() == "timed out after 0.005 minutes and was stopped"
 
 
