@@ -8,15 +8,12 @@ pytz's, since the `schedule` package refuses zoneinfo objects."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from auditor.errors import ConfigError
-
-if TYPE_CHECKING:
-    from auditor.config import ScheduleSettings
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 QUARTER_MONTHS = (1, 4, 7, 10)
@@ -187,16 +184,13 @@ def load_timezone(name: str) -> tzinfo:
                           "(expected an IANA name such as Europe/Paris or UTC)") from None
 
 
-def validate_schedule_settings(settings: ScheduleSettings) -> None:
-    """One-line ConfigErrors for [schedule]; called when the config is built."""
-    for name in ("audit", "drill", "report"):
+def validate_schedule(cadences: Mapping[str, str], timezone: str) -> None:
+    """One-line ConfigErrors for the cadences of [schedule] (job name -> cadence text)
+    and its time zone; called when the config is built."""
+    for name, text in cadences.items():
         try:
-            parse_cadence(getattr(settings, name))
+            parse_cadence(text)
         except ValueError as exc:
             raise ConfigError(f"schedule.{name}: {exc}") from None
-    if settings.timezone != "UTC":  # pytz costs an import; UTC needs no check
-        load_timezone(settings.timezone)
-    if settings.keep_reports < 0:
-        raise ConfigError("schedule.keep_reports: must be 0 (keep all) or more")
-    if settings.job_timeout_minutes <= 0:
-        raise ConfigError("schedule.job_timeout_minutes: must be a positive number")
+    if timezone != "UTC":  # pytz costs an import; UTC needs no check
+        load_timezone(timezone)

@@ -17,7 +17,6 @@ from typer._click.exceptions import NoArgsIsHelpError
 from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
-from auditor import schedule_cli
 from auditor.cli_common import (
     ConfigOpt,
     EndpointOpt,
@@ -31,6 +30,7 @@ from auditor.cli_common import (
     stdout,
 )
 from auditor.errors import ExitCode, IrreadyError, UsageError
+from auditor.scheduler import cli as schedule_cli
 from drills import cli as drill_cli
 from reports import cli as report_cli
 from reports.formats import AuditFormat

@@ -3,7 +3,9 @@ settings of drills, reports and the scheduler.
 
 Every section is a frozen dataclass and the parser is driven by their type hints, so
 adding a setting is adding a field. Unknown keys and wrong types are errors that name
-the key: a typo in a security tool's config must not silently fall back to a default."""
+the key: a typo in a security tool's config must not silently fall back to a default.
+The [notify] section's type lives in `auditor.notify` and the cadences are checked by
+`auditor.cadence`; neither imports this module, so the arrows run one way."""
 
 from __future__ import annotations
 
@@ -20,8 +22,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from auditor.cadence import validate_schedule
 from auditor.errors import ConfigError
 from auditor.models import Severity
+from auditor.notify import NotifySettings
 
 CONFIG_NAME = "irready.toml"
 
@@ -113,25 +117,12 @@ class ScheduleSettings:
     job_timeout_minutes: int = 120
 
     def __post_init__(self) -> None:
-        from auditor.cadence import validate_schedule_settings
-
-        validate_schedule_settings(self)
-
-
-@dataclass(frozen=True)
-class NotifySettings:
-    """Where the scheduler tells a person that something needs them."""
-
-    webhook_url: str = ""  # JSON POST with a Slack-compatible `text`; "env:NAME" reads $NAME
-    sns_topic_arn: str = ""
-    email_to: tuple[str, ...] = ()  # sent through SES
-    email_from: str = ""  # an SES-verified identity
-    ses_region: str = ""  # empty: the default AWS region
-
-    def __post_init__(self) -> None:
-        from auditor.notify import validate_notify_settings
-
-        validate_notify_settings(self)
+        validate_schedule({"audit": self.audit, "drill": self.drill, "report": self.report},
+                          self.timezone)
+        if self.keep_reports < 0:
+            raise ConfigError("schedule.keep_reports: must be 0 (keep all) or more")
+        if self.job_timeout_minutes <= 0:
+            raise ConfigError("schedule.job_timeout_minutes: must be a positive number")
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ SNS topic, or an email through SES.
 
 A message says what failed and where the report is, never a secret: text is passed
 through `auditor.redact.redact` before it is stored or sent, and a webhook URL (a Slack
-URL is itself a credential) is never logged or put in an error message. A channel that fails is
-reported back to the caller; it never stops the scheduler."""
+URL is itself a credential) is never logged or put in an error message. A channel that
+fails is reported back to the caller; it never stops the scheduler. The [notify]
+settings live here, beside the channels they configure; the config only reads them."""
 
 from __future__ import annotations
 
@@ -16,14 +17,10 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from auditor.errors import ConfigError
-from auditor.redact import redact as redact  # the scheduler redacts its job lines with it
-
-if TYPE_CHECKING:
-    from auditor.config import NotifySettings
+from auditor.redact import redact
 
 SUBJECT_LIMIT = 100  # SNS refuses longer subjects
 WEBHOOK_TIMEOUT_SECONDS = 10.0
@@ -54,6 +51,20 @@ def validate_notify_settings(settings: NotifySettings) -> None:
         raise ConfigError("notify.email_from: email_to needs a sender verified in SES")
     if settings.email_from and not settings.email_to:
         raise ConfigError("notify.email_to: email_from is set but nobody to send to")
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """Where the scheduler tells a person that something needs them."""
+
+    webhook_url: str = ""  # JSON POST with a Slack-compatible `text`; "env:NAME" reads $NAME
+    sns_topic_arn: str = ""
+    email_to: tuple[str, ...] = ()  # sent through SES
+    email_from: str = ""  # an SES-verified identity
+    ses_region: str = ""  # empty: the default AWS region
+
+    def __post_init__(self) -> None:
+        validate_notify_settings(self)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ the next one, while two drills on one user can never run at the same time."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from auditor.locks import HolderLock, LockBusy
 from auditor.store import HistoryStore
 from drills.engine.state import DrillState
 from drills.errors import DrillBusy
@@ -110,37 +110,21 @@ def user_lock(store: HistoryStore, account_id: str, user: str, holder: str
     """Hold the drill lock of (account, user), or raise DrillBusy naming who holds it."""
     path = lock_path(store, account_id, user)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    lock = HolderLock(path, mode=0o600)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            who = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
-            raise DrillBusy(f"another drill on {user} is running now ({who}); wait for it "
-                            "to end") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{holder}, pid {os.getpid()}".encode(), 0)
-        try:
-            yield
-        finally:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        lock.acquire(f"{holder}, pid {os.getpid()}")
+    except LockBusy as busy:
+        raise DrillBusy(f"another drill on {user} is running now "
+                        f"({busy.holder or 'another process'}); wait for it to end") from None
+    try:
+        yield
     finally:
-        os.close(fd)
+        lock.release()
 
 
 def lock_holder(store: HistoryStore, account_id: str, user: str) -> str | None:
     """Who holds the lock of (account, user) now, or None if nobody does."""
-    path = lock_path(store, account_id, user)
-    if not path.exists():
+    holder = HolderLock(lock_path(store, account_id, user)).holder()
+    if holder is None:
         return None
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    finally:
-        os.close(fd)
+    return holder or "another process"

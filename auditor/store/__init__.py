@@ -9,25 +9,19 @@ The store owns its data: every read and write is a typed method of `HistoryStore
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from auditor.store.audits import AuditTables
 from auditor.store.drills import DrillTables
 from auditor.store.records import DrillRecord, DrillStep, RunSummary
+from auditor.store.schedule import ScheduleTables
 from auditor.store.snapshots import SnapshotTables
 
 __all__ = ["DrillRecord", "DrillStep", "HistoryStore", "RunSummary", "open_history"]
 
 
-class HistoryStore(AuditTables, DrillTables, SnapshotTables):
+class HistoryStore(AuditTables, DrillTables, ScheduleTables, SnapshotTables):
     """Every table of the history store."""
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        """Raw access, for the modules whose SQL has not moved into a mixin yet."""
-        return self._db.execute(sql, params)
 
 
 def open_history(path: Path) -> HistoryStore:

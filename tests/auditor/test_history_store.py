@@ -5,6 +5,7 @@ a file from a newer irready is refused with one clear line instead of being dama
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -214,10 +215,13 @@ def test_a_future_migration_runs_once_and_keeps_the_data(
 
     with HistoryStore(path) as store:
         assert store.schema_version == len(MIGRATIONS) + 1
-        store.execute("INSERT INTO audit_notes VALUES (1, 'migrated')")
         assert len(store.runs()) == 1
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("INSERT INTO audit_notes VALUES (1, 'migrated')")
     with HistoryStore(path) as store:  # opening again migrates nothing
-        assert store.execute("SELECT note FROM audit_notes").fetchall() == [("migrated",)]
+        assert store.schema_version == len(MIGRATIONS) + 1
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT note FROM audit_notes").fetchall() == [("migrated",)]
 
 
 def test_a_failed_migration_changes_nothing(tmp_path: Path,

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from auditor.config import NotifySettings, parse_config
+from auditor.config import parse_config
 from auditor.errors import ConfigError
-from auditor.notify import Notifier, message
+from auditor.notify import Notifier, NotifySettings, message
 from auditor.redact import redact
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # AWS's documented example secret

@@ -18,28 +18,17 @@ import pytest
 from test_notify import Webhook
 
 from auditor.cadence import Cadence, Period, load_timezone, parse_cadence
-from auditor.config import (
-    Config,
-    DrillSettings,
-    InventoryEntry,
-    NotifySettings,
-    ScheduleSettings,
-)
+from auditor.config import Config, DrillSettings, InventoryEntry, ScheduleSettings
 from auditor.errors import ConfigError, Locked
 from auditor.models import AuditRun
-from auditor.scheduler import (
-    Executor,
-    FileLock,
-    JobKind,
-    JobRequest,
-    JobResult,
-    RunStatus,
-    ScheduleLog,
-    ScheduleRun,
-    Service,
-    Trigger,
-    schedule_status,
-)
+from auditor.notify import NotifySettings
+from auditor.scheduler.executor import Executor
+from auditor.scheduler.jobs import JobRequest, JobResult
+from auditor.scheduler.lock import FileLock
+from auditor.scheduler.log import ScheduleLog
+from auditor.scheduler.service import Service
+from auditor.scheduler.status import schedule_status
+from auditor.scheduler.vocabulary import JobKind, RunStatus, ScheduleRun, Trigger
 from auditor.store import DrillRecord, HistoryStore
 
 START = datetime(2026, 1, 1, tzinfo=UTC)  # a Thursday

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import configparser
 import json
-import logging
 import os
 import re
 import shlex
@@ -15,47 +14,33 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import clikit
 import pytest
+from clikit import irready
 from test_notify import Webhook
-from typer.testing import CliRunner
 
 from auditor.cadence import WEEKDAYS
-from auditor.cli import app
 from auditor.config import load_config
-from auditor.scheduler import (
-    Completed,
-    FileLock,
-    JobKind,
-    Plan,
-    RunStatus,
-    ScheduleLog,
-    SubprocessRunner,
-    Trigger,
-    prune_reports,
-)
+from auditor.scheduler.jobs import TIMED_OUT, Completed, prune_reports
+from auditor.scheduler.lock import FileLock
+from auditor.scheduler.log import ScheduleLog
+from auditor.scheduler.plan import Plan
+from auditor.scheduler.runner import SubprocessRunner
+from auditor.scheduler.vocabulary import JobKind, RunStatus, Trigger
 from auditor.store import DrillRecord, HistoryStore
-
-CLI = CliRunner()
 
 
 def write_config(folder: Path, schedule: str = "", notify: str = "", extra: str = "") -> Path:
-    path = folder / "irready.toml"
-    path.write_text(
+    return clikit.write_config(
+        folder,
         '[audit]\nregions = ["us-east-1"]\n'
         f'[history]\npath = "{folder / "history.sqlite3"}"\n'
         f'[schedule]\noutput_dir = "{folder / "reports"}"\n{schedule}\n'
-        f"[notify]\n{notify}\n{extra}",
-        encoding="utf-8")
-    return path
-
-
-def irready(*args: str) -> Any:
-    return CLI.invoke(app, list(args))
+        f"[notify]\n{notify}\n{extra}")
 
 
 def plan_of(config_path: Path) -> Plan:
@@ -145,22 +130,6 @@ def test_a_job_that_is_off(tmp_path: Path) -> None:
 
 
 # -- real jobs in subprocesses -----------------------------------------------------------
-
-
-@pytest.fixture
-def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A moto server on 127.0.0.1 that `irready audit` subprocesses talk to."""
-    from moto.server import ThreadedMotoServer
-
-    requests_log = logging.getLogger("werkzeug")
-    monkeypatch.setattr(requests_log, "level", logging.ERROR)  # one line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-    yield url
-    server.stop()
 
 
 def test_the_scheduled_audit_runs_irready_audit_and_notifies_new_failures(
@@ -576,11 +545,11 @@ def test_the_scheduled_drill_runs_irready_drill_then_the_compliance_report(
 )
 def test_a_job_that_outlives_its_timeout_is_stopped(code: str,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from auditor import scheduler
+    from auditor.scheduler import runner
 
-    monkeypatch.setattr(scheduler, "INTERRUPT_GRACE_SECONDS", 0.5)
-    done = scheduler.launch_irready([], timeout=0.3, program=(sys.executable, "-c", code))
-    assert done.exit_code == scheduler.TIMED_OUT
+    monkeypatch.setattr(runner, "INTERRUPT_GRACE_SECONDS", 0.5)
+    done = runner.launch_irready([], timeout=0.3, program=(sys.executable, "-c", code))
+    assert done.exit_code == TIMED_OUT
     assert done.last_error_line() == "timed out after 0.005 minutes and was stopped"
 
 

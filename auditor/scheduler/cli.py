@@ -24,7 +24,8 @@ from auditor.errors import ConfigError, UsageError
 if TYPE_CHECKING:
     from datetime import datetime, tzinfo
 
-    from auditor.scheduler import ScheduleRun, ScheduleStatus
+    from auditor.scheduler.status import ScheduleStatus
+    from auditor.scheduler.vocabulary import ScheduleRun
 
 app = typer.Typer(help="Run the weekly audit and quarterly drill, or print cron/systemd units.",
                   no_args_is_help=True)
@@ -63,7 +64,9 @@ def run(config_path: ConfigOpt = None, verbose: VerboseOpt = False) -> None:
 
     On start it runs what was missed while it was down; SIGTERM or Ctrl-C stop it
     once the running job has ended."""
-    from auditor.scheduler import JobKind, Service, open_executor
+    from auditor.scheduler.executor import open_executor
+    from auditor.scheduler.service import Service
+    from auditor.scheduler.vocabulary import JobKind
 
     config = load(config_path)
     setup_logging(logging.DEBUG if verbose else logging.INFO)
@@ -85,7 +88,8 @@ def job(
     """Run one job now, as the service would: under its lock, recorded, notified.
 
     Prints nothing when all is well (cron mails any output); exits with the job's code."""
-    from auditor.scheduler import JobKind, Trigger, job_exit_code, open_executor
+    from auditor.scheduler.executor import job_exit_code, open_executor
+    from auditor.scheduler.vocabulary import JobKind, Trigger
 
     config = load(config_path)
     setup_logging(logging.INFO if verbose else logging.ERROR)
@@ -123,7 +127,8 @@ def status(
     import json
 
     from auditor.clock import utcnow
-    from auditor.scheduler import Executor, schedule_status
+    from auditor.scheduler.executor import Executor
+    from auditor.scheduler.status import schedule_status
 
     config = load(config_path)
     with open_store(config) as store:
@@ -221,13 +226,13 @@ def install(
     command prints how to enable them."""
     import shlex
 
-    from auditor.schedule_units import (
+    from auditor.scheduler.plan import Plan
+    from auditor.scheduler.units import (
         cron_table,
         default_program,
         systemd_service,
         systemd_timers,
     )
-    from auditor.scheduler import Plan
 
     if cron == systemd:
         raise UsageError("choose one of --cron or --systemd")

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from auditor.cadence import Cadence, Period
-from auditor.scheduler import INTERRUPT_GRACE_SECONDS, JobKind, Plan
+from auditor.scheduler.plan import Plan
+from auditor.scheduler.runner import INTERRUPT_GRACE_SECONDS
+from auditor.scheduler.vocabulary import JobKind
 
 CRON_DAYS = ("1", "2", "3", "4", "5", "6", "0")  # cron counts from Sunday = 0
 SYSTEMD_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

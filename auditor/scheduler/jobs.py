@@ -1,0 +1,193 @@
+"""What a job run asked for and what it produced: the request (its `irready` command
+lines), how each command ended, and the reading of their output into one result (OK,
+ALERT when a person is needed, FAILED to retry at the next slot). Also the pruning of
+the scheduler's own old reports. Nothing here starts a process."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from auditor.errors import ExitCode
+from auditor.redact import redact
+from auditor.scheduler.vocabulary import JobKind, RunStatus
+
+if TYPE_CHECKING:
+    from auditor.models import Severity
+    from auditor.store import DrillRecord
+
+STAMP_FORMAT = "%Y%m%dT%H%M%SZ"  # in report file names; the files of one run share it
+STAMP = re.compile(r"^\d{8}T\d{6}Z$")
+TIMED_OUT = -1
+DETAIL_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """One job run: the `irready` command lines (without the program) and its report."""
+
+    job: JobKind
+    commands: tuple[tuple[str, ...], ...]
+    report: Path | None
+    started_at: datetime
+    drill_targets: tuple[tuple[str, str], ...] = ()  # (user, target) per drill command
+
+
+@dataclass(frozen=True)
+class JobResult:
+    status: RunStatus
+    exit_code: int | None
+    summary: str  # one line
+    details: tuple[str, ...] = ()  # what a person reads in the notification
+    report: str = ""  # where the report is, when there is one
+
+    @property
+    def needs_a_person(self) -> bool:
+        return self.status is not RunStatus.OK
+
+    def redacted(self) -> JobResult:
+        return replace(self, summary=redact(self.summary),
+                       details=tuple(redact(line) for line in self.details))
+
+
+JobRunner = Callable[[JobRequest], JobResult]
+
+
+@dataclass(frozen=True)
+class Completed:
+    """How one command ended."""
+
+    exit_code: int
+    stdout: str = ""
+    stderr: str = ""
+
+    def last_error_line(self) -> str:
+        lines = [line.strip() for line in self.stderr.splitlines() if line.strip()]
+        return lines[-1] if lines else ""
+
+
+def failed(done: Completed, what: str) -> JobResult:
+    reason = done.last_error_line() or "no message"
+    if done.exit_code == TIMED_OUT:
+        summary = f"{what} {reason}"
+    else:
+        summary = f"{what} failed (exit {done.exit_code}): {reason}"
+    return JobResult(RunStatus.FAILED, done.exit_code, summary)
+
+
+def audit_result(done: Completed, report: Path, fail_on: Severity) -> JobResult:
+    """Exit 0, 1 and 4 mean the audit ran: read its JSON report. A person is needed for
+    a failure that is new since the previous audit (at or above fail_on), or a check
+    that could not be evaluated; old failures are in the report, not in a message."""
+    from auditor.models import Severity
+
+    if done.exit_code not in (ExitCode.OK, ExitCode.FAILED, ExitCode.INCOMPLETE):
+        return failed(done, "the audit")
+    try:
+        document = json.loads(report.read_text(encoding="utf-8"))
+        findings = document["findings"]
+    except (OSError, ValueError, KeyError) as exc:
+        return JobResult(RunStatus.FAILED, done.exit_code,
+                         f"the audit ran but its report {report} cannot be read: {exc}")
+    changes = document.get("changes")
+    failing = [f for f in findings if f["status"] == "FAIL"]
+    new_keys = ({f["key"] for f in failing} if changes is None
+                else set(changes.get("new_failures", ())))
+    new = [f for f in failing if f["key"] in new_keys
+           and Severity.parse(f["severity"]) >= fail_on]
+    errors = [f for f in findings if f["status"] == "ERROR"]
+    account = document.get("account_id", "?")
+    summary = (f"account {account}: score {document.get('score', 0):g}, {len(failing)} failing"
+               f" ({len(new)} new), {len(errors)} check(s) could not run")
+    details = [f"new FAIL [{f['severity']}] {f['check_id']} {f['resource']} ({f['region']}):"
+               f" {f['message']}" for f in new[:DETAIL_LIMIT]]
+    if len(new) > DETAIL_LIMIT:
+        details.append(f"... and {len(new) - DETAIL_LIMIT} more new failures")
+    details += [f"ERROR {f['check_id']} ({f['region']}): {f['message']}"
+                for f in errors[:DETAIL_LIMIT]]
+    if len(errors) > DETAIL_LIMIT:
+        details.append(f"... and {len(errors) - DETAIL_LIMIT} more checks that could not run")
+    status = RunStatus.ALERT if new or errors else RunStatus.OK
+    return JobResult(status, done.exit_code, summary, tuple(details), str(report))
+
+
+@dataclass(frozen=True)
+class DrillOutcome:
+    user: str
+    target: str
+    done: Completed
+    report: Path  # the drill's JSON report, when it got far enough to write one
+
+
+def drill_result(outcomes: Sequence[DrillOutcome], records: Mapping[str, DrillRecord]
+                 ) -> JobResult:
+    """One drill per configured user. A drill that failed, or that left no record, fails
+    the job (the quarter stays open, so it is retried); a drill slower than its target
+    completes the job but needs a person."""
+    parts: list[str] = []
+    details: list[str] = []
+    statuses: list[RunStatus] = []
+    exit_code = 0
+    reports: list[str] = []
+    for user, target, done, report in ((o.user, o.target, o.done, o.report) for o in outcomes):
+        record = records.get(user)
+        where = f"drill of {user} ({target})"
+        if done.exit_code != 0 or record is None or not record.succeeded:
+            reason = done.last_error_line() or (f"status {record.status}" if record
+                                                else "no drill was recorded")
+            parts.append(f"{where} failed: {reason}")
+            statuses.append(RunStatus.FAILED)
+            exit_code = exit_code or done.exit_code or int(ExitCode.FAILED)
+        elif not record.within_target:
+            minutes = (record.rotation_seconds or 0) / 60
+            parts.append(f"{where} took {minutes:.1f} min, over its "
+                         f"{record.target_seconds / 60:g}-minute target")
+            statuses.append(RunStatus.ALERT)
+        else:
+            parts.append(f"{where} rotated in {(record.rotation_seconds or 0) / 60:.1f} min")
+            statuses.append(RunStatus.OK)
+        if record is not None:
+            details.append(f"{user}: drill {record.drill_id}, status {record.status}; "
+                           f"details: irready drill show {record.drill_id}")
+        if report.is_file():
+            reports.append(str(report))
+    worst = max(statuses, key=[RunStatus.OK, RunStatus.ALERT, RunStatus.FAILED].index,
+                default=RunStatus.OK)
+    return JobResult(worst, exit_code, "; ".join(parts) or "no drill users", tuple(details),
+                     ", ".join(reports))
+
+
+def report_result(done: Completed, report: Path) -> JobResult:
+    if done.exit_code != 0:
+        return failed(done, "the compliance report")
+    if not report.is_file():
+        return JobResult(RunStatus.FAILED, done.exit_code,
+                         f"the compliance report said it succeeded but {report} is missing")
+    return JobResult(RunStatus.OK, 0, f"wrote {report}", report=str(report))
+
+
+def prune_reports(folder: Path, prefix: str, keep: int) -> list[Path]:
+    """Delete the scheduler's own reports of one kind beyond the newest `keep` runs. The
+    files of one run share its stamp (a PDF and the CSV beside it, one drill report per
+    user) and go together; files the scheduler did not name stay."""
+    if keep <= 0 or not folder.is_dir():
+        return []
+    by_stamp: dict[str, list[Path]] = {}
+    for path in folder.glob(f"{prefix}-*"):
+        stamp = path.name[len(prefix) + 1:][:16]
+        rest = path.name[len(prefix) + 17:]
+        if STAMP.match(stamp) and rest[:1] in (".", "-") and path.is_file():
+            by_stamp.setdefault(stamp, []).append(path)
+    removed = []
+    for stamp in sorted(by_stamp, reverse=True)[keep:]:
+        for path in by_stamp[stamp]:
+            with suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed

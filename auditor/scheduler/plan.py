@@ -1,0 +1,130 @@
+"""The plan: the [schedule] settings, parsed and checked against the rest of the config
+(a drill needs users with a rotation target), and the command lines of each run. Every
+run names its reports with its start stamp, so a run's files can be found and pruned
+together."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from auditor.cadence import Cadence, load_timezone, parse_cadence
+from auditor.errors import ConfigError
+from auditor.scheduler.jobs import STAMP_FORMAT, JobRequest
+from auditor.scheduler.vocabulary import JobKind
+
+if TYPE_CHECKING:
+    from auditor.config import Config
+    from auditor.models import Severity
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The [schedule] settings, parsed and checked against the rest of the config."""
+
+    cadences: Mapping[JobKind, Cadence]
+    timezone: str
+    report_after_drill: bool
+    catch_up_drill: bool
+    output_dir: Path
+    keep_reports: int
+    timeout_seconds: float
+    drill_targets: tuple[tuple[str, str], ...]
+    config_file: str  # absolute, or "" when the config is the built-in defaults
+    history_file: Path
+    fail_on: Severity
+
+    @classmethod
+    def from_config(cls, config: Config) -> Plan:
+        settings = config.schedule
+        cadences = {kind: parse_cadence(getattr(settings, kind.value)) for kind in JobKind}
+        targets = []
+        for user in config.drill.users:
+            entry = config.inventory_for(user)
+            if entry is not None and entry.rotation_target:
+                targets.append((user, entry.rotation_target))
+            elif cadences[JobKind.DRILL].enabled:
+                raise ConfigError(f"[drill] users lists {user!r} but no [[inventory]] entry "
+                                  "gives it a rotation_target to drill")
+        output = (config.resolve(settings.output_dir) if settings.output_dir
+                  else config.reports_dir)
+        return cls(
+            cadences=cadences, timezone=settings.timezone,
+            report_after_drill=settings.report_after_drill,
+            catch_up_drill=settings.catch_up_drill, output_dir=output.absolute(),
+            keep_reports=settings.keep_reports,
+            timeout_seconds=settings.job_timeout_minutes * 60.0,
+            drill_targets=tuple(targets),
+            config_file=str(Path(config.source).absolute()) if config.source else "",
+            history_file=config.history_file.absolute(), fail_on=config.fail_on,
+        )
+
+    @property
+    def tz(self) -> tzinfo:
+        return load_timezone(self.timezone)
+
+    def enabled(self, kind: JobKind) -> bool:
+        return self.cadences[kind].enabled and (kind is not JobKind.DRILL
+                                                or bool(self.drill_targets))
+
+    def describe(self, kind: JobKind) -> str:
+        cadence = self.cadences[kind]
+        if kind is JobKind.DRILL and cadence.enabled and not self.drill_targets:
+            return "off: no [drill] users in the config"
+        text = cadence.describe()
+        if kind is JobKind.REPORT and self.report_after_drill:
+            text = "after each drill" + ("" if text == "off" else f"; {text}")
+        return text
+
+    def lock_path(self, name: str) -> Path:
+        return self.history_file.with_name(f"{self.history_file.name}.{name}.lock")
+
+    def config_args(self) -> tuple[str, ...]:
+        return ("--config", self.config_file) if self.config_file else ()
+
+    def request(self, kind: JobKind, now: datetime,
+                drill_targets: Sequence[tuple[str, str]] | None = None) -> JobRequest:
+        """The commands of one run; `drill_targets` narrows a drill to some users."""
+        stamp = now.astimezone(UTC).strftime(STAMP_FORMAT)
+        targets = tuple(self.drill_targets if drill_targets is None else drill_targets)
+        if kind is JobKind.AUDIT:
+            report = self.output_dir / f"audit-{stamp}.json"
+            commands: tuple[tuple[str, ...], ...] = (
+                ("audit", "--format", "json", "--output", str(report), *self.config_args()),)
+        elif kind is JobKind.DRILL:
+            report = None  # one JSON report per drilled user, named in its command
+            # --make-room: each drill leaves the old key inactive beside the new one (IAM
+            # allows two), so without it every drill after the first would stop at
+            # preflight, fail daily, and need a person to delete a key by hand. Only an
+            # inactive key is ever deleted; a second active key still stops the drill.
+            commands = tuple(("drill", "rotate", "--user", user, "--target", target,
+                              "--make-room", "--format", "json", "--output",
+                              str(self.output_dir / f"drill-{stamp}-{_file_safe(user)}.json"),
+                              *self.config_args()) for user, target in targets)
+        else:
+            report = self.output_dir / f"compliance-{stamp}.pdf"
+            commands = (("report", "compliance", "--output", str(report),
+                         *self.config_args()),)
+        return JobRequest(job=kind, commands=commands, report=report, started_at=now,
+                          drill_targets=targets if kind is JobKind.DRILL else ())
+
+
+def _file_safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.@+=,-]", "_", name)
+
+
+def ensure_writable(folder: Path) -> None:
+    """Refuse to start when reports could not be written (ConfigError, exit 2)."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".irready-probe-"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"schedule.output_dir: cannot write to {folder}: {reason}") from None
