@@ -465,6 +465,7 @@ def test_the_commands_jobs_run_exist_with_their_options(drill_config: Path) -> N
                 assert re.search(rf"(^|\s){option}[\s,]", listing, re.MULTILINE), (path, option)
 
 
+@pytest.mark.pdf
 def test_the_scheduled_drill_runs_irready_drill_then_the_compliance_report(
         tmp_path: Path, moto_server: str, monkeypatch: pytest.MonkeyPatch,
         inactive_keys_rejected: None) -> None:
