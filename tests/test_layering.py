@@ -59,7 +59,7 @@ RULES: tuple[Rule, ...] = (
          exempt=NOT_CORE),
     Rule(("drills", "drills.*", "incident", "incident.*"), ("reports", "reports.*"),
          "only the command line, the scheduler and the demo put reports to use",
-         exempt=CLI + ("incident.cli",)),
+         exempt=(*CLI, "incident.cli")),
     Rule(("drills", "drills.*"), ("demo", "demo.*", "auditor.scheduler.*"),
          "the drill engine does not know who runs it"),
 )
@@ -119,16 +119,15 @@ def project_modules(root: Path) -> dict[str, Path]:
 
 def violations(root: Path) -> list[str]:
     modules = project_modules(root)
-    found: list[str] = []
-    for name, path in modules.items():
-        for imported, line in imports_of(path, name, modules):
-            for rule in RULES:
-                if (_matches(name, rule.importers) and not _matches(name, rule.exempt)
-                        and _matches(imported, rule.forbidden)
-                        and not _matches(imported, rule.allowed)):
-                    found.append(f"{path.relative_to(root)}:{line}: {name} imports "
-                                 f"{imported}: {rule.why}")
-    return sorted(set(found))
+    found = {
+        f"{path.relative_to(root)}:{line}: {name} imports {imported}: {rule.why}"
+        for name, path in modules.items()
+        for imported, line in imports_of(path, name, modules)
+        for rule in RULES
+        if _matches(name, rule.importers) and not _matches(name, rule.exempt)
+        and _matches(imported, rule.forbidden) and not _matches(imported, rule.allowed)
+    }
+    return sorted(found)
 
 
 def cycles(root: Path) -> list[list[str]]:
