@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from auditor.durations import duration
 from auditor.errors import ExitCode
 from auditor.redact import redact
 from auditor.scheduler.vocabulary import JobKind, RunStatus
@@ -145,12 +146,11 @@ def drill_result(outcomes: Sequence[DrillOutcome], records: Mapping[str, DrillRe
             statuses.append(RunStatus.FAILED)
             exit_code = exit_code or done.exit_code or int(ExitCode.FAILED)
         elif not record.within_target:
-            minutes = (record.rotation_seconds or 0) / 60
-            parts.append(f"{where} took {minutes:.1f} min, over its "
+            parts.append(f"{where} took {duration(record.rotation_seconds)}, over its "
                          f"{record.target_seconds / 60:g}-minute target")
             statuses.append(RunStatus.ALERT)
         else:
-            parts.append(f"{where} rotated in {(record.rotation_seconds or 0) / 60:.1f} min")
+            parts.append(f"{where} rotated in {duration(record.rotation_seconds)}")
             statuses.append(RunStatus.OK)
         if record is not None:
             details.append(f"{user}: drill {record.drill_id}, status {record.status}; "

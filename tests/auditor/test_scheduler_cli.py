@@ -231,7 +231,7 @@ def test_drill_results_are_read_from_the_history_store(tmp_path: Path) -> None:
     assert result.status is RunStatus.FAILED
     assert result.exit_code == 1
     assert result.summary == (
-        "drill of fast-user (ssm:/app/fast) rotated in 4.0 min; "
+        "drill of fast-user (ssm:/app/fast) rotated in 4 min; "
         "drill of slow-user (ssm:/app/slow) took 18.3 min, over its 15-minute target; "
         "drill of broken-user (ssm:/app/broken) failed: irready: error: the target "
         "ssm:/app/broken holds another key; nothing was changed")
