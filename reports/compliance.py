@@ -25,6 +25,7 @@ from reports.charts import Point, line_chart
 from reports.compliance_model import (
     ComplianceReport,
     Control,
+    ControlStatus,
     EvidenceRow,
     KnownCheck,
     Risk,
@@ -46,7 +47,7 @@ def _control(group: CheckGroup, since: datetime | None, known: KnownCheck | None
     if group.status is not Status.FAIL:
         since = None
     return Control(
-        check_id=group.check_id, title=group.title, status=group.status.value,
+        check_id=group.check_id, title=group.title, status=ControlStatus(group.status.value),
         status_label=group.status_label, severity=group.severity, cis=group.cis,
         security_hub=group.security_hub, remediation=group.remediation,
         failing_since=since, affected=len(affected), resources=len(group.findings),
@@ -57,7 +58,8 @@ def _control(group: CheckGroup, since: datetime | None, known: KnownCheck | None
 
 def _not_run(check_id: str, known: KnownCheck) -> Control:
     return Control(
-        check_id=check_id, title=known.title, status="NOT_RUN", status_label="NOT RUN",
+        check_id=check_id, title=known.title, status=ControlStatus.NOT_RUN,
+        status_label="NOT RUN",
         severity=known.severity,
         cis=tuple(r for r in known.references if r.startswith("CIS")),
         security_hub=tuple(r for r in known.references if not r.startswith("CIS")),
@@ -67,7 +69,7 @@ def _not_run(check_id: str, known: KnownCheck) -> Control:
 
 
 def _risks(controls: Sequence[Control]) -> tuple[Risk, ...]:
-    failing = [c for c in controls if c.status == Status.FAIL.value]
+    failing = [c for c in controls if c.status is ControlStatus.FAIL]
     failing.sort(key=lambda c: (-c.severity, -c.affected, c.check_id))
     return tuple(
         Risk(check_id=c.check_id, title=c.title, severity=c.severity,
@@ -198,7 +200,7 @@ def _evidence(run: AuditRun | None, controls: Sequence[Control]) -> tuple[Eviden
     return tuple(
         EvidenceRow(check_id=c.check_id, facts=c.facts, read_from=run.started_at,
                     read_to=run.finished_at, recorded=tuple(recorded.get(c.check_id, ())))
-        for c in controls if c.status != "NOT_RUN"
+        for c in controls if c.status is not ControlStatus.NOT_RUN
     )
 
 
@@ -247,7 +249,7 @@ def build_compliance(store: HistoryStore, *, period: Period, generated_at: datet
         controls += [_not_run(check_id, check) for check_id, check in sorted(known.items())
                      if check_id not in ran]
     drills = sorted(records, key=lambda d: (d.started_at, d.drill_id))
-    check_counts = {s.value: 0 for s in Status} | {"NOT_RUN": 0}
+    check_counts = {status.value: 0 for status in ControlStatus}
     for control in controls:
         check_counts[control.status] += 1
     report_controls = tuple(controls)  # worst first; checks that did not run last

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 
 from markupsafe import Markup
 
-from auditor.models import AuditRun, Finding, Severity
+from auditor.models import AuditRun, Finding, Severity, Status
 from auditor.store import RunSummary
 from reports.compliance_period import Period
 from reports.drill_report import DrillView
@@ -23,11 +24,23 @@ class FactUse:
     permissions: tuple[str, ...]
 
 
+class ControlStatus(StrEnum):
+    """A control's state in the report: the status of its check in the last audit, or
+    NOT_RUN where that audit did not run the check (a check new since, or a plugin)."""
+
+    PASS = Status.PASS.value
+    FAIL = Status.FAIL.value
+    ERROR = Status.ERROR.value
+    NOT_APPLICABLE = Status.NOT_APPLICABLE.value
+    WAIVED = Status.WAIVED.value
+    NOT_RUN = "NOT_RUN"
+
+
 @dataclass(frozen=True)
 class Control:
     check_id: str
     title: str
-    status: str  # a Status value, or "NOT_RUN"
+    status: ControlStatus
     status_label: str
     severity: Severity
     cis: tuple[str, ...]
