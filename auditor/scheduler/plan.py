@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -89,10 +89,10 @@ class Plan:
     def request(self, kind: JobKind, now: datetime,
                 drill_targets: Sequence[tuple[str, str]] | None = None) -> JobRequest:
         """The commands of one run; `drill_targets` narrows a drill to some users."""
-        stamp = now.astimezone(UTC).strftime(STAMP_FORMAT)
+        stamp, prefix = self._free_stamp(kind, now), REPORT_PREFIX[kind]
         targets = tuple(self.drill_targets if drill_targets is None else drill_targets)
         if kind is JobKind.AUDIT:
-            report = self.output_dir / f"audit-{stamp}.json"
+            report = self.output_dir / f"{prefix}-{stamp}.json"
             commands: tuple[tuple[str, ...], ...] = (
                 ("audit", "--format", "json", "--output", str(report), *self.config_args()),)
         elif kind is JobKind.DRILL:
@@ -103,14 +103,28 @@ class Plan:
             # inactive key is ever deleted; a second active key still stops the drill.
             commands = tuple(("drill", "rotate", "--user", user, "--target", target,
                               "--make-room", "--format", "json", "--output",
-                              str(self.output_dir / f"drill-{stamp}-{_file_safe(user)}.json"),
+                              str(self.output_dir / f"{prefix}-{stamp}-{_file_safe(user)}.json"),
                               *self.config_args()) for user, target in targets)
         else:
-            report = self.output_dir / f"compliance-{stamp}.pdf"
+            report = self.output_dir / f"{prefix}-{stamp}.pdf"
             commands = (("report", "compliance", "--output", str(report),
                          *self.config_args()),)
         return JobRequest(job=kind, commands=commands, report=report, started_at=now,
                           drill_targets=targets if kind is JobKind.DRILL else ())
+
+
+    def _free_stamp(self, kind: JobKind, now: datetime) -> str:
+        """The time stamp of this run's report files: `now` to the second, or the next
+        second no earlier run of the job used, so that two runs within one second (a
+        catch-up, then a run by hand) never write over each other's report."""
+        prefix = REPORT_PREFIX[kind]
+        moment = now.astimezone(UTC)
+        while any(self.output_dir.glob(f"{prefix}-{moment.strftime(STAMP_FORMAT)}*")):
+            moment += timedelta(seconds=1)
+        return moment.strftime(STAMP_FORMAT)
+
+
+REPORT_PREFIX = {JobKind.AUDIT: "audit", JobKind.DRILL: "drill", JobKind.REPORT: "compliance"}
 
 
 def _file_safe(name: str) -> str:

@@ -242,6 +242,21 @@ def test_drill_results_are_read_from_the_history_store(tmp_path: Path) -> None:
         str(plan.output_dir / f"drill-{stamp}-{user}.json") for user in ("fast-user", "slow-user"))
 
 
+def test_two_runs_within_one_second_write_two_reports(tmp_path: Path) -> None:
+    plan = plan_of(write_config(tmp_path))
+    now = datetime(2026, 12, 7, 6, 0, 0, 400000, tzinfo=UTC)
+    first = plan.request(JobKind.AUDIT, now).report
+    assert first == plan.output_dir / "audit-20261207T060000Z.json"
+    plan.output_dir.mkdir(parents=True, exist_ok=True)
+    first.write_text("{}")
+
+    second = plan.request(JobKind.AUDIT, now.replace(microsecond=900000)).report
+
+    assert second == plan.output_dir / "audit-20261207T060001Z.json"
+    assert plan.request(JobKind.REPORT, now).report == (
+        plan.output_dir / "compliance-20261207T060000Z.pdf")  # another job's files: no clash
+
+
 def test_old_reports_are_pruned_but_other_files_stay(tmp_path: Path) -> None:
     stamps = [f"2026010{day}T060000Z" for day in range(1, 6)]
     for stamp in stamps:
