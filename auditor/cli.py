@@ -72,8 +72,25 @@ def _usage_error(exc: ClickUsageError) -> NoReturn:
     if isinstance(exc, NoArgsIsHelpError):
         raise exc
     where = exc.ctx.command_path if exc.ctx is not None else "irready"
-    UsageError(f"{exc.format_message()} (see '{where} --help')").show()
+    UsageError(f"{_plain(exc.format_message())} (see '{where} --help')").show()
     raise typer.Exit(int(ExitCode.USAGE)) from None
+
+
+def _plain(message: str) -> str:
+    """The parser's message as a sentence: typer words a bad choice as a validation
+    library does ("Value error, 'x' is not one of ..."), and ends it with a period
+    before our "(see ...)"."""
+    message = message.replace("Value error, ", "").rstrip(".")
+    return message.replace("Input should be a valid integer, unable to parse string as an "
+                           "integer", "not an integer").replace("Input should be ", "must be ")
+
+
+def _version(show: bool) -> None:
+    if show:
+        from auditor import __version__
+
+        typer.echo(f"irready {__version__}")
+        raise typer.Exit(0)
 
 
 app = typer.Typer(
@@ -89,6 +106,17 @@ app = typer.Typer(
 config_app = typer.Typer(help="Write or validate the TOML config.", no_args_is_help=True)
 policy_app = typer.Typer(help="Print the least-privilege IAM policies irready needs.",
                          no_args_is_help=True)
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print irready's version and exit.")] = False,
+) -> None:
+    """Keep an AWS account ready for the day an access key leaks: audit, drill, report."""
+
+
 app.add_typer(config_app, name="config")
 app.add_typer(policy_app, name="policy")
 app.add_typer(drill_cli.app, name="drill")
@@ -105,9 +133,9 @@ def audit(
     regions: Annotated[str | None, typer.Option(
         help="Comma-separated regions to audit (default: all enabled).")] = None,
     check: Annotated[list[str] | None, typer.Option(
-        "--check", help="Run only this check id or area (repeatable).")] = None,
+        "--check", metavar="ID", help="Run only this check id or area (repeatable).")] = None,
     skip: Annotated[list[str] | None, typer.Option(
-        "--skip", help="Skip this check id or area (repeatable).")] = None,
+        "--skip", metavar="ID", help="Skip this check id or area (repeatable).")] = None,
     fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")]
     = AuditFormat.TERMINAL,
     output: Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False,
@@ -116,7 +144,8 @@ def audit(
         help="Exit 1 only for failures at or above: low, medium, high, critical.")] = None,
     deep: Annotated[bool, typer.Option(help="Also run an Athena test query.")] = False,
     no_history: Annotated[bool, typer.Option(
-        help="Do not store this run (it is still compared with stored runs).")] = False,
+        "--no-history", help="Do not store this run (it is still compared with stored runs).")]
+    = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show passing checks.")]
     = False,
     debug: Annotated[bool, typer.Option(help="Re-raise errors inside checks.")] = False,
@@ -216,6 +245,9 @@ def progress_reporter(total: int) -> Iterator[Progress | None]:
         yield step
 
 
+WIDE_TABLE_COLUMNS = 120  # `irready checks` below this width: a block per check
+
+
 @app.command("checks")
 def list_checks(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
@@ -236,6 +268,19 @@ def list_checks(
         return
     if fmt != "table":
         raise UsageError(f"--format: unknown value {fmt!r} (expected table or json)")
+    console = stdout()
+    if console.width < WIDE_TABLE_COLUMNS:
+        # four columns beside a 32-character id leave a title a dozen characters, one
+        # word per line: a narrow terminal gets a block per check instead
+        import textwrap
+
+        for c in registry:
+            refs = f" ({', '.join(c.references)})" if c.references else ""
+            console.print(f"{c.id}  [{c.severity.label}]", markup=False, soft_wrap=True)
+            console.print(textwrap.fill(c.title + refs, width=max(console.width, 40),
+                                        initial_indent="    ", subsequent_indent="    "),
+                          markup=False, soft_wrap=True)
+        return
     table = Table()
     # ids and severities are copied into configs and --check: never folded
     table.add_column("id", no_wrap=True)
@@ -244,7 +289,7 @@ def list_checks(
     table.add_column("references", ratio=1)
     for c in registry:
         table.add_row(c.id, c.severity.label, c.title, ", ".join(c.references) or "-")
-    stdout().print(table)
+    console.print(table)
 
 
 @app.command()
@@ -252,7 +297,7 @@ def history(
     config_path: ConfigOpt = None,
     history_path: HistoryOpt = None,
     account: Annotated[str | None, typer.Option(help="Only this account id.")] = None,
-    limit: Annotated[int, typer.Option(help="How many runs.", min=1)] = 20,
+    limit: Annotated[int, typer.Option(help="How many runs.", min=1, metavar="N")] = 20,
 ) -> None:
     """List past audit runs from the history store, newest first."""
     from rich.table import Table
@@ -296,7 +341,7 @@ def demo(
 
 @config_app.command("init")
 def config_init(
-    path: Annotated[Path, typer.Argument(dir_okay=False)] = Path("irready.toml"),
+    path: Annotated[Path, typer.Argument(dir_okay=False, metavar="PATH")] = Path("irready.toml"),
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented example config."""
@@ -311,7 +356,8 @@ def config_init(
 
 
 @config_app.command("check")
-def config_check(path: Annotated[Path | None, typer.Argument(dir_okay=False)] = None) -> None:
+def config_check(path: Annotated[Path | None, typer.Argument(dir_okay=False, metavar="PATH")]
+                 = None) -> None:
     """Validate a config file; prints where it was found and exits 2 if it is wrong."""
     from auditor.config import find_config, load_config
     from auditor.registry import discover
@@ -319,9 +365,43 @@ def config_check(path: Annotated[Path | None, typer.Argument(dir_okay=False)] = 
     found = find_config(path)
     config = load_config(path)
     check_ids_in_config(config, discover(), waivers=True)
+    rotation_targets_known(config)
+    for warning in expired_waivers(config):
+        typer.echo(f"irready: warning: {warning}", err=True)
     where = found or "built-in defaults (no config file found)"
     typer.echo(f"config OK: {where}; {len(config.waivers)} waiver(s), "
                f"{len(config.inventory)} inventory entry(ies)")
+
+
+def rotation_targets_known(config: Config) -> None:
+    """Each inventory rotation_target names a target type the drill knows (the built-in
+    ones and those installed packages add), so a typo shows before the first drill."""
+    from auditor.errors import ConfigError
+    from drills.targets import TARGET_FORMS, target_types
+
+    where = f"{config.source}: " if config.source else ""
+    known = target_types()
+    for i, entry in enumerate(config.inventory):
+        spec = entry.rotation_target
+        kind, separator, value = spec.partition(":")
+        key = f"{where}inventory[{i}].rotation_target"
+        if not separator or not kind.strip() or not value.strip():
+            raise ConfigError(f"{key}: {spec!r} is not TYPE:VALUE, one of {TARGET_FORMS}")
+        if kind.strip() not in known:
+            raise ConfigError(f"{key}: unknown target type {kind!r} in {spec!r} "
+                              f"(known: {', '.join(sorted(known))})")
+
+
+def expired_waivers(config: Config) -> list[str]:
+    """A waiver past its expiry no longer applies: worth a warning, not an error (the
+    audit says so on the finding too)."""
+    from auditor.clock import utcnow
+
+    today = utcnow().date()
+    where = f"{config.source}: " if config.source else ""
+    return [f"{where}waivers[{i}] ({waiver.check}, {waiver.resource}) expired on "
+            f"{waiver.expires.isoformat()}: it no longer applies"
+            for i, waiver in enumerate(config.waivers) if waiver.expires < today]
 
 
 @policy_app.command("audit")
@@ -336,9 +416,11 @@ def policy_audit() -> None:
 def policy_drill(
     config_path: ConfigOpt = None,
     user: Annotated[list[str] | None, typer.Option(
-        "--user", help="A drill user besides [drill] users (repeatable).")] = None,
+        "--user", metavar="USER", help="A drill user besides [drill] users (repeatable).")]
+    = None,
     target: Annotated[list[str] | None, typer.Option(
-        "--target", help="A rotation target besides the inventory's (repeatable).")] = None,
+        "--target", metavar="TARGET",
+        help="A rotation target besides the inventory's (repeatable).")] = None,
 ) -> None:
     """The IAM policy the drill needs, scoped to the drill users and their targets."""
     from drills.policy import render_policy

@@ -5,6 +5,7 @@ AwsContext and a console. One definition, so `irready audit`, `drill`, `report` 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -66,4 +67,31 @@ def aws_context(profile: str | None, region: str | None, endpoint_url: str | Non
     if region is not None and region_problem(region):
         # a typo is a usage error (2), not an account that cannot be reached (3)
         raise UsageError(f"--region: {region_problem(region)}")
-    return AwsContext(profile=profile, region=region, endpoint_url=endpoint_url)
+    if endpoint_url is not None:
+        endpoint_problem("--endpoint-url", endpoint_url)
+    elif os.environ.get("AWS_ENDPOINT_URL"):
+        endpoint_problem("AWS_ENDPOINT_URL", os.environ["AWS_ENDPOINT_URL"])
+    ctx = AwsContext(profile=profile, region=region, endpoint_url=endpoint_url)
+    if region is None and region_problem(ctx.region):
+        # the same typo from the environment or the profile is the same usage error
+        source = ("AWS_DEFAULT_REGION" if os.environ.get("AWS_DEFAULT_REGION") == ctx.region
+                  else "the AWS profile's region")
+        raise UsageError(f"{source}: {region_problem(ctx.region)}")
+    return ctx
+
+
+def endpoint_problem(source: str, url: str) -> None:
+    """An endpoint that is not an http(s) URL is a usage error (2), found before any call,
+    not an account that cannot be identified (3)."""
+    from urllib.parse import urlsplit
+
+    from auditor.errors import UsageError
+
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{source}: {url!r} is not an http(s) URL "
+                         "(like https://localhost:4566)")

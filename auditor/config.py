@@ -258,6 +258,14 @@ def _validate(config: Config) -> None:
     for i, waiver in enumerate(config.waivers):
         if not waiver.reason.strip():
             raise ConfigError(f"waivers[{i}]: a waiver needs a reason")
+    targets: dict[str, tuple[int, str]] = {}
+    for i, entry in enumerate(config.inventory):
+        first = targets.setdefault(entry.user, (i, entry.rotation_target))
+        if first[1] != entry.rotation_target:
+            # which one would a drill rotate? the first would win without a word
+            raise ConfigError(f"inventory[{i}]: user {entry.user!r} is listed twice with "
+                              f"different rotation targets ({first[1]!r} in "
+                              f"inventory[{first[0]}], {entry.rotation_target!r} here)")
 
 
 REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")

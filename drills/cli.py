@@ -298,7 +298,8 @@ def list_drills(
 
 @app.command()
 def show(
-    drill_id: Annotated[str, typer.Argument(help="The drill's id (see `irready drill list`).")],
+    drill_id: Annotated[str, typer.Argument(
+        metavar="ID", help="The drill's id (see `irready drill list`).")],
     fmt: FormatOpt = DrillFormat.TERMINAL,
     output: OutputOpt = None,
     config_path: ConfigOpt = None,
@@ -316,7 +317,7 @@ def show(
 
 @app.command()
 def resume(
-    drill_id: Annotated[str, typer.Argument(help="The drill to finish.")],
+    drill_id: Annotated[str, typer.Argument(metavar="ID", help="The drill to finish.")],
     fmt: FormatOpt = DrillFormat.TERMINAL,
     output: OutputOpt = None,
     report: ReportOpt = None,
@@ -344,7 +345,7 @@ def resume(
 
 @app.command()
 def rollback(
-    drill_id: Annotated[str, typer.Argument(help="The drill to undo.")],
+    drill_id: Annotated[str, typer.Argument(metavar="ID", help="The drill to undo.")],
     fmt: FormatOpt = DrillFormat.TERMINAL,
     output: OutputOpt = None,
     report: ReportOpt = None,

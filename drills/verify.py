@@ -40,6 +40,11 @@ class Waited:
     waited_seconds: float  # spent sleeping between attempts
     last: str  # the last answer: an ARN, an error code, an HTTP status
 
+    @property
+    def tries(self) -> str:
+        """The attempts in words: "1 attempt", "3 attempts"."""
+        return f"{self.attempts} attempt" + ("" if self.attempts == 1 else "s")
+
     def as_dict(self) -> dict[str, object]:
         return {"ok": self.ok, "attempts": self.attempts, "seconds": round(self.seconds, 3),
                 "waited_seconds": round(self.waited_seconds, 3), "last": self.last}
@@ -118,22 +123,23 @@ def wait_rejected(ctx: AwsContext, key: AccessKey, timeout: float,
 
 
 def run_command(command: str, timeout: float) -> tuple[bool, str]:
-    """Run a user's restart or health command without a shell: (ok, what happened)."""
+    """Run a user's restart or health command without a shell: (ok, what happened), worded
+    to follow "restart command" or "health command" ("... not found: kubectl")."""
     try:
         argv = shlex.split(command)
     except ValueError as exc:
-        return False, f"cannot parse the command: {exc}"
+        return False, f"cannot be parsed: {exc}"
     if not argv:
-        return False, "empty command"
+        return False, "is empty"
     try:
         done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               timeout=timeout, check=False)
     except FileNotFoundError:
-        return False, f"command not found: {argv[0]}"
+        return False, f"not found: {argv[0]}"
     except subprocess.TimeoutExpired:
-        return False, f"no exit within {timeout:g} s"
+        return False, f"did not exit within {timeout:g} s"
     except OSError as exc:
-        return False, f"cannot run it: {exc.strerror or exc}"
+        return False, f"cannot be run: {exc.strerror or exc}"
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or [""])[-1][:200]
         return False, f"exited with {done.returncode}" + (f": {last}" if last else "")

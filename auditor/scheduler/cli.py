@@ -79,7 +79,8 @@ def run(config_path: ConfigOpt = None, verbose: VerboseOpt = False) -> None:
 
 @app.command("job")
 def job(
-    name: Annotated[Job, typer.Argument(help="The job to run.")],
+    name: Annotated[Job, typer.Argument(
+        metavar="JOB", help="The job to run: audit, drill or report.")],
     if_due: Annotated[bool, typer.Option(
         "--if-due", help="Run only if its slot is due (what cron and timers call).")] = False,
     config_path: ConfigOpt = None,
@@ -113,7 +114,14 @@ def job(
 
 
 def _run_line(run: ScheduleRun) -> str:
+    """A job that could not do its work (FAILED, INTERRUPTED) is an error, in the one
+    `irready: error:` line every command uses; a job that did its work prints its result
+    (ALERT: a person is needed, or OK with --verbose) as a line of the scheduler's log."""
+    from auditor.scheduler.vocabulary import RunStatus
+
     where = f"; report: {run.report}" if run.report else ""
+    if run.status in (RunStatus.FAILED, RunStatus.INTERRUPTED):
+        return f"irready: error: schedule job {run.job}: {run.summary}{where}"
     return f"irready schedule: {run.job}: {run.status}: {run.summary}{where}"
 
 

@@ -15,7 +15,7 @@ from auditor.notify import Message, Notifier, message
 from auditor.scheduler.jobs import JobResult, JobRunner, prune_reports
 from auditor.scheduler.lock import FileLock
 from auditor.scheduler.log import ScheduleLog
-from auditor.scheduler.plan import Plan, ensure_writable
+from auditor.scheduler.plan import REPORT_PERIOD, Plan, ensure_writable
 from auditor.scheduler.runner import SubprocessRunner
 from auditor.scheduler.vocabulary import JobKind, RunStatus, ScheduleRun, Trigger
 
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger("irready.schedule")
 
 REPORT_PREFIX = {JobKind.AUDIT: "audit", JobKind.DRILL: "drill", JobKind.REPORT: "compliance"}
+# The first run of a schedule (its epoch) owes no slot that passed before it, except one
+# a moment earlier: the cron line or timer of that very slot is what set the epoch.
+EPOCH_GRACE = timedelta(minutes=10)
 
 
 class Executor:
@@ -50,7 +53,7 @@ class Executor:
         epoch = self.log.epoch()
         if slot is None or epoch is None:
             return None
-        if slot.astimezone(self.tz).date() < epoch.astimezone(self.tz).date():
+        if slot < epoch - EPOCH_GRACE:
             return None  # before the schedule existed: nothing was missed
         if (kind is JobKind.DRILL and not self.plan.catch_up_drill
                 and now - slot >= timedelta(days=1)):
@@ -113,7 +116,9 @@ class Executor:
             now = self.clock()
             if self.log.interrupt_stale(kind, now):
                 logger.warning("%s: an earlier run was interrupted; it is retried now", kind)
-            request = self.plan.request(kind, now, self._drill_targets(kind, slot))
+            accounts = (self.log.accounts_since(now - REPORT_PERIOD)
+                        if kind is JobKind.REPORT else ())
+            request = self.plan.request(kind, now, self._drill_targets(kind, slot), accounts)
             run_id = self.log.start(kind, slot, trigger, now)
             logger.info("%s: started (%s)", kind, trigger)
             try:
@@ -123,7 +128,8 @@ class Executor:
                                    f"the {kind} job could not run: {type(exc).__name__}: {exc}")
             result = result.redacted()
             self.log.finish(run_id, result, self.clock())
-            prune_reports(self.plan.output_dir, REPORT_PREFIX[kind], self.plan.keep_reports)
+            prune_reports(self.plan.output_dir, REPORT_PREFIX[kind], self.plan.keep_reports,
+                          per_account=kind is JobKind.REPORT)
             level = logging.INFO if result.status is RunStatus.OK else logging.WARNING
             logger.log(level, "%s: %s: %s", kind, result.status, result.summary)
             return self.log.get(run_id), result

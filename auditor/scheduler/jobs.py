@@ -69,8 +69,10 @@ class Completed:
     stderr: str = ""
 
     def last_error_line(self) -> str:
+        """The command's last line on stderr, without the `irready: error:` its own
+        error line starts with (the job's line says whose it is)."""
         lines = [line.strip() for line in self.stderr.splitlines() if line.strip()]
-        return lines[-1] if lines else ""
+        return lines[-1].removeprefix("irready: error: ") if lines else ""
 
 
 def failed(done: Completed, what: str) -> JobResult:
@@ -172,22 +174,46 @@ def report_result(done: Completed, report: Path) -> JobResult:
     return JobResult(RunStatus.OK, 0, f"wrote {report}", report=str(report))
 
 
-def prune_reports(folder: Path, prefix: str, keep: int) -> list[Path]:
+ACCOUNT_SUFFIX = re.compile(r"^-(\d{12})(?=[.-])")
+
+
+def prune_reports(folder: Path, prefix: str, keep: int, *, per_account: bool = False
+                  ) -> list[Path]:
     """Delete the scheduler's own reports of one kind beyond the newest `keep` runs. The
     files of one run share its stamp (a PDF and the CSV beside it, one drill report per
-    user) and go together; files the scheduler did not name stay."""
+    user) and go together; files the scheduler did not name stay. With `per_account`
+    (compliance reports, one per account: `compliance-STAMP-ACCOUNT.pdf`), each account
+    keeps its newest `keep`, so a rarely audited account's reports are not pruned away
+    by another's."""
     if keep <= 0 or not folder.is_dir():
         return []
-    by_stamp: dict[str, list[Path]] = {}
+    groups: dict[str, dict[str, list[Path]]] = {}
     for path in folder.glob(f"{prefix}-*"):
         stamp = path.name[len(prefix) + 1:][:16]
         rest = path.name[len(prefix) + 17:]
         if STAMP.match(stamp) and rest[:1] in (".", "-") and path.is_file():
+            account = ACCOUNT_SUFFIX.match(rest) if per_account else None
+            by_stamp = groups.setdefault(account[1] if account else "", {})
             by_stamp.setdefault(stamp, []).append(path)
     removed = []
-    for stamp in sorted(by_stamp, reverse=True)[keep:]:
-        for path in by_stamp[stamp]:
-            with suppress(OSError):
-                path.unlink()
-                removed.append(path)
+    for by_stamp in groups.values():
+        for stamp in sorted(by_stamp, reverse=True)[keep:]:
+            for path in by_stamp[stamp]:
+                with suppress(OSError):
+                    path.unlink()
+                    removed.append(path)
     return removed
+
+
+def reports_result(results: Sequence[JobResult]) -> JobResult:
+    """The compliance reports of one run (one per account) as one result: OK when every
+    one was written, else FAILED naming each that was not."""
+    if len(results) == 1:
+        return results[0]
+    failures = [r for r in results if r.status is not RunStatus.OK]
+    written = ", ".join(r.report for r in results if r.report)
+    if not failures:
+        return JobResult(RunStatus.OK, 0, f"wrote {written}", report=written)
+    return JobResult(RunStatus.FAILED, next((r.exit_code for r in failures if r.exit_code),
+                                            int(ExitCode.FAILED)),
+                     "; ".join(r.summary for r in results), report=written)

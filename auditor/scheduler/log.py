@@ -71,6 +71,10 @@ class ScheduleLog:
             return self.drilled_since(since, drill_users) == set(drill_users)
         return False
 
+    def accounts_since(self, since: datetime) -> list[str]:
+        """The accounts audited or drilled at or after `since`: one report each."""
+        return self.store.accounts_since(since)
+
     def drilled_since(self, since: datetime, users: Sequence[str]) -> set[str]:
         """Which of `users` have a succeeded drill started at or after `since`."""
         return self.store.drilled_since(since, users)

@@ -76,7 +76,7 @@ class Plan:
         if kind is JobKind.DRILL and cadence.enabled and not self.drill_targets:
             return "off: no [drill] users in the config"
         text = cadence.describe()
-        if kind is JobKind.REPORT and self.report_after_drill:
+        if kind is JobKind.REPORT and self.report_after_drill and self.enabled(JobKind.DRILL):
             text = "after each drill" + ("" if text == "off" else f"; {text}")
         return text
 
@@ -87,8 +87,11 @@ class Plan:
         return ("--config", self.config_file) if self.config_file else ()
 
     def request(self, kind: JobKind, now: datetime,
-                drill_targets: Sequence[tuple[str, str]] | None = None) -> JobRequest:
-        """The commands of one run; `drill_targets` narrows a drill to some users."""
+                drill_targets: Sequence[tuple[str, str]] | None = None,
+                accounts: Sequence[str] = ()) -> JobRequest:
+        """The commands of one run; `drill_targets` narrows a drill to some users, and a
+        compliance report is written per account of `accounts` (the report covers one
+        account, and refuses to guess when the history holds several)."""
         stamp, prefix = self._free_stamp(kind, now), REPORT_PREFIX[kind]
         targets = tuple(self.drill_targets if drill_targets is None else drill_targets)
         if kind is JobKind.AUDIT:
@@ -105,7 +108,14 @@ class Plan:
                               "--make-room", "--format", "json", "--output",
                               str(self.output_dir / f"{prefix}-{stamp}-{_file_safe(user)}.json"),
                               *self.config_args()) for user, target in targets)
-        else:
+        elif accounts:
+            reports = [self.output_dir / f"{prefix}-{stamp}-{account}.pdf"
+                       for account in accounts]
+            report = reports[0]
+            commands = tuple(("report", "compliance", "--account", account, "--output",
+                              str(path), *self.config_args())
+                             for account, path in zip(accounts, reports, strict=True))
+        else:  # nothing audited yet: the report says so
             report = self.output_dir / f"{prefix}-{stamp}.pdf"
             commands = (("report", "compliance", "--output", str(report),
                          *self.config_args()),)
@@ -124,6 +134,9 @@ class Plan:
         return moment.strftime(STAMP_FORMAT)
 
 
+# `irready report compliance`'s default period: the scheduled report's accounts are those
+# audited or drilled in it (an hour less, so that none is missing from the report's own)
+REPORT_PERIOD = timedelta(days=90) - timedelta(hours=1)
 REPORT_PREFIX = {JobKind.AUDIT: "audit", JobKind.DRILL: "drill", JobKind.REPORT: "compliance"}
 
 

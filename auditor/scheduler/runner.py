@@ -23,6 +23,7 @@ from auditor.scheduler.jobs import (
     audit_result,
     drill_result,
     report_result,
+    reports_result,
 )
 from auditor.scheduler.vocabulary import JobKind
 
@@ -78,10 +79,11 @@ class SubprocessRunner:
             assert request.report is not None
             done = self.launch(request.commands[0], self.plan.timeout_seconds)
             return audit_result(done, request.report, self.plan.fail_on)
-        if request.job is JobKind.REPORT:
-            assert request.report is not None
-            done = self.launch(request.commands[0], self.plan.timeout_seconds)
-            return report_result(done, request.report)
+        if request.job is JobKind.REPORT:  # one command per account
+            return reports_result([
+                report_result(self.launch(command, self.plan.timeout_seconds),
+                              Path(command[command.index("--output") + 1]))
+                for command in request.commands])
         outcomes = [DrillOutcome(user, target, self.launch(command, self.plan.timeout_seconds),
                                  Path(command[command.index("--output") + 1]))
                     for (user, target), command in zip(request.drill_targets,

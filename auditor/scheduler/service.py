@@ -94,8 +94,10 @@ class Service:
                 logger.warning("no [notify] channel is configured: a failed job reaches "
                                "nobody, it is only logged here and in `irready schedule "
                                "status`")
-            self._guarded(lambda: self.executor.catch_up(lambda: self.stopping))
+            # the timed jobs first: a slot that passes while the catch-up runs is then
+            # pending at the first run_pending (and runs once), not a week later
             scheduler = self._build()
+            self._guarded(lambda: self.executor.catch_up(lambda: self.stopping))
             while not self.stopping:
                 scheduler.run_pending()
                 if self.stopping:

@@ -107,6 +107,14 @@ class ScheduleTables(StoreBase):
             (iso(since),)).fetchone()
         return row is not None
 
+    def accounts_since(self, since: datetime) -> list[str]:
+        """The accounts audited or drilled at or after `since`, sorted."""
+        rows = self._db.execute(
+            "SELECT account_id FROM audit_runs WHERE started_at >= ?"
+            " UNION SELECT account_id FROM drills WHERE started_at >= ? ORDER BY 1",
+            (iso(since), iso(since)))
+        return [str(row[0]) for row in rows.fetchall()]
+
     def drilled_since(self, since: datetime, users: Sequence[str]) -> set[str]:
         """Which of `users` have a succeeded drill started at or after `since`."""
         if not users:

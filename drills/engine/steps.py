@@ -122,7 +122,7 @@ def verify_new_key(drill: Drill, detail: dict[str, Any]) -> str | None:
         raise StepFailed(StepName.VERIFY_NEW.value,
                          f"the new key was not accepted as {user_arn} "
                          f"within {drill.options.propagation_timeout:g} s "
-                         f"({waited.attempts} attempts, last answer: {waited.last})")
+                         f"({waited.tries}, last answer: {waited.last})")
     return None
 
 
@@ -169,7 +169,7 @@ def verify_old_key_rejected(drill: Drill, detail: dict[str, Any]) -> str | None:
         raise StepFailed(StepName.VERIFY_OLD.value,
                          f"the old key {old.key_id} is inactive but was still accepted "
                          f"after {drill.options.propagation_timeout:g} s "
-                         f"({waited.attempts} attempts, last answer: {waited.last})")
+                         f"({waited.tries}, last answer: {waited.last})")
     return None
 
 

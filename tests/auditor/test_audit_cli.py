@@ -191,15 +191,15 @@ def test_usage_errors_are_one_line(aws: Any, args: tuple[str, ...], message: str
     ("args", "message"),
     [
         pytest.param(("audit", "--format", "xml"),
-                     "Invalid value for '--format' / '-f': Value error, 'xml' is not one of "
-                     "'terminal', 'json', 'html', 'pdf', 'csv', 'markdown', 'junit'. "
+                     "Invalid value for '--format' / '-f': 'xml' is not one of "
+                     "'terminal', 'json', 'html', 'pdf', 'csv', 'markdown', 'junit' "
                      "(see 'irready audit --help')", id="bad choice"),
         pytest.param(("audit", "--verbos"),
                      "No such option: --verbos (Possible options: --verbose) "
                      "(see 'irready audit --help')", id="misspelt option"),
         pytest.param(("history", "--limit", "many"),
-                     "Invalid value for '--limit': Input should be a valid integer, unable to "
-                     "parse string as an integer (see 'irready history --help')",
+                     "Invalid value for '--limit': not an integer "
+                     "(see 'irready history --help')",
                      id="not a number"),
         pytest.param(("config", "check", "a.toml", "b.toml"),
                      "Got unexpected extra argument(s) (b.toml) "
@@ -481,7 +481,7 @@ def test_history_limit_must_be_positive(tmp_path: Path, limit: str) -> None:
     """--limit 0 answered "no audit runs", and -1 meant no limit at all (SQLite)."""
     result = irready("history", "--history", str(tmp_path / "h.sqlite3"), "--limit", limit)
     one_line_error(result, ExitCode.USAGE,
-                   "Invalid value for '--limit': Input should be greater than or equal to 1 "
+                   "Invalid value for '--limit': must be greater than or equal to 1 "
                    "(see 'irready history --help')")
 
 

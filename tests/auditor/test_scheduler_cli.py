@@ -170,7 +170,7 @@ def test_an_audit_that_cannot_run_is_a_failed_job(tmp_path: Path,
 
     assert result.exit_code == 3
     assert result.stderr == (
-        "irready schedule: audit: FAILED: the audit failed (exit 3): irready: error: no AWS "
+        "irready: error: schedule job audit: the audit failed (exit 3): no AWS "
         "credentials found: set AWS_PROFILE or pass --profile, or run 'irready demo' to try "
         "irready on a simulated account\n")
     status = json.loads(irready("schedule", "status", "--format", "json", "--config",
@@ -233,7 +233,7 @@ def test_drill_results_are_read_from_the_history_store(tmp_path: Path) -> None:
     assert result.summary == (
         "drill of fast-user (ssm:/app/fast) rotated in 4 min; "
         "drill of slow-user (ssm:/app/slow) took 18.3 min, over its 15-minute target; "
-        "drill of broken-user (ssm:/app/broken) failed: irready: error: the target "
+        "drill of broken-user (ssm:/app/broken) failed: the target "
         "ssm:/app/broken holds another key; nothing was changed")
     assert "slow-user: drill d-slow-user, status SUCCEEDED; details: irready drill show " \
            "d-slow-user" in result.details
