@@ -29,7 +29,7 @@ from auditor.cli_common import (
     stderr,
     stdout,
 )
-from auditor.errors import ExitCode, IrreadyError, UsageError
+from auditor.errors import ExitCode, Interrupted, IrreadyError, UsageError
 from auditor.scheduler import cli as schedule_cli
 from drills import cli as drill_cli
 from reports import cli as report_cli
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from auditor.config import Config
     from auditor.registry import Registry
     from auditor.runner import Progress
+    from auditor.store import HistoryStore
 
 
 class IrreadyGroup(TyperGroup):
@@ -65,6 +66,10 @@ class IrreadyGroup(TyperGroup):
             raise typer.Exit(exc.exit_code) from None
         except ClickUsageError as exc:
             _usage_error(exc)
+        except KeyboardInterrupt:
+            # a command that stores or writes says itself what it kept (Interrupted)
+            Interrupted("interrupted (Ctrl-C)").show()
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
 
 
 def _usage_error(exc: ClickUsageError) -> NoReturn:
@@ -185,23 +190,48 @@ def audit(
     # --no-history still compares with the stored runs, but creates and writes nothing
     keep = not no_history
     store = open_store(config) if keep or config.history_file.exists() else None
+    newest = _newest_run_id(store)
     try:
         with progress_reporter(len(selected)) as progress:
             result = perform_audit(ctx, config, registry, only=only, skip=skipped,
                                    history=store, save=keep, debug=debug, progress=progress)
+    except KeyboardInterrupt:
+        # the run is stored in one transaction once every check ended: cut off before
+        # that, nothing is; just after it, the run is (without its account snapshot)
+        stored = _newest_run_id(store) if keep else newest
+        if stored != newest:
+            raise Interrupted(f"interrupted: run {stored} was stored just before; its "
+                              "report was not written") from None
+        why = "--no-history" if not keep else "a run is stored only once it ends"
+        raise Interrupted(f"interrupted: the audit stopped before it ended; nothing was "
+                          f"stored ({why})") from None
     finally:
         if store is not None:
             store.close()
-    if output is not None:
-        write_output(output, render_audit(result.run, result.diff, output_format))
-        typer.echo(f"wrote {output}", err=True)
-    if output_format is AuditFormat.TERMINAL:
-        from reports.terminal import print_audit  # rich: only for the terminal
+    try:
+        if output is not None:
+            write_output(output, render_audit(result.run, result.diff, output_format))
+            typer.echo(f"wrote {output}", err=True)
+        if output_format is AuditFormat.TERMINAL:
+            from reports.terminal import print_audit  # rich: only for the terminal
 
-        print_audit(stdout(), result.run, result.diff, verbose=verbose)
-    elif output is None:
-        sys.stdout.buffer.write(render_audit(result.run, result.diff, output_format))
+            print_audit(stdout(), result.run, result.diff, verbose=verbose)
+        elif output is None:
+            sys.stdout.buffer.write(render_audit(result.run, result.diff, output_format))
+    except KeyboardInterrupt:
+        run_id = result.run.run_id
+        kept = (f"run {run_id} was stored (`irready report audit --run {run_id}` shows it)"
+                if run_id is not None else "nothing was stored (--no-history)")
+        raise Interrupted(f"interrupted: the audit ended and {kept}, but its report was "
+                          "not completely written") from None
     raise typer.Exit(int(audit_exit_code(result.run, threshold)))
+
+
+def _newest_run_id(store: HistoryStore | None) -> int | None:
+    if store is None:
+        return None
+    newest = store.runs(limit=1)
+    return newest[0].run_id if newest else None
 
 
 def check_ids_in_config(config: Config, registry: Registry, *, waivers: bool = False) -> None:

@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     INCOMPLETE = 4  # nothing failed, but some checks could not be evaluated
     LOCKED = 5  # another scheduler, or another run of the same scheduled job, holds the lock
     UNFINISHED = 6  # a drill was cut off or could not roll back: resume or roll it back
+    INTERRUPTED = 130  # Ctrl-C (SIGINT), as shells report it: 128 + 2
 
 
 class IrreadyError(Exception):
@@ -63,3 +64,9 @@ class Locked(IrreadyError):
     """Another process holds the lock this command needs; the message names it."""
 
     exit_code = int(ExitCode.LOCKED)
+
+
+class Interrupted(IrreadyError):
+    """Ctrl-C (SIGINT) stopped a command; the message says what was and was not kept."""
+
+    exit_code = int(ExitCode.INTERRUPTED)
