@@ -404,6 +404,57 @@ def test_slots_before_the_first_start_are_not_missed(config: Config, clock: SimC
     assert runner.requests == []
 
 
+def test_a_first_start_owes_nothing_for_that_mornings_earlier_slots(
+        config: Config, clock: SimClock, runner: CountingRunner) -> None:
+    """A first start on the 1st of a month that is also a Monday, after the audit's 06:00
+    and the report's 08:00: neither was missed (the report would fail: nothing audited)."""
+    clock.now = datetime(2026, 6, 1, 9, tzinfo=UTC)  # Monday 1 June
+    serve(config, clock, runner, clock.now + timedelta(hours=1))
+    assert runner.requests == []
+
+
+def test_a_first_start_by_the_slots_own_cron_line_runs_it(
+        config: Config, clock: SimClock, runner: CountingRunner) -> None:
+    """cron starts `schedule job audit --if-due` at 06:00; the store is new, so that run
+    sets the schedule's epoch a few seconds after the slot it is meant to run."""
+    with HistoryStore(config.history_file) as store:
+        executor = Executor(config, store, runner=runner, clock=clock)
+        clock.now = at(MONDAYS[0], 6) + timedelta(seconds=2)
+        executor.log.ensure_epoch(clock.now)
+        assert executor.due(JobKind.AUDIT, clock.now) == at(MONDAYS[0], 6)
+
+
+def test_a_slot_that_comes_due_during_the_catch_up_runs_once_at_once(
+        config: Config, clock: SimClock, runner: CountingRunner) -> None:
+    """Down over the 1st of February (the monthly report), restarted on Monday the 2nd at
+    05:59:30: the report is caught up until 06:02:30, and the 06:00 audit runs right
+    after it, not a week later."""
+    config = replace(config, schedule=replace(config.schedule, drill="off"))
+    serve(config, clock, runner, at(date(2026, 1, 31), 12))
+    clock.now = at(date(2026, 2, 2), 5, 59) + timedelta(seconds=30)
+    serve(config, clock, runner, at(date(2026, 2, 2), 7))
+
+    (report,) = [run for run in completed_runs(config, JobKind.REPORT)
+                 if run.started_at.date() == date(2026, 2, 2)]
+    assert report.trigger == "catch-up"
+    audits = [run for run in completed_runs(config, JobKind.AUDIT)
+              if run.slot == at(date(2026, 2, 2), 6)]
+    assert [(run.trigger, run.started_at) for run in audits] == [
+        ("schedule", at(date(2026, 2, 2), 6, 2) + timedelta(seconds=30))]
+
+
+def test_status_says_no_report_after_drills_when_drills_are_off(config: Config) -> None:
+    without_users = replace(config, drill=DrillSettings())
+    drills_off = replace(config, schedule=replace(config.schedule, drill="off"))
+    for each in (without_users, drills_off):
+        with HistoryStore(each.history_file) as store:
+            assert Executor(each, store).plan.describe(JobKind.REPORT) == (
+                "monthly, the 1st of each month at 08:00")
+    with HistoryStore(config.history_file) as store:
+        assert Executor(config, store).plan.describe(JobKind.REPORT) == (
+            "after each drill; monthly, the 1st of each month at 08:00")
+
+
 # -- locks ----------------------------------------------------------------------------
 
 
@@ -567,3 +618,28 @@ def _no_leaked_locks(tmp_path: Path) -> Iterator[None]:
     yield
     for path in tmp_path.glob("*.lock"):
         assert FileLock(path, "").holder() is None, f"{path.name} left held"
+
+
+# -- one compliance report per account ----------------------------------------------------
+
+
+def test_the_compliance_report_is_written_per_account(
+        config: Config, clock: SimClock, runner: CountingRunner) -> None:
+    """`report compliance` refuses to pick one of several accounts (exit 2): the scheduled
+    report is one command per account audited in its 90 days, each file naming its
+    account; an account last audited before those 90 days gets none."""
+    now = at(date(2026, 6, 1), 8)
+    clock.now = now
+    with HistoryStore(config.history_file) as store:
+        for account, days_ago in (("222222222222", 3), ("111111111111", 10),
+                                  ("333333333333", 120)):
+            started = now - timedelta(days=days_ago)
+            store.save_run(AuditRun(account, started, started, ()))
+        Executor(config, store, runner=runner, clock=clock).run(JobKind.REPORT,
+                                                                trigger=Trigger.MANUAL)
+    (request,) = runner.requests
+    folder = Path(config.schedule.output_dir)
+    assert request.commands == tuple(
+        ("report", "compliance", "--account", account, "--output",
+         str(folder / f"compliance-20260601T080000Z-{account}.pdf"))
+        for account in ("111111111111", "222222222222"))

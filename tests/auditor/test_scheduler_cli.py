@@ -274,6 +274,46 @@ def test_old_reports_are_pruned_but_other_files_stay(tmp_path: Path) -> None:
         "compliance-final.pdf", "drill-20260105T060000Z-drill-user.json"]
 
 
+def test_compliance_reports_are_pruned_per_account(tmp_path: Path) -> None:
+    """An account audited once a quarter keeps its reports while another's daily ones
+    come and go."""
+    for day in range(1, 6):
+        for suffix in ("pdf", "findings.csv"):
+            (tmp_path / f"compliance-2026010{day}T080000Z-111111111111.{suffix}").write_text("")
+    (tmp_path / "compliance-20251001T080000Z-222222222222.pdf").write_text("")
+
+    prune_reports(tmp_path, "compliance", keep=2, per_account=True)
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "compliance-20251001T080000Z-222222222222.pdf",
+        "compliance-20260104T080000Z-111111111111.findings.csv",
+        "compliance-20260104T080000Z-111111111111.pdf",
+        "compliance-20260105T080000Z-111111111111.findings.csv",
+        "compliance-20260105T080000Z-111111111111.pdf"]
+
+
+def test_the_reports_of_several_accounts_are_one_result(tmp_path: Path) -> None:
+    plan = plan_of(write_config(tmp_path))
+    started = datetime(2026, 6, 1, 8, tzinfo=UTC)
+    request = plan.request(JobKind.REPORT, started, accounts=("111111111111", "222222222222"))
+
+    def report(argv: Any, _timeout: float) -> Completed:
+        if "222222222222" in argv:
+            return Completed(2, "", "irready: error: no audit runs or drills for account "
+                                    "222222222222")
+        Path(argv[argv.index("--output") + 1]).write_text("%PDF")
+        return Completed(0)
+
+    plan.output_dir.mkdir(parents=True)
+    result = SubprocessRunner(plan, launch=report)(request)
+
+    first = plan.output_dir / "compliance-20260601T080000Z-111111111111.pdf"
+    assert (result.status, result.exit_code, result.report) == (RunStatus.FAILED, 2, str(first))
+    assert result.summary == (
+        f"wrote {first}; the compliance report failed (exit 2): no audit runs or drills for "
+        "account 222222222222")
+
+
 # -- status -------------------------------------------------------------------------------
 
 
