@@ -413,6 +413,8 @@ def rotation_targets_known(config: Config) -> None:
     known = target_types()
     for i, entry in enumerate(config.inventory):
         spec = entry.rotation_target
+        if not spec.strip():
+            continue  # no target yet: iam.key_inventory reports it
         kind, separator, value = spec.partition(":")
         key = f"{where}inventory[{i}].rotation_target"
         if not separator or not kind.strip() or not value.strip():

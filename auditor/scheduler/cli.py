@@ -65,16 +65,17 @@ def run(config_path: ConfigOpt = None, verbose: VerboseOpt = False) -> None:
     On start it runs what was missed while it was down; SIGTERM or Ctrl-C stop it
     once the running job has ended."""
     from auditor.scheduler.executor import open_executor
+    from auditor.scheduler.plan import Plan
     from auditor.scheduler.service import Service
     from auditor.scheduler.vocabulary import JobKind
 
     config = load(config_path)
+    plan = Plan.from_config(config)  # refused before the store or a folder is created
+    if not any(plan.enabled(kind) for kind in JobKind):
+        raise ConfigError("schedule: every job is off, so there is nothing to run")
     setup_logging(logging.DEBUG if verbose else logging.INFO)
     with open_store(config) as store:
-        executor = open_executor(config, store)
-        if not any(executor.plan.enabled(kind) for kind in JobKind):
-            raise ConfigError("schedule: every job is off, so there is nothing to run")
-        Service(executor).run()
+        Service(open_executor(config, store)).run()
 
 
 @app.command("job")
@@ -90,18 +91,20 @@ def job(
 
     Prints nothing when all is well (cron mails any output); exits with the job's code."""
     from auditor.scheduler.executor import job_exit_code, open_executor
+    from auditor.scheduler.plan import Plan
     from auditor.scheduler.vocabulary import JobKind, Trigger
 
     config = load(config_path)
-    setup_logging(logging.INFO if verbose else logging.ERROR)
     kind = JobKind(name.value)
+    plan = Plan.from_config(config)  # refused before the store or a folder is created
+    if not plan.enabled(kind):
+        if if_due:
+            return
+        raise UsageError(f"the {kind} job is {plan.describe(kind)}")
+    setup_logging(logging.INFO if verbose else logging.ERROR)
     with open_store(config) as store:
         executor = open_executor(config, store)
         executor.log.ensure_epoch(executor.clock())
-        if not executor.plan.enabled(kind):
-            if if_due:
-                return
-            raise UsageError(f"the {kind} job is {executor.plan.describe(kind)}")
         if if_due:
             done = executor.run_if_due(kind, Trigger.CRON)
         else:
