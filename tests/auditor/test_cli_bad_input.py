@@ -225,3 +225,18 @@ def test_attempts_are_counted_in_words() -> None:
     from drills.verify import Waited
 
     assert [Waited(True, n, 0.0, 0.0, "").tries for n in (1, 2)] == ["1 attempt", "2 attempts"]
+
+
+def test_a_region_typo_in_the_aws_profile_is_a_usage_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    aws_config = tmp_path / "aws-config"
+    aws_config.write_text("[default]\nregion = us_east_1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(aws_config))
+
+    result = irready("audit")
+
+    assert (result.exit_code, result.stderr) == (USAGE, (
+        "irready: error: the AWS profile's region: 'us_east_1' is not a region name like "
+        "us-east-1\n"))
+    assert not (tmp_path / "xdg-data").exists()
