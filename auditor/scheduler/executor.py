@@ -55,6 +55,8 @@ class Executor:
             return None
         if slot < epoch - EPOCH_GRACE:
             return None  # before the schedule existed: nothing was missed
+        if kind is JobKind.REPORT and not self.log.accounts_since(now - REPORT_PERIOD):
+            return None  # nothing audited or drilled in its period: nothing to report yet
         if (kind is JobKind.DRILL and not self.plan.catch_up_drill
                 and now - slot >= timedelta(days=1)):
             return None  # a missed window waits for the next one

@@ -67,8 +67,9 @@ class CountingRunner:
     """Stands in for the subprocesses: records each request, takes a few minutes, and
     fails (or kills the service) on the days it is told to."""
 
-    def __init__(self, clock: SimClock) -> None:
+    def __init__(self, clock: SimClock, history: Path | None = None) -> None:
         self.clock = clock
+        self.history = history  # where a successful audit stores its run, as irready's does
         self.requests: list[JobRequest] = []
         self.failing: set[tuple[JobKind, date]] = set()
         self.kill_on: tuple[JobKind, date] | None = None
@@ -85,6 +86,9 @@ class CountingRunner:
         if when in self.failing:
             return JobResult(RunStatus.FAILED, 3, f"the {request.job} failed (exit 3): "
                              "irready: error: cannot reach AWS")
+        if request.job is JobKind.AUDIT and self.history is not None:
+            with HistoryStore(self.history) as store:
+                store.save_run(AuditRun("123456789012", request.started_at, self.clock.now, ()))
         return JobResult(RunStatus.OK, 0, "all good")
 
     def count(self, job: JobKind) -> int:
@@ -108,8 +112,8 @@ def clock() -> SimClock:
 
 
 @pytest.fixture
-def runner(clock: SimClock) -> CountingRunner:
-    return CountingRunner(clock)
+def runner(clock: SimClock, config: Config) -> CountingRunner:
+    return CountingRunner(clock, config.history_file)
 
 
 def serve(config: Config, clock: SimClock, runner: CountingRunner, until: datetime) -> Service:
@@ -120,6 +124,14 @@ def serve(config: Config, clock: SimClock, runner: CountingRunner, until: dateti
         clock.stop_at, clock.on_stop = until, service.stop
         service.run()
     return service
+
+
+def audited_before_start(config: Config) -> None:
+    """An audit by hand before the schedule's first start: the report of the 1st has
+    something to report (without one it waits for the first audit)."""
+    with HistoryStore(config.history_file) as store:
+        store.save_run(AuditRun("123456789012", START - timedelta(days=1),
+                                START - timedelta(days=1), ()))
 
 
 def completed_runs(config: Config, job: JobKind) -> list[ScheduleRun]:
@@ -137,6 +149,7 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 
 def test_six_months_run_26_audits_2_drills_and_every_report(
         config: Config, clock: SimClock, runner: CountingRunner) -> None:
+    audited_before_start(config)
     service = serve(config, clock, runner, END)
 
     assert runner.count(JobKind.AUDIT) == 26
@@ -309,6 +322,7 @@ def test_a_signal_stops_the_service_after_the_running_job_ends(
 
     runner.on_run = terminate
     previous = signal.getsignal(signum)
+    audited_before_start(config)
     serve(config, clock, runner, END)
 
     (only,) = runner.requests  # the first job (the report of Jan 1) and nothing after it
@@ -484,6 +498,7 @@ def test_a_job_held_by_cron_is_skipped_not_doubled(config: Config, clock: SimClo
             cron_audit.acquire(clock())
 
     runner.on_run = hold_audit_lock
+    audited_before_start(config)
     serve(config, clock, runner, at(date(2026, 1, 5), 6, 30))
     cron_audit.release()
 
@@ -643,3 +658,18 @@ def test_the_compliance_report_is_written_per_account(
         ("report", "compliance", "--account", account, "--output",
          str(folder / f"compliance-20260601T080000Z-{account}.pdf"))
         for account in ("111111111111", "222222222222"))
+
+
+def test_the_monthly_report_waits_for_something_to_report(
+        config: Config, clock: SimClock, runner: CountingRunner) -> None:
+    """A schedule first started on 30 December, nothing audited yet: the report of
+    1 January would fail ("no audit runs"); it runs at its first tick after the first
+    weekly audit instead."""
+    config = replace(config, schedule=replace(config.schedule, drill="off"))
+    clock.now = datetime(2025, 12, 30, 12, tzinfo=UTC)
+    serve(config, clock, runner, at(date(2026, 1, 7), 0))
+
+    assert [(r.job, r.started_at) for r in runner.requests] == [
+        (JobKind.AUDIT, at(MONDAYS[0], 6)), (JobKind.REPORT, at(MONDAYS[0], 8))]
+    (report,) = completed_runs(config, JobKind.REPORT)
+    assert report.slot == at(date(2026, 1, 1), 8)
