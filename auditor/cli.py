@@ -124,7 +124,7 @@ def audit(
     """Audit the account read-only; exit 1 on failures, 4 if some checks could not run."""
     from dataclasses import replace
 
-    from auditor.audit import audit_exit_code, perform_audit
+    from auditor.audit import audit_exit_code, perform_audit, select_checks
     from auditor.config import region_problem
     from auditor.models import Severity
     from auditor.registry import discover
@@ -151,7 +151,7 @@ def audit(
     registry = discover()
     check_ids_in_config(config, registry)
     only, skipped = check or (), skip or ()
-    selected = registry.select(only or config.audit.checks, (*skipped, *config.audit.skip))
+    selected = select_checks(registry, config, only=only, skip=skipped)
     ctx = aws_context(profile, region, endpoint_url)
     # --no-history still compares with the stored runs, but creates and writes nothing
     keep = not no_history
@@ -189,6 +189,9 @@ def check_ids_in_config(config: Config, registry: Registry, *, waivers: bool = F
                 registry.select((check_id,))
             except UsageError as exc:
                 raise ConfigError(f"{where}{key}: {exc.message}") from None
+    from auditor.audit import select_checks
+
+    select_checks(registry, config)  # audit.checks and audit.skip leave something to run
     if not waivers:
         return
     known = [item.id for item in registry]

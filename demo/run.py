@@ -106,8 +106,10 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
             for week, (moment, fix) in enumerate(zip(weeks[1:], FIXES, strict=True), start=2):
                 fix.apply(session, account)
                 result = audit(store, ticking_clock(moment))
+                covers = result.run.coverage.note
                 console.print(f"week {week} ({moment:%Y-%m-%d}): {fix.title}; readiness "
-                              f"score [bold]{result.run.score:.0f}[/]/100")
+                              f"score [bold]{result.run.score:.0f}[/]/100"
+                              + (f" ({covers})" if covers else ""))
 
             console.rule("[bold]Today: the quarterly rotation drill (real, timed)[/]",
                          align="left")
