@@ -104,8 +104,8 @@ def _trend_sentence(runs: Sequence[RunSummary], partial: int = 0,
              else int(f"{last.score:.0f}") - int(f"{first.score:.0f}"))
     narrowed = ""
     if change is not None and change.narrowed:
-        narrowed = (f" (compared on the {change.compared_controls} controls both audits "
-                    "evaluated)")
+        narrowed = (f"; compared on the {change.compared_controls} controls both audits "
+                    "evaluated")
     if delta == 0:
         movement = "unchanged"
     else:

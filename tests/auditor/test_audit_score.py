@@ -16,6 +16,7 @@ from auditor.diff import compare
 from auditor.errors import ExitCode
 from auditor.models import AuditRun, Finding, Severity, Status
 from auditor.scheduler.jobs import Completed, audit_result
+from auditor.store import HistoryStore
 from reports.formats import AuditFormat, render_audit
 
 ACCOUNT = "123456789012"
@@ -116,3 +117,23 @@ def test_the_scheduler_notification_says_what_the_score_covers(tmp_path: Path) -
     result = audit_result(Completed(int(ExitCode.FAILED)), report, Severity.LOW)
     assert result.summary.startswith(
         f"account {ACCOUNT}: score 50 (covers 2 of 4 controls: 2 could not be evaluated), ")
+
+
+def test_the_compliance_report_says_what_the_score_covers_and_trends_fairly(
+        store: HistoryStore) -> None:
+    from dataclasses import replace
+
+    from reports.compliance import build_compliance
+    from reports.compliance_pdf import render_compliance_html
+    from reports.compliance_period import quarter_period
+
+    for audit in (BEFORE, BROKEN):
+        store.save_run(replace(audit, run_id=None))
+    report = build_compliance(store, period=quarter_period("2026Q4"),
+                              generated_at=datetime(2027, 1, 4, tzinfo=UTC))
+    assert report.trend_sentence == (
+        "unchanged since the first audit of the period (2026-11-01, 25/100; compared on the"
+        " 2 controls both audits evaluated), over 2 audits.")
+    text = " ".join(render_compliance_html(report).split())
+    assert ("The score covers 2 of 4 controls: 2 could not be evaluated: they are left out of"
+            " it, not counted as passing.") in text
