@@ -112,7 +112,7 @@ def _trend_sentence(runs: Sequence[RunSummary], partial: int = 0,
         movement = (f"{'up' if delta > 0 else 'down'} {abs(delta)} "
                     f"point{'' if abs(delta) == 1 else 's'}")
     return (f"{movement} since the first audit of the period ({first.started_at:%Y-%m-%d}, "
-            f"{first.score:.0f}/100){narrowed}, over {len(runs)} audits." + left_out)
+            f"{first.score:.0f}/100{narrowed}), over {len(runs)} audits." + left_out)
 
 
 def _change(store: HistoryStore, runs: Sequence[RunSummary], latest: AuditRun | None
