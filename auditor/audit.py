@@ -49,6 +49,7 @@ def perform_audit(
     # --check foo.* naming every check of the catalogue is still a full audit
     complete = {c.id for c in checks} == {c.id for c in registry}
     identity = ctx.identity()
+    check_regions(ctx, config)
     facts = Facts(ctx, config, history=history, account_id=identity.account_id)
     run = run_audit(facts, checks, config, caller_arn=identity.arn, debug=debug,
                     progress=progress, clock=clock or utcnow, complete=complete)
@@ -61,6 +62,16 @@ def perform_audit(
             # a partial run read part of the account: its snapshot would look complete
             history.save_snapshot(run.run_id, build_snapshot(facts, run.started_at))
     return AuditResult(run=run, diff=compare(previous, run))
+
+
+def check_regions(ctx: AwsContext, config: Config, where: str = "") -> None:
+    """The audit's regions (audit.regions, or --regions when `where` says so) are all
+    AWS regions: a typo is a usage error before anything is read or stored."""
+    from auditor.awsfacts.account import refuse_unknown_regions
+
+    if not where:
+        where = f"{config.source}: audit.regions" if config.source else "audit.regions"
+    refuse_unknown_regions(ctx, config.audit.regions, where)
 
 
 def select_checks(registry: Registry, config: Config, *, only: Sequence[str] = (),

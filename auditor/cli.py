@@ -124,7 +124,7 @@ def audit(
     """Audit the account read-only; exit 1 on failures, 4 if some checks could not run."""
     from dataclasses import replace
 
-    from auditor.audit import audit_exit_code, perform_audit, select_checks
+    from auditor.audit import audit_exit_code, check_regions, perform_audit, select_checks
     from auditor.config import region_problem
     from auditor.models import Severity
     from auditor.registry import discover
@@ -135,8 +135,12 @@ def audit(
         raise UsageError("--format pdf is binary: pass --output FILE.pdf (or redirect stdout)")
     config = load(config_path, history_path)
     settings = config.audit
-    if regions:
+    if regions is not None:
         chosen = tuple(r.strip() for r in regions.split(",") if r.strip())
+        if not chosen:
+            # an empty list in a script's variable must not widen the audit to every region
+            raise UsageError("--regions: no region named; leave --regions out to audit "
+                             "every enabled region")
         for name in chosen:
             if region_problem(name):
                 raise UsageError(f"--regions: {region_problem(name)}")
@@ -153,6 +157,7 @@ def audit(
     only, skipped = check or (), skip or ()
     selected = select_checks(registry, config, only=only, skip=skipped)
     ctx = aws_context(profile, region, endpoint_url)
+    check_regions(ctx, config, "--regions" if regions is not None else "")
     # --no-history still compares with the stored runs, but creates and writes nothing
     keep = not no_history
     store = open_store(config) if keep or config.history_file.exists() else None
@@ -316,12 +321,21 @@ def config_init(
 @config_app.command("check")
 def config_check(path: Annotated[Path | None, typer.Argument(dir_okay=False)] = None) -> None:
     """Validate a config file; prints where it was found and exits 2 if it is wrong."""
+    from auditor.awsfacts.account import not_a_region
     from auditor.config import find_config, load_config
+    from auditor.errors import ConfigError
     from auditor.registry import discover
+    from auditor.session import partition_regions
 
     found = find_config(path)
     config = load_config(path)
     check_ids_in_config(config, discover(), waivers=True)
+    # offline: botocore's partition data decides (the audit also asks DescribeRegions)
+    for name in config.audit.regions:
+        if name not in partition_regions():
+            prefix = f"{config.source}: " if config.source else ""
+            raise ConfigError(f"{prefix}audit.regions: "
+                              f"{not_a_region(name, partition_regions())}")
     where = found or "built-in defaults (no config file found)"
     typer.echo(f"config OK: {where}; {len(config.waivers)} waiver(s), "
                f"{len(config.inventory)} inventory entry(ies)")
