@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import IntEnum, StrEnum
+from typing import Protocol, runtime_checkable
 
 
 class Status(StrEnum):
@@ -63,6 +64,23 @@ class Outcome:
     region: str = "global"
     evidence: Mapping[str, str] = field(default_factory=dict)
     severity: Severity | None = None  # overrides the check's severity (e.g. per contact type)
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a fact's data came from and when, told on every finding of a check that read
+    it: `evidence` entries, and a `note` appended to the message when the data may be
+    older than the audit (such as a credential report generated hours before)."""
+
+    evidence: Mapping[str, str] = field(default_factory=dict)
+    note: str = ""
+
+
+@runtime_checkable
+class Dated(Protocol):
+    """A fact's value that knows when its data was produced (the credential report)."""
+
+    def provenance(self, now: datetime) -> Provenance: ...
 
 
 @dataclass(frozen=True, slots=True)
