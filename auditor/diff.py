@@ -17,7 +17,7 @@ class RunDiff:
     # The score's change over the controls BOTH runs evaluated, in whole points as the
     # reports print scores: a check that broke in this run (ERROR) leaves the comparison,
     # so the score cannot rise because something broke.
-    score_change: int = 0
+    score_change: int | None = None  # None: no control was evaluated by both runs
     compared_controls: int = 0  # how many controls both runs evaluated
     narrowed: bool = False  # some control evaluated by one run only was left out
 
@@ -25,6 +25,8 @@ class RunDiff:
     def score_text(self) -> str:
         """How every output says it: "score +5", or "score +5 over the 12 controls both
         runs evaluated" when the comparison had to leave controls out."""
+        if self.score_change is None:
+            return "score not comparable (no control was evaluated by both runs)"
         text = f"score {self.score_change:+d}"
         if self.narrowed:
             text += (f" over the {self.compared_controls} control"
@@ -54,7 +56,7 @@ def compare(previous: AuditRun | None, current: AuditRun) -> RunDiff:
         fixed=tuple(f for key, f in before.items()
                     if key not in now and looked_now.covers(f)),
         score_change=score_change(readiness_score(current.findings, common),
-                                  readiness_score(previous.findings, common)),
+                                  readiness_score(previous.findings, common)) if common else None,
         compared_controls=len(common),
         narrowed=common != evaluated_before | evaluated_now,
     )

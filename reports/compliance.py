@@ -100,7 +100,11 @@ def _trend_sentence(runs: Sequence[RunSummary], partial: int = 0,
     first = runs[0]
     # the difference of the scores as printed: 79.4 and 35.6 show as 79 and 36, and a
     # reader who subtracts them must find the 43 the sentence says, not 44
-    delta = (change.score_change if change is not None
+    if change is not None and change.score_change is None:
+        return (f"not comparable with the first audit of the period "
+                f"({first.started_at:%Y-%m-%d}): no control was evaluated by both, over "
+                f"{len(runs)} audits." + left_out)
+    delta = (change.score_change if change is not None and change.score_change is not None
              else int(f"{last.score:.0f}") - int(f"{first.score:.0f}"))
     narrowed = ""
     if change is not None and change.narrowed:

@@ -65,6 +65,14 @@ def test_two_fully_evaluated_runs_compare_their_scores_plainly() -> None:
     assert (diff.score_change, diff.narrowed, diff.score_text) == (75, False, "score +75")
 
 
+def test_runs_with_no_control_in_common_are_not_compared() -> None:
+    other = run(2, {"a.one": Status.ERROR, "a.two": Status.PASS})
+    only_one = run(1, {"a.one": Status.PASS})
+    diff = compare(only_one, other)
+    assert (diff.score_change, diff.compared_controls) == (None, 0)
+    assert diff.score_text == "score not comparable (no control was evaluated by both runs)"
+
+
 def test_the_coverage_counts_the_selected_checks_and_those_evaluated() -> None:
     assert (BROKEN.coverage.evaluated, BROKEN.coverage.selected) == (2, 4)
     assert BROKEN.coverage.note == "covers 2 of 4 controls: 2 could not be evaluated"
