@@ -103,6 +103,7 @@ def test_bad_input_is_one_line_and_exit_2_and_nothing_is_stored(
     assert "Traceback" not in result.output
     assert result.stdout == ""
     assert stored_runs(tmp_path) == 0
+    assert not history_file(tmp_path).exists()  # refused before the store is opened
 
 
 def test_a_region_newer_than_botocore_is_accepted_when_describe_regions_lists_it(
