@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from auditor.clock import utcnow
 from auditor.diff import RunDiff, compare
-from auditor.errors import ExitCode
+from auditor.errors import ConfigError, ExitCode, UsageError
 from auditor.facts import Facts
 from auditor.models import AuditRun, Severity, Status
 from auditor.runner import Progress, run_audit
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from auditor.config import Config
-    from auditor.registry import Registry
+    from auditor.registry import Check, Registry
     from auditor.session import AwsContext
     from auditor.store import HistoryStore
 
@@ -45,10 +45,11 @@ def perform_audit(
     progress: Progress | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> AuditResult:
-    checks = registry.select(only or config.audit.checks, tuple(skip) + config.audit.skip)
+    checks = select_checks(registry, config, only=only, skip=skip)
     # --check foo.* naming every check of the catalogue is still a full audit
     complete = {c.id for c in checks} == {c.id for c in registry}
     identity = ctx.identity()
+    check_regions(ctx, config)
     facts = Facts(ctx, config, history=history, account_id=identity.account_id)
     run = run_audit(facts, checks, config, caller_arn=identity.arn, debug=debug,
                     progress=progress, clock=clock or utcnow, complete=complete)
@@ -61,6 +62,35 @@ def perform_audit(
             # a partial run read part of the account: its snapshot would look complete
             history.save_snapshot(run.run_id, build_snapshot(facts, run.started_at))
     return AuditResult(run=run, diff=compare(previous, run))
+
+
+def check_regions(ctx: AwsContext, config: Config, where: str = "") -> None:
+    """The audit's regions (audit.regions, or --regions when `where` says so) are all
+    AWS regions: a typo is a usage error before anything is read or stored."""
+    from auditor.awsfacts.account import refuse_unknown_regions
+
+    if not where:
+        where = f"{config.source}: audit.regions" if config.source else "audit.regions"
+    refuse_unknown_regions(ctx, config.audit.regions, where)
+
+
+def select_checks(registry: Registry, config: Config, *, only: Sequence[str] = (),
+                  skip: Sequence[str] = ()) -> list[Check]:
+    """The checks an audit runs: `only` (else audit.checks) less `skip` and audit.skip.
+    A selection that leaves nothing is refused before anything is read or stored: an
+    empty run would score 0 and read as a collapse of readiness."""
+    checks = registry.select(only or config.audit.checks, (*skip, *config.audit.skip))
+    if checks:
+        return checks
+    chosen = [f"--check {', '.join(only)}" if only else
+              f"audit.checks = {list(config.audit.checks)}" if config.audit.checks else ""]
+    chosen += [f"--skip {', '.join(skip)}" if skip else "",
+               f"audit.skip = {list(config.audit.skip)}" if config.audit.skip else ""]
+    message = f"no check left to run: {'; '.join(part for part in chosen if part)}"
+    if not only and not skip:
+        where = f"{config.source}: " if config.source else ""
+        raise ConfigError(f"{where}{message}")
+    raise UsageError(message)
 
 
 def audit_exit_code(run: AuditRun, fail_on: Severity = Severity.LOW) -> ExitCode:

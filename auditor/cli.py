@@ -158,7 +158,7 @@ def audit(
     """Audit the account read-only; exit 1 on failures, 4 if some checks could not run."""
     from dataclasses import replace
 
-    from auditor.audit import audit_exit_code, perform_audit
+    from auditor.audit import audit_exit_code, check_regions, perform_audit, select_checks
     from auditor.config import region_problem
     from auditor.models import Severity
     from auditor.registry import discover
@@ -169,8 +169,12 @@ def audit(
         raise UsageError("--format pdf is binary: pass --output FILE.pdf (or redirect stdout)")
     config = load(config_path, history_path)
     settings = config.audit
-    if regions:
+    if regions is not None:
         chosen = tuple(r.strip() for r in regions.split(",") if r.strip())
+        if not chosen:
+            # an empty list in a script's variable must not widen the audit to every region
+            raise UsageError("--regions: no region named; leave --regions out to audit "
+                             "every enabled region")
         for name in chosen:
             if region_problem(name):
                 raise UsageError(f"--regions: {region_problem(name)}")
@@ -185,8 +189,9 @@ def audit(
     registry = discover()
     check_ids_in_config(config, registry)
     only, skipped = check or (), skip or ()
-    selected = registry.select(only or config.audit.checks, (*skipped, *config.audit.skip))
+    selected = select_checks(registry, config, only=only, skip=skipped)
     ctx = aws_context(profile, region, endpoint_url)
+    check_regions(ctx, config, "--regions" if regions is not None else "")
     # --no-history still compares with the stored runs, but creates and writes nothing
     keep = not no_history
     store = open_store(config) if keep or config.history_file.exists() else None
@@ -248,6 +253,9 @@ def check_ids_in_config(config: Config, registry: Registry, *, waivers: bool = F
                 registry.select((check_id,))
             except UsageError as exc:
                 raise ConfigError(f"{where}{key}: {exc.message}") from None
+    from auditor.audit import select_checks
+
+    select_checks(registry, config)  # audit.checks and audit.skip leave something to run
     if not waivers:
         return
     known = [item.id for item in registry]
@@ -389,12 +397,21 @@ def config_init(
 def config_check(path: Annotated[Path | None, typer.Argument(dir_okay=False, metavar="PATH")]
                  = None) -> None:
     """Validate a config file; prints where it was found and exits 2 if it is wrong."""
+    from auditor.awsfacts.account import not_a_region
     from auditor.config import find_config, load_config
+    from auditor.errors import ConfigError
     from auditor.registry import discover
+    from auditor.session import partition_regions
 
     found = find_config(path)
     config = load_config(path)
     check_ids_in_config(config, discover(), waivers=True)
+    # offline: botocore's partition data decides (the audit also asks DescribeRegions)
+    for name in config.audit.regions:
+        if name not in partition_regions():
+            prefix = f"{config.source}: " if config.source else ""
+            raise ConfigError(f"{prefix}audit.regions: "
+                              f"{not_a_region(name, partition_regions())}")
     rotation_targets_known(config)
     for warning in expired_waivers(config):
         typer.echo(f"irready: warning: {warning}", err=True)

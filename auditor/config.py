@@ -44,7 +44,9 @@ class AuditSettings:
     key_max_age_days: int = 90
     unused_key_days: int = 45
     log_retention_days: int = 365
-    drill_interval_days: int = 92
+    # the longest gap between two on-time quarterly drills (the first Monday of the
+    # quarter: July 1st to October 7th) is 98 days; 100 lets a drill run a day late
+    drill_interval_days: int = 100
     rotation_target_minutes: int = 15
     checks: tuple[str, ...] = ()  # empty: all
     skip: tuple[str, ...] = ()

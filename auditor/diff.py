@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auditor.models import AuditRun, Finding, Status
+from auditor.models import AuditRun, Finding, Status, evaluated_checks, readiness_score
 
 
 @dataclass(frozen=True)
@@ -14,6 +14,24 @@ class RunDiff:
     previous_score: float | None
     new_failures: tuple[Finding, ...]
     fixed: tuple[Finding, ...]  # failing last time; evaluated now, and passing or gone
+    # The score's change over the controls BOTH runs evaluated, in whole points as the
+    # reports print scores: a check that broke in this run (ERROR) leaves the comparison,
+    # so the score cannot rise because something broke.
+    score_change: int | None = None  # None: no control was evaluated by both runs
+    compared_controls: int = 0  # how many controls both runs evaluated
+    narrowed: bool = False  # some control evaluated by one run only was left out
+
+    @property
+    def score_text(self) -> str:
+        """How every output says it: "score +5", or "score +5 over the 12 controls both
+        runs evaluated" when the comparison had to leave controls out."""
+        if self.score_change is None:
+            return "score not comparable (no control was evaluated by both runs)"
+        text = f"score {self.score_change:+d}"
+        if self.narrowed:
+            text += (f" over the {self.compared_controls} control"
+                     f"{'' if self.compared_controls == 1 else 's'} both runs evaluated")
+        return text
 
 
 def compare(previous: AuditRun | None, current: AuditRun) -> RunDiff:
@@ -27,6 +45,9 @@ def compare(previous: AuditRun | None, current: AuditRun) -> RunDiff:
     before = {f.key: f for f in previous.findings if f.status is Status.FAIL}
     now = {f.key: f for f in current.findings if f.status is Status.FAIL}
     looked_before, looked_now = _Coverage(previous), _Coverage(current)
+    evaluated_before = evaluated_checks(previous.findings) & _selected(previous)
+    evaluated_now = evaluated_checks(current.findings) & _selected(current)
+    common = evaluated_before & evaluated_now
     return RunDiff(
         previous_run_id=previous.run_id,
         previous_score=previous.score,
@@ -34,7 +55,15 @@ def compare(previous: AuditRun | None, current: AuditRun) -> RunDiff:
                            if key not in before and looked_before.covers(f)),
         fixed=tuple(f for key, f in before.items()
                     if key not in now and looked_now.covers(f)),
+        score_change=score_change(readiness_score(current.findings, common),
+                                  readiness_score(previous.findings, common)) if common else None,
+        compared_controls=len(common),
+        narrowed=common != evaluated_before | evaluated_now,
     )
+
+
+def _selected(run: AuditRun) -> set[str]:
+    return set(run.checks) or {f.check_id for f in run.findings}
 
 
 class _Coverage:
@@ -55,7 +84,7 @@ class _Coverage:
                 or finding.region in self.regions)
 
 
-def score_change(score: float, previous: float | None) -> str:
-    """"+5", "-1", "+0": the difference of the two scores as reports print them (whole
-    points), so that 79 next to a previous 74 reads +5, never the +6 of 79.4 - 73.6."""
-    return f"{int(f'{score:.0f}') - int(f'{previous or 0.0:.0f}'):+d}"
+def score_change(score: float, previous: float | None) -> int:
+    """5, -1, 0: the difference of the two scores as reports print them (whole points),
+    so that 79 next to a previous 74 reads +5, never the +6 of 79.4 - 73.6."""
+    return int(f"{score:.0f}") - int(f"{previous or 0.0:.0f}")

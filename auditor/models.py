@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import IntEnum, StrEnum
+from typing import Protocol, runtime_checkable
 
 
 class Status(StrEnum):
@@ -63,6 +64,23 @@ class Outcome:
     region: str = "global"
     evidence: Mapping[str, str] = field(default_factory=dict)
     severity: Severity | None = None  # overrides the check's severity (e.g. per contact type)
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a fact's data came from and when, told on every finding of a check that read
+    it: `evidence` entries, and a `note` appended to the message when the data may be
+    older than the audit (such as a credential report generated hours before)."""
+
+    evidence: Mapping[str, str] = field(default_factory=dict)
+    note: str = ""
+
+
+@runtime_checkable
+class Dated(Protocol):
+    """A fact's value that knows when its data was produced (the credential report)."""
+
+    def provenance(self, now: datetime) -> Provenance: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +152,10 @@ class AuditRun:
     def score(self) -> float:
         return readiness_score(self.findings)
 
+    @property
+    def coverage(self) -> ScoreCoverage:
+        return score_coverage(self.findings, self.checks)
+
     def counts(self) -> dict[str, int]:
         counts = {status.value: 0 for status in Status}
         for finding in self.findings:
@@ -164,14 +186,18 @@ def check_statuses(findings: Iterable[Finding]) -> dict[str, tuple[Status, Sever
     return result
 
 
-def readiness_score(findings: Iterable[Finding]) -> float:
+def readiness_score(findings: Iterable[Finding], only: Iterable[str] | None = None) -> float:
     """Percent of evaluated checks that pass, weighted by severity.
 
     A check counts once however many resources it saw (500 users without MFA are one
     gap, not 500); ERROR, NOT_APPLICABLE and fully WAIVED checks are left out, since
-    nothing about readiness was learned from them."""
+    nothing about readiness was learned from them. `only` limits the score to those
+    check ids (the ones two runs both evaluated, to compare their scores)."""
     earned = possible = 0
-    for status, severity in check_statuses(findings).values():
+    kept = None if only is None else set(only)
+    for check_id, (status, severity) in check_statuses(findings).items():
+        if kept is not None and check_id not in kept:
+            continue
         if status not in (Status.PASS, Status.FAIL):
             continue
         weight = SEVERITY_WEIGHT[severity]
@@ -181,3 +207,42 @@ def readiness_score(findings: Iterable[Finding]) -> float:
     if possible == 0:
         return 0.0
     return round(100.0 * earned / possible, 1)
+
+
+def evaluated_checks(findings: Iterable[Finding]) -> frozenset[str]:
+    """The checks that reached a verdict: every check but those whose findings collapse to
+    ERROR (a check with one unreadable region is not evaluated as a whole)."""
+    return frozenset(check_id for check_id, (status, _severity)
+                     in check_statuses(findings).items() if status is not Status.ERROR)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreCoverage:
+    """How many of the selected controls (checks) a score covers. A check that could not be
+    evaluated leaves the score, so a score of 62 over 12 of 20 controls is not better
+    than 43 over all 20: every output that shows a score says so with `note`."""
+
+    evaluated: int
+    selected: int
+
+    @property
+    def partial(self) -> bool:
+        return self.evaluated < self.selected
+
+    @property
+    def note(self) -> str:
+        """"" when every selected control was evaluated, else what the score leaves out."""
+        if not self.partial:
+            return ""
+        missing = self.selected - self.evaluated
+        return (f"covers {self.evaluated} of {self.selected} controls: {missing} could not "
+                "be evaluated")
+
+
+def score_coverage(findings: Iterable[Finding], selected: Iterable[str] = ()) -> ScoreCoverage:
+    """`selected`: the run's check ids (empty for a run that did not record them: then the
+    checks its findings name)."""
+    findings = tuple(findings)
+    chosen = set(selected) or {f.check_id for f in findings}
+    return ScoreCoverage(evaluated=len(evaluated_checks(findings) & chosen),
+                         selected=len(chosen))

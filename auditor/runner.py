@@ -16,8 +16,10 @@ from auditor.clock import utcnow
 from auditor.facts import FactError, Facts
 from auditor.models import (
     AuditRun,
+    Dated,
     Finding,
     Outcome,
+    Provenance,
     Status,
     WaiverState,
     expired_waiver_note,
@@ -71,15 +73,40 @@ def run_check(check: Check, facts: Facts, config: Config, *, debug: bool = False
         return [_error(check, account, f"check crashed: {type(exc).__name__}: {exc}")]
     if not outcomes:
         return [_error(check, account, "check crashed: it returned no result")]
-    return [_finding(check, outcome, account) for outcome in outcomes]
+    origins = _provenance(check, facts)
+    told = [_told(outcome, origins) for outcome in outcomes]
+    return [_finding(check, outcome, account) for outcome in told]
+
+
+def _provenance(check: Check, facts: Facts) -> list[Provenance]:
+    """What the facts the check read say about where their data came from and when."""
+    return [value.provenance(facts.now) for value in (facts.get(need) for need in check.requires)
+            if isinstance(value, Dated)]
+
+
+def _told(outcome: Outcome, origins: list[Provenance]) -> Outcome:
+    """The outcome with its facts' provenance: their evidence added (a check's own keys
+    win) and, for a verdict (PASS, FAIL), their notes appended, so a FAIL fixed an hour
+    ago that an old credential report still shows says why."""
+    if not origins or outcome.status is Status.ERROR:
+        return outcome
+    evidence = {key: value for origin in origins for key, value in origin.evidence.items()}
+    notes = "".join(origin.note for origin in origins)
+    message = outcome.message
+    if notes and outcome.status in (Status.PASS, Status.FAIL):
+        message += notes
+    return replace(outcome, message=message, evidence={**evidence, **outcome.evidence})
 
 
 def apply_waivers(findings: Iterable[Finding], waivers: Sequence[Waiver], today: date
                   ) -> list[Finding]:
-    """A FAIL (or ERROR) matched by a live waiver becomes WAIVED; an expired one says so."""
+    """A FAIL matched by a live waiver becomes WAIVED; an expired one says so. Only a
+    FAIL: a waiver accepts a known gap, and an ERROR is an unknown (a denied read, a
+    crashed check, a region that does not answer), so even `resource = "*"` leaves it an
+    ERROR that keeps the audit's exit code 4 and stays out of the score."""
     result = []
     for finding in findings:
-        if finding.status in (Status.FAIL, Status.ERROR):
+        if finding.status is Status.FAIL:
             for waiver in waivers:
                 if not waiver.matches(finding.check_id, finding.resource):
                     continue

@@ -6,6 +6,7 @@ Clients use botocore's standard retry mode, so throttling is retried with backof
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable
@@ -89,6 +90,20 @@ class AwsContext:
         except Exception as exc:  # noqa: BLE001 - translated into one line below
             raise AwsUnavailable(describe_unavailable(exc, self.endpoint_url)) from None
         return Identity(account_id=response["Account"], arn=response["Arn"])
+
+
+@functools.cache
+def partition_regions() -> frozenset[str]:
+    """Every region botocore's partition and endpoint data name, in every partition
+    (aws, aws-cn, aws-us-gov, ...): what can be known about region names offline."""
+    from botocore.loaders import create_loader
+
+    loader = create_loader()
+    names: set[str] = set()
+    for data in (loader.load_data("partitions"), loader.load_data("endpoints")):
+        for partition in data.get("partitions", ()):
+            names.update(partition.get("regions", {}))
+    return frozenset(names)
 
 
 def attempts_from_env() -> int:

@@ -10,8 +10,10 @@ and last-use dates are moved back in moto's backend to make the story's old keys
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 DEMO_ACCOUNT = "123456789012"
@@ -37,6 +39,30 @@ DRILL_APP_POLICY = {
     "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"],
                    "Resource": "arn:aws:s3:::irready-demo-app-data/*"}],
 }
+
+
+@contextmanager
+def moto_report_dated(now: Callable[[], datetime]) -> Iterator[None]:
+    """moto dates every credential report 2015-02-02; IAM dates it when it generated it,
+    at most 4 hours before it is read. Make in-process moto date it `now()` (the audit's
+    clock), so that an audit of a simulated account neither reads a nine-year-old report
+    nor prints the real time in a simulated week's evidence."""
+    from moto.core.responses import ActionResult
+    from moto.iam.responses import IamResponse
+
+    original = IamResponse.get_credential_report
+
+    def dated(self: Any) -> ActionResult:
+        result = original(self).result
+        assert isinstance(result, dict)
+        return ActionResult({**result,
+                             "GeneratedTime": now().strftime("%Y-%m-%dT%H:%M:%SZ")})
+
+    IamResponse.get_credential_report = dated  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        IamResponse.get_credential_report = original  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True)

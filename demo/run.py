@@ -106,8 +106,10 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
             for week, (moment, fix) in enumerate(zip(weeks[1:], FIXES, strict=True), start=2):
                 fix.apply(session, account)
                 result = audit(store, ticking_clock(moment))
+                covers = result.run.coverage.note
                 console.print(f"week {week} ({moment:%Y-%m-%d}): {fix.title}; readiness "
-                              f"score [bold]{result.run.score:.0f}[/]/100")
+                              f"score [bold]{result.run.score:.0f}[/]/100"
+                              + (f" ({covers})" if covers else ""))
 
             console.rule("[bold]Today: the quarterly rotation drill (real, timed)[/]",
                          align="left")
@@ -147,11 +149,21 @@ def _auditor(session: Any, config: Config) -> Callable[[HistoryStore, Callable[[
     from auditor.audit import perform_audit
     from auditor.registry import discover
     from auditor.session import AwsContext
+    from demo.account import moto_report_dated
 
     registry = discover()
 
     def audit(store: HistoryStore, clock: Callable[[], datetime]) -> AuditResult:
         ctx = AwsContext(session=session)  # a fresh fact cache per audit
-        return perform_audit(ctx, config, registry, history=store, clock=clock)
+        readings: list[datetime] = []
+
+        def recorded() -> datetime:
+            readings.append(clock())
+            return readings[-1]
+
+        # the credential report is generated when the (simulated) audit starts, as IAM's
+        # would be: never nine years old, never from the real clock in a past week
+        with moto_report_dated(lambda: readings[0] if readings else clock()):
+            return perform_audit(ctx, config, registry, history=store, clock=recorded)
 
     return audit

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from auditor import __version__
+from auditor.diff import RunDiff, compare
 from auditor.durations import format_duration
 from auditor.errors import NotFound, UsageError
 from auditor.estimate import active_keys, estimate_from, newest_successful_drill
@@ -79,9 +80,12 @@ def _risks(controls: Sequence[Control]) -> tuple[Risk, ...]:
     )
 
 
-def _trend_sentence(runs: Sequence[RunSummary], partial: int = 0) -> str:
+def _trend_sentence(runs: Sequence[RunSummary], partial: int = 0,
+                    change: RunDiff | None = None) -> str:
     """`runs` are the period's full audits; `partial` audits of a subset of checks were
-    left out, and the sentence says so, lest a reader count them and wonder."""
+    left out, and the sentence says so, lest a reader count them and wonder. `change`
+    compares the first and the last of them over the controls both evaluated: a control
+    that broke in one of them must not move the trend."""
     left_out = ""
     if partial:
         left_out = (f" {partial} partial audit{'' if partial == 1 else 's'} (a subset of"
@@ -96,14 +100,31 @@ def _trend_sentence(runs: Sequence[RunSummary], partial: int = 0) -> str:
     first = runs[0]
     # the difference of the scores as printed: 79.4 and 35.6 show as 79 and 36, and a
     # reader who subtracts them must find the 43 the sentence says, not 44
-    delta = int(f"{last.score:.0f}") - int(f"{first.score:.0f}")
+    if change is not None and change.score_change is None:
+        return (f"not comparable with the first audit of the period "
+                f"({first.started_at:%Y-%m-%d}): no control was evaluated by both, over "
+                f"{len(runs)} audits." + left_out)
+    delta = (change.score_change if change is not None and change.score_change is not None
+             else int(f"{last.score:.0f}") - int(f"{first.score:.0f}"))
+    narrowed = ""
+    if change is not None and change.narrowed:
+        narrowed = (f"; compared on the {change.compared_controls} controls both audits "
+                    "evaluated")
     if delta == 0:
         movement = "unchanged"
     else:
         movement = (f"{'up' if delta > 0 else 'down'} {abs(delta)} "
                     f"point{'' if abs(delta) == 1 else 's'}")
     return (f"{movement} since the first audit of the period ({first.started_at:%Y-%m-%d}, "
-            f"{first.score:.0f}/100), over {len(runs)} audits." + left_out)
+            f"{first.score:.0f}/100{narrowed}), over {len(runs)} audits." + left_out)
+
+
+def _change(store: HistoryStore, runs: Sequence[RunSummary], latest: AuditRun | None
+            ) -> RunDiff | None:
+    """The first full audit of the period against the last (`latest`)."""
+    if latest is None or len(runs) < 2:
+        return None
+    return compare(store.load_run(runs[0].run_id), latest)
 
 
 def _unmapped(run: AuditRun | None) -> int:
@@ -262,7 +283,7 @@ def build_compliance(store: HistoryStore, *, period: Period, generated_at: datet
         notice=notice,
         runs=runs,
         latest=latest,
-        trend_sentence=_trend_sentence(runs, partial),
+        trend_sentence=_trend_sentence(runs, partial, _change(store, runs, latest)),
         trend_chart=line_chart(
             [Point(r.started_at.strftime("%Y-%m-%d" if len(runs) <= 8 else "%m-%d"), r.score)
              for r in runs], title="Readiness score per audit (0-100)"),

@@ -14,7 +14,6 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from auditor.diff import score_change
 from auditor.durations import duration
 
 
@@ -52,8 +51,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(utc=utc, day=day, duration=duration, plural=plural, css_string=css_string,
-                       score_change=score_change)
+    env.filters.update(utc=utc, day=day, duration=duration, plural=plural, css_string=css_string)
     return env
 
 

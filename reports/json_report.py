@@ -44,6 +44,8 @@ def audit_dict(run: AuditRun, diff: RunDiff | None = None) -> dict[str, Any]:
         "checks": list(run.checks),
         "complete": run.complete,
         "score": run.score,
+        "score_covers": {"evaluated": run.coverage.evaluated,
+                         "selected": run.coverage.selected},
         "summary": run.counts(),
         "findings": [finding_dict(f) for f in sort_findings(run.findings)],
     }
@@ -51,6 +53,8 @@ def audit_dict(run: AuditRun, diff: RunDiff | None = None) -> dict[str, Any]:
         document["changes"] = {
             "previous_run_id": diff.previous_run_id,
             "previous_score": diff.previous_score,
+            "score_change": diff.score_change,
+            "score_compared_controls": diff.compared_controls,
             "new_failures": [f.key for f in diff.new_failures],
             "fixed": [f.key for f in diff.fixed],
         }

@@ -75,7 +75,9 @@ def render_junit(run: AuditRun) -> str:
     })
     properties = ET.SubElement(suite, "properties")
     for name, value in (("account_id", run.account_id), ("run_id", str(run.run_id or "")),
-                        ("score", f"{run.score:g}"), ("irready_version", run.version),
+                        ("score", f"{run.score:g}"),
+                        ("score_covers", f"{run.coverage.evaluated}/{run.coverage.selected}"),
+                        ("irready_version", run.version),
                         ("caller_arn", run.caller_arn)):
         ET.SubElement(properties, "property", {"name": name, "value": clean(value)})
     for group in groups:

@@ -5,7 +5,7 @@ text in renderers that allow HTML."""
 
 from __future__ import annotations
 
-from auditor.diff import RunDiff, score_change
+from auditor.diff import RunDiff
 from auditor.models import AuditRun, Status
 from reports.summary import group_by_check, status_counts
 
@@ -35,18 +35,18 @@ def render_markdown(run: AuditRun, diff: RunDiff | None = None) -> str:
     groups = group_by_check(run.findings, SHOWN_PER_CHECK)
     checks = status_counts(groups)
     run_label = f"run {run.run_id}" if run.run_id is not None else "unsaved run"
+    covers = f" ({md(run.coverage.note)})" if run.coverage.partial else ""
     lines = [
         f"# irready audit of account {md(run.account_id)}",
         "",
         f"{run_label.capitalize()}, {run.started_at:%Y-%m-%d %H:%M} UTC, irready "
-        f"{md(run.version)}: readiness score **{run.score:.0f}/100**; checks: "
+        f"{md(run.version)}: readiness score **{run.score:.0f}/100**{covers}; checks: "
         f"{checks['FAIL']} failing, {checks['ERROR']} error, {checks['PASS']} passing, "
         f"{checks['WAIVED']} waived, {checks['NOT_APPLICABLE']} not applicable.",
         "",
     ]
     if diff is not None and diff.previous_run_id is not None:
-        delta = score_change(run.score, diff.previous_score)
-        lines += [f"Since run {diff.previous_run_id}: score {delta}, "
+        lines += [f"Since run {diff.previous_run_id}: {diff.score_text}, "
                   f"{len(diff.new_failures)} new failure(s), {len(diff.fixed)} fixed.", ""]
     lines += ["| Status | Severity | Check | Failing | Title |", "|---|---|---|---:|---|"]
     for group in groups:

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.padding import Padding
 
-from auditor.diff import RunDiff, score_change
+from auditor.diff import RunDiff
 from auditor.models import AuditRun, Finding, Severity, Status
 from reports.json_report import sort_findings
 
@@ -74,11 +74,11 @@ def print_audit(console: Console, run: AuditRun, diff: RunDiff | None = None,
             console.print(Padding(body, (0, 0, 1, 7)))
     counts = run.counts()
     summary = ", ".join(f"{counts[s.value]} {s.value}" for s in Status if counts[s.value])
+    covers = run.coverage.note
     console.print(f"Account [bold]{escape(run.account_id)}[/]: readiness score "
-                  f"[bold]{run.score:.0f}/100[/] ({summary})")
+                  f"[bold]{run.score:.0f}/100[/]{f' ({covers})' if covers else ''} ({summary})")
     if diff is not None and diff.previous_run_id is not None:
-        delta = score_change(run.score, diff.previous_score)
-        console.print(f"Since run {diff.previous_run_id}: score {delta}, "
+        console.print(f"Since run {diff.previous_run_id}: {diff.score_text}, "
                       f"{len(diff.new_failures)} new failure(s), {len(diff.fixed)} fixed")
         for f in diff.new_failures[:20]:
             console.print(f"  [red]new[/]   {f.check_id}  {escape(f.resource)}")

@@ -48,11 +48,16 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture
 def aws() -> Iterator[Any]:
-    """A fresh in-process moto account; yields a boto3 Session bound to it."""
+    """A fresh in-process moto account; yields a boto3 Session bound to it. Its credential
+    report is dated when it is read, as IAM's would be (moto's says 2015): a test of a
+    stale report dates it itself."""
     import boto3
     from moto import mock_aws
 
-    with mock_aws():
+    from auditor.clock import utcnow
+    from demo.account import moto_report_dated
+
+    with mock_aws(), moto_report_dated(utcnow):
         yield boto3.Session(region_name=REGION)
 
 
@@ -113,6 +118,9 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     process's clients at it, and tests pass the URL on to irready's processes."""
     from moto.server import ThreadedMotoServer
 
+    from auditor.clock import utcnow
+    from demo.account import moto_report_dated
+
     # werkzeug logs one line per request otherwise
     monkeypatch.setattr(logging.getLogger("werkzeug"), "level", logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -121,7 +129,8 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"http://{host}:{port}"
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)
     try:
-        yield url
+        with moto_report_dated(utcnow):  # the server runs in this process: dated as `aws`
+            yield url
     finally:
         server.stop()  # the next mock_aws() starts from fresh backends
 

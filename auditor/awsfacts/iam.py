@@ -9,12 +9,19 @@ import io
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from auditor.clock import iso
+from auditor.durations import format_duration
 from auditor.facts import FactError, Facts, fact
+from auditor.models import Provenance
 from auditor.session import error_code
 
 ROOT_USER = "<root_account>"
+
+# IAM serves a credential report up to 4 hours old (GenerateCredentialReport makes a new
+# one only after that); past an hour, a fix made this morning may not show in it yet.
+REPORT_STALE_AFTER = timedelta(hours=1)
 
 # AWS attaches one of these to a user when it finds the user's key exposed in public.
 QUARANTINE_POLICY_ARNS = (
@@ -64,6 +71,21 @@ class CredentialReport:
     @property
     def root(self) -> CredentialRow | None:
         return next((row for row in self.rows if row.is_root), None)
+
+    def provenance(self, now: datetime) -> Provenance:
+        """The report's generation time, for the evidence of every check that read it,
+        and, when it is more than an hour older than the audit (`now`), a note that
+        changes made since may not show yet."""
+        if self.generated is None:
+            return Provenance()
+        evidence = {"credential_report_generated": iso(self.generated)}
+        age = now - self.generated
+        if age <= REPORT_STALE_AFTER:
+            return Provenance(evidence)
+        return Provenance(evidence, (
+            f" (IAM's credential report is from {self.generated:%Y-%m-%d %H:%M} UTC, "
+            f"{format_duration(age.total_seconds())} before this audit: changes made since may not "
+            "show yet)"))
 
 
 def _time(value: str) -> datetime | None:

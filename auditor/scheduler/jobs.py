@@ -88,7 +88,7 @@ def audit_result(done: Completed, report: Path, fail_on: Severity) -> JobResult:
     """Exit 0, 1 and 4 mean the audit ran: read its JSON report. A person is needed for
     a failure that is new since the previous audit (at or above fail_on), or a check
     that could not be evaluated; old failures are in the report, not in a message."""
-    from auditor.models import Severity
+    from auditor.models import ScoreCoverage, Severity
 
     if done.exit_code not in (ExitCode.OK, ExitCode.FAILED, ExitCode.INCOMPLETE):
         return failed(done, "the audit")
@@ -106,7 +106,12 @@ def audit_result(done: Completed, report: Path, fail_on: Severity) -> JobResult:
            and Severity.parse(f["severity"]) >= fail_on]
     errors = [f for f in findings if f["status"] == "ERROR"]
     account = document.get("account_id", "?")
-    summary = (f"account {account}: score {document.get('score', 0):g}, {len(failing)} failing"
+    covers = document.get("score_covers") or {}
+    # a score over fewer controls than selected is not comparable: say so beside it
+    note = ScoreCoverage(int(covers.get("evaluated", 0)), int(covers.get("selected", 0))).note
+    partial = f" ({note})" if note else ""
+    summary = (f"account {account}: score {document.get('score', 0):g}{partial}, "
+               f"{len(failing)} failing"
                f" ({len(new)} new), {len(errors)} check(s) could not run")
     details = [f"new FAIL [{f['severity']}] {f['check_id']} {f['resource']} ({f['region']}):"
                f" {f['message']}" for f in new[:DETAIL_LIMIT]]

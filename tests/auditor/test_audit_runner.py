@@ -149,6 +149,14 @@ def test_passing_findings_are_never_waived() -> None:
     assert finding.status is Status.PASS
 
 
+def test_a_waiver_never_turns_an_error_into_waived() -> None:
+    errors = run_check(crashing, Facts.from_values({}), Config())
+    assert {f.status for f in errors} == {Status.ERROR}
+    [finding] = apply_waivers(errors, [Waiver(check=crashing.id, reason="r",
+                                              expires=date(2027, 1, 1), resource="*")], TODAY)
+    assert (finding.status, finding.waiver) == (Status.ERROR, None)
+
+
 def test_the_run_is_stamped_by_its_clock_and_config_waivers_apply() -> None:
     config = replace(Config(), waivers=(Waiver(check="test.failing", reason="r",
                                                expires=date(2026, 3, 2)),))

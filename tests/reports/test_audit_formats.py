@@ -162,4 +162,4 @@ def test_the_score_change_is_the_difference_of_the_printed_scores(
         score: float, previous: float | None, change: str) -> None:
     from auditor.diff import score_change
 
-    assert score_change(score, previous) == change
+    assert f"{score_change(score, previous):+d}" == change
