@@ -220,7 +220,8 @@ def check_no_unfinished(store: HistoryStore, account_id: str, user: str, *,
             raise DrillBusy(
                 f"drill {record.drill_id} on {user} is unfinished ({record.status}): run "
                 f"`irready drill resume {record.drill_id}` or `irready drill rollback "
-                f"{record.drill_id}` first")
+                f"{record.drill_id}` first (with --no-restart if its restart command fails; "
+                'README, "Drill: the way out", says which)')
 
 
 def _describe_steps(drill: Drill, user: str, old_key_id: str, make_room: str | None
