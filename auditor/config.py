@@ -13,6 +13,7 @@ import dataclasses
 import fnmatch
 import os
 import re
+import shlex
 import tomllib
 import types
 import typing
@@ -95,6 +96,21 @@ class DrillSettings:
     health_url: str = ""
     health_timeout_seconds: int = 60
     command_timeout_seconds: int = 120
+
+    def __post_init__(self) -> None:
+        # refused as the drill's options are (drills.engine.preflight.check_options), so a
+        # scheduled drill is refused when the config is read, not after a key was made
+        for name in ("propagation_timeout_seconds", "health_timeout_seconds",
+                     "command_timeout_seconds"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"drill.{name}: must be a positive number of seconds")
+        for name in ("restart_command", "health_command"):
+            try:
+                shlex.split(getattr(self, name))
+            except ValueError as exc:
+                raise ConfigError(f"drill.{name}: cannot be parsed: {exc}") from None
+        if self.health_url and not re.fullmatch(r"https?://[^/\s]+\S*", self.health_url):
+            raise ConfigError(f"drill.health_url: {self.health_url!r} is not an http(s) URL")
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from auditor.config import Config
     from auditor.errors import ExitCode
     from auditor.store import DrillRecord, HistoryStore
+    from drills.rotation import Corrections
 
 app = typer.Typer(help="Rotate a test user's key for real, timed and journaled.",
                   no_args_is_help=True)
@@ -47,6 +48,17 @@ ReportOpt = Annotated[Path | None, typer.Option(
     help="Write the drill's report here as it ends (.pdf, .html or .json; default: a PDF "
          "in the configured reports folder).")]
 NoReportOpt = Annotated[bool, typer.Option("--no-report", help="Write no report.")]
+RestartOpt = Annotated[str | None, typer.Option(
+    "--restart-command", help="Run after publishing (and after a rollback), to restart the "
+                              "application; replaces the drill's own.")]
+HealthCommandOpt = Annotated[str | None, typer.Option(
+    "--health-command", help="Must exit 0 once the application runs on the new key; "
+                             "replaces the drill's own.")]
+HealthUrlOpt = Annotated[str | None, typer.Option(
+    "--health-url", help="Must answer 2xx once the application runs on the new key; "
+                         "replaces the drill's own.")]
+NoRestartOpt = Annotated[bool, typer.Option(
+    "--no-restart", help="Run no restart command (restart the application yourself).")]
 TARGET_HELP = ("Where the application reads its key: secretsmanager:SECRET_ID, ssm:PARAMETER, "
                "credentials-file:PATH#PROFILE, env-file:PATH or command:CMD (default: the "
                "user's rotation_target in the inventory).")
@@ -195,6 +207,7 @@ def rotate(
     """Rotate USER's key through TARGET, step by step, timed: rotate before you block."""
     from dataclasses import replace
 
+    from drills.engine.preflight import check_options
     from drills.model import DrillOptions
     from drills.rotation import options_from_config, plan_drill, run_drill
 
@@ -220,9 +233,10 @@ def rotate(
         restart_command=options.restart_command if restart_command is None else restart_command,
         health_command=options.health_command if health_command is None else health_command,
         health_url=options.health_url if health_url is None else health_url,
-        propagation_timeout=_positive("--propagation-timeout", propagation_timeout,
-                                      options.propagation_timeout),
-        health_timeout=_positive("--health-timeout", health_timeout, options.health_timeout))
+        propagation_timeout=(options.propagation_timeout if propagation_timeout is None
+                             else propagation_timeout),
+        health_timeout=options.health_timeout if health_timeout is None else health_timeout)
+    check_options(options)  # before AWS is asked anything
     ctx = aws_context(profile, region, endpoint_url)
     with open_store(config) as store:
         if dry_run:
@@ -237,6 +251,7 @@ def rotate(
             record = run_drill(ctx, config, store, options, on_event=show)
         _emit(record, fmt, output, live=True)
         _write_report(store, record, report_path)
+    _say_what_is_left(record)
     raise typer.Exit(int(exit_code(record)))
 
 
@@ -251,21 +266,12 @@ def _choose_user(config: Config, user: str | None) -> str:
                      f"{len(config.drill.users)} drill users, not exactly one)")
 
 
-def _positive(option: str, value: float | None, default: float) -> float:
-    from auditor.errors import UsageError
-
-    if value is None:
-        return default
-    if value <= 0:
-        raise UsageError(f"{option}: must be a positive number of seconds, got {value:g}")
-    return value
-
-
 @app.command("list")
 def list_drills(
     user: Annotated[str | None, typer.Option("--user", "-u", help="Only this user.")] = None,
     account: Annotated[str | None, typer.Option(help="Only this account id.")] = None,
-    limit: Annotated[int, typer.Option(help="How many drills, newest first.")] = 20,
+    limit: Annotated[int, typer.Option(help="How many drills, newest first.", min=1,
+                                         metavar="N")] = 20,
     fmt: FormatOpt = DrillFormat.TERMINAL,
     output: OutputOpt = None,
     config_path: ConfigOpt = None,
@@ -278,7 +284,7 @@ def list_drills(
 
     config = load(config_path, history_path)
     with open_store(config) as store:
-        records = store.drills(account_id=account, user=user)[:max(0, limit)]
+        records = store.drills(account_id=account, user=user)[:limit]
         cut_off = {r.drill_id for r in records if is_cut_off(store, r)}
     if fmt is DrillFormat.JSON or output is not None:
         text = render_drills_json(records, cut_off)
@@ -327,19 +333,26 @@ def resume(
     region: RegionOpt = None,
     endpoint_url: EndpointOpt = None,
     history_path: HistoryOpt = None,
+    restart_command: RestartOpt = None,
+    health_command: HealthCommandOpt = None,
+    health_url: HealthUrlOpt = None,
+    no_restart: NoRestartOpt = False,
 ) -> None:
     """Finish a drill that was cut off, from where its journal says it stopped."""
     from drills.rotation import resume_drill
 
+    corrections = _corrections(restart_command, health_command, health_url, no_restart)
     config = load(config_path, history_path)
     ctx = aws_context(profile, region, endpoint_url)
     with open_store(config) as store:
         report_path = _report_path(config, report, no_report)
         show = progress_printer(_console(fmt is DrillFormat.JSON), f"Resuming drill {drill_id}:")
         with sigterm_as_interrupt():
-            record = resume_drill(ctx, config, store, drill_id, on_event=show)
+            record = resume_drill(ctx, config, store, drill_id, corrections=corrections,
+                                  on_event=show)
         _emit(record, fmt, output, live=True)
         _write_report(store, record, report_path)
+    _say_what_is_left(record)
     raise typer.Exit(int(exit_code(record)))
 
 
@@ -355,11 +368,16 @@ def rollback(
     region: RegionOpt = None,
     endpoint_url: EndpointOpt = None,
     history_path: HistoryOpt = None,
+    restart_command: RestartOpt = None,
+    health_command: HealthCommandOpt = None,
+    health_url: HealthUrlOpt = None,
+    no_restart: NoRestartOpt = False,
 ) -> None:
     """Undo a drill that stopped before the old key was deactivated: the target gets the
-    old key back, then the new key is deleted."""
+    old key back, the new key is deleted, then the application is restarted."""
     from drills.rotation import rollback_drill
 
+    corrections = _corrections(restart_command, health_command, health_url, no_restart)
     config = load(config_path, history_path)
     ctx = aws_context(profile, region, endpoint_url)
     with open_store(config) as store:
@@ -367,7 +385,45 @@ def rollback(
         show = progress_printer(_console(fmt is DrillFormat.JSON),
                                 f"Rolling back drill {drill_id}:")
         with sigterm_as_interrupt():
-            record = rollback_drill(ctx, config, store, drill_id, on_event=show)
+            record = rollback_drill(ctx, config, store, drill_id, corrections=corrections,
+                                    on_event=show)
         _emit(record, fmt, output, live=True)
         _write_report(store, record, report_path)
+    _say_what_is_left(record)
     raise typer.Exit(int(exit_code(record, rollback=True)))
+
+
+def _corrections(restart_command: str | None, health_command: str | None,
+                 health_url: str | None, no_restart: bool) -> Corrections:
+    """The corrected commands a resume or a rollback runs, proved before anything."""
+    from auditor.errors import UsageError
+    from drills.engine.preflight import check_command, check_health_url
+    from drills.rotation import Corrections
+
+    if no_restart and restart_command:
+        raise UsageError("--no-restart and --restart-command contradict each other")
+    check_command("--restart-command", restart_command or "")
+    check_command("--health-command", health_command or "")
+    check_health_url(health_url or "")
+    return Corrections(restart_command="" if no_restart else restart_command,
+                       health_command=health_command, health_url=health_url)
+
+
+def _say_what_is_left(record: DrillRecord) -> None:
+    """One line on stderr when the drill is not closed, or closed with work left to the
+    user (the application was not restarted)."""
+    from drills.model import DrillStatus
+
+    detail = record.detail
+    if record.status.unfinished:
+        stderr().print(
+            f"irready: error: drill {record.drill_id} is {record.status}: "
+            f"{detail.get('outcome') or 'it stopped unfinished'}; see `irready drill show "
+            f"{record.drill_id}` and README, \"Drill: the way out\"",
+            markup=False, highlight=False, soft_wrap=True)
+    elif record.status in (DrillStatus.ROLLED_BACK, DrillStatus.FAILED) and \
+            isinstance(detail.get("restart_failure"), dict):
+        stderr().print(
+            f"irready: warning: drill {record.drill_id} is rolled back (the old key is in "
+            "the target and the only active key), but the application was not restarted: "
+            "restart it yourself", markup=False, highlight=False, soft_wrap=True)

@@ -14,6 +14,7 @@ the next one, while two drills on one user can never run at the same time."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterator
@@ -100,8 +101,14 @@ class Journal:
 
 
 def lock_path(store: HistoryStore, account_id: str, user: str) -> Path:
-    safe_user = re.sub(r"[^A-Za-z0-9+=,.@_-]", "_", user)
-    return store.path.with_name(store.path.name + ".locks") / f"{account_id}-{safe_user}.lock"
+    """The lock file of (account, user): a readable prefix of the name, and a short hash
+    of the exact name, so that two distinct users never share a lock ("drüll-user" and
+    "dr_ll-user" read alike) and no name makes the file name too long."""
+    readable = re.sub(r"[^A-Za-z0-9+=,.@_-]", "_", user)[:64]
+    digest = hashlib.sha256(user.encode()).hexdigest()[:12]
+    account = re.sub(r"[^0-9A-Za-z-]", "_", account_id)[:32]
+    return store.path.with_name(store.path.name + ".locks") / \
+        f"{account}-{readable}-{digest}.lock"
 
 
 @contextmanager

@@ -23,8 +23,8 @@ from auditor.store.drill_states import (
 )
 
 __all__ = ["FORWARD_STEPS", "STEP_NUMBER", "STEP_TITLE", "UNFINISHED", "AccessKey",
-           "DrillFormat", "DrillOptions", "DrillPlan", "DrillStatus", "KeyInfo", "StepName",
-           "StepState"]
+           "DrillFormat", "DrillOptions", "DrillPlan", "DrillStatus", "KeyInfo",
+           "OldKeyCheck", "StepName", "StepState"]
 
 
 class DrillFormat(StrEnum):
@@ -32,6 +32,21 @@ class DrillFormat(StrEnum):
 
     TERMINAL = "terminal"
     JSON = "json"
+
+
+class OldKeyCheck(StrEnum):
+    """How step 8 proved the old key is refused. REFUSED: AWS refused its secret.
+    STATUS_ONLY: its secret was gone (a drill resumed after its process was killed,
+    through a target that keeps no old value), so only IAM's "Inactive" proves it."""
+
+    REFUSED = "refused"
+    STATUS_ONLY = "status_only"
+
+    def sentence(self) -> str:
+        if self is OldKeyCheck.REFUSED:
+            return "AWS refused the old key"
+        return ("the old key was checked by its status only (Inactive in IAM): its secret "
+                "was gone, so AWS's refusal could not be tried")
 
 
 @dataclass(frozen=True)

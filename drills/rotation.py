@@ -15,6 +15,7 @@ state `resume_drill` or `rollback_drill` completes. Secrets stay in memory."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from auditor.errors import UsageError
@@ -22,7 +23,7 @@ from auditor.redact import redacted_logs
 from auditor.store import DrillRecord
 from drills.engine import recovery
 from drills.engine.drill import Clock, Drill, EventHook, StepEvent
-from drills.engine.preflight import preflight
+from drills.engine.preflight import check_options, preflight
 from drills.engine.state import DrillState
 from drills.journal import lock_holder
 from drills.model import STEP_NUMBER, DrillOptions, DrillPlan, DrillStatus
@@ -72,7 +73,28 @@ def run_drill(ctx: AwsContext, config: Config, store: HistoryStore, options: Dri
                  sleep=sleep).run()
 
 
-def _stopped(store: HistoryStore, drill_id: str) -> tuple[DrillRecord, DrillOptions]:
+@dataclass(frozen=True)
+class Corrections:
+    """What `drill resume|rollback` may change in a stopped drill's options: the
+    commands and the URL it runs (None: keep the drill's own). They are proved as a
+    new drill's are, then kept with the drill."""
+
+    restart_command: str | None = None
+    health_command: str | None = None
+    health_url: str | None = None
+
+    def apply(self, options: DrillOptions) -> DrillOptions:
+        return replace(
+            options,
+            restart_command=(options.restart_command if self.restart_command is None
+                             else self.restart_command),
+            health_command=(options.health_command if self.health_command is None
+                            else self.health_command),
+            health_url=options.health_url if self.health_url is None else self.health_url)
+
+
+def _stopped(store: HistoryStore, drill_id: str, corrections: Corrections | None
+             ) -> tuple[DrillRecord, DrillOptions]:
     record = store.load_drill(drill_id)
     if not record.status.unfinished:
         raise UsageError(f"drill {drill_id} is {record.status}: nothing to resume or roll back")
@@ -80,21 +102,29 @@ def _stopped(store: HistoryStore, drill_id: str) -> tuple[DrillRecord, DrillOpti
     if state.options is None or not state.old_key_id:
         raise UsageError(f"drill {drill_id} stopped before its preflight ended: nothing "
                          "was changed")
-    return record, state.options
+    options = (corrections or Corrections()).apply(state.options)
+    try:
+        check_options(options)
+    except UsageError as exc:
+        raise UsageError(f"drill {drill_id}: {exc.message}; correct it with --restart-command, "
+                         "--health-command or --health-url, or pass --no-restart") from None
+    return record, options
 
 
 def resume_drill(ctx: AwsContext, config: Config, store: HistoryStore, drill_id: str, *,
-                 clock: Clock | None = None, on_event: EventHook | None = None,
-                 sleep: Sleep = time.sleep) -> DrillRecord:
-    record, options = _stopped(store, drill_id)
+                 corrections: Corrections | None = None, clock: Clock | None = None,
+                 on_event: EventHook | None = None, sleep: Sleep = time.sleep
+                 ) -> DrillRecord:
+    record, options = _stopped(store, drill_id, corrections)
     return recovery.resume(Drill(ctx, config, store, options, clock=clock, on_event=on_event,
                                  sleep=sleep), record)
 
 
 def rollback_drill(ctx: AwsContext, config: Config, store: HistoryStore, drill_id: str, *,
-                   clock: Clock | None = None, on_event: EventHook | None = None,
-                   sleep: Sleep = time.sleep) -> DrillRecord:
-    record, options = _stopped(store, drill_id)
+                   corrections: Corrections | None = None, clock: Clock | None = None,
+                   on_event: EventHook | None = None, sleep: Sleep = time.sleep
+                   ) -> DrillRecord:
+    record, options = _stopped(store, drill_id, corrections)
     return recovery.rollback(Drill(ctx, config, store, options, clock=clock,
                                    on_event=on_event, sleep=sleep), record)
 
@@ -105,5 +135,5 @@ def is_cut_off(store: HistoryStore, record: DrillRecord) -> bool:
         lock_holder(store, record.account_id, record.user) is None
 
 
-__all__ = ["STEP_NUMBER", "DrillPlan", "StepEvent", "is_cut_off", "options_from_config",
-           "plan_drill", "resume_drill", "rollback_drill", "run_drill"]
+__all__ = ["STEP_NUMBER", "Corrections", "DrillPlan", "StepEvent", "is_cut_off",
+           "options_from_config", "plan_drill", "resume_drill", "rollback_drill", "run_drill"]

@@ -46,6 +46,8 @@ def drill_dict(record: DrillRecord, cut_off: bool = False) -> dict[str, Any]:
         "new_key_id": detail.get("new_key_id"),
         "outcome": detail.get("outcome", ""),
         "failure": detail.get("failure"),
+        "old_key_check": detail.get("old_key_check"),
+        "restart_failure": detail.get("restart_failure"),
         "rolled_back": detail.get("rolled_back"),
         "propagation": detail.get("propagation"),
         "estimate": detail.get("estimate"),

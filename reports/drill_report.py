@@ -83,6 +83,14 @@ class DrillView:
         return str(self.record.detail.get("outcome") or "")
 
     @property
+    def old_key_check(self) -> str:
+        """How step 8 proved the old key refused, in words ("" before step 8)."""
+        from reports.drill_terminal import old_key_check
+
+        check = old_key_check(self.record)
+        return "" if check is None else f"{check.value}: {check.sentence()}"
+
+    @property
     def failure(self) -> str:
         failure = self.record.detail.get("failure")
         if isinstance(failure, dict):

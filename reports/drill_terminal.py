@@ -17,6 +17,7 @@ from drills.model import (
     STEP_TITLE,
     DrillPlan,
     DrillStatus,
+    OldKeyCheck,
     StepName,
     StepState,
 )
@@ -67,6 +68,19 @@ def next_steps(record: DrillRecord, cut_off: bool) -> str:
         return ""
     return (f"Finish it with `irready drill resume {record.drill_id}`, or undo it with "
             f"`irready drill rollback {record.drill_id}` (before the old key is deactivated).")
+
+
+def old_key_check(record: DrillRecord) -> OldKeyCheck | None:
+    """How step 8 proved the old key refused, if the drill got that far."""
+    try:
+        return OldKeyCheck(str(record.detail.get("old_key_check")))
+    except ValueError:
+        return None
+
+
+def old_key_check_line(record: DrillRecord) -> str:
+    check = old_key_check(record)
+    return "" if check is None else f"Old key check: {check.value}: {check.sentence()}."
 
 
 def explain(record: DrillRecord, cut_off: bool) -> str:
@@ -135,6 +149,8 @@ def print_summary(console: Console, record: DrillRecord, cut_off: bool = False) 
     failure = record.detail.get("failure")
     if isinstance(failure, dict):
         say(f"Failed at {failure.get('step')}: {failure.get('reason')}")
+    if old_key_check_line(record):
+        say(old_key_check_line(record))
     estimate = record.detail.get("estimate")
     if isinstance(estimate, dict):
         say(f"If a key leaked tonight: {estimate_sentence(estimate)}")

@@ -18,12 +18,25 @@ from auditor.clock import utcnow
 from auditor.redact import Redactor, redacted_logs
 from auditor.store import DrillRecord
 from drills.engine.aws import describe_error, error_code
-from drills.engine.preflight import finish_preflight, normalize_user, preflight
+from drills.engine.preflight import (
+    check_options,
+    finish_preflight,
+    lookup_user,
+    normalize_user,
+    preflight,
+)
 from drills.engine.state import DrillState, StepFailure
 from drills.engine.steps import ROLLBACK, Action, steps_from
 from drills.errors import DrillUnfinished, StepFailed
 from drills.journal import Journal, user_lock
-from drills.model import AccessKey, DrillOptions, DrillStatus, StepName, StepState
+from drills.model import (
+    AccessKey,
+    DrillOptions,
+    DrillStatus,
+    OldKeyCheck,
+    StepName,
+    StepState,
+)
 from drills.targets import Target, TargetEnv, parse_target
 from drills.verify import Sleep
 
@@ -137,8 +150,10 @@ class Drill:
         """Preflight, then every step; a drill that cannot start raises and records nothing."""
         started_at = self.now()
         with redacted_logs(self.redactor):
+            check_options(self.options)
             user = self.user
             identity = self.ctx.identity()
+            lookup_user(self, identity, user)  # before the lock: a typo leaves no lock file
             drill_id = new_drill_id(started_at)
             with user_lock(self.store, identity.account_id, user, f"drill {drill_id}"):
                 plan = preflight(self, identity, locked=True)
@@ -250,6 +265,8 @@ class Drill:
         self.j.state.outcome = (
             f"rotated {record.user}'s key in {duration(rotation)} ({verdict} the {target:g}-min "
             f"target); the old key is {'deleted' if self.options.delete_old else 'inactive'}")
+        if self.j.state.old_key_check is not None:
+            self.j.state.outcome += f"; {OldKeyCheck(self.j.state.old_key_check).sentence()}"
         self.j.save()
         self.j.set_status(DrillStatus.SUCCEEDED, finished_at=self.now())
 
@@ -258,7 +275,7 @@ class Drill:
     def roll_back_or_flag(self, final: DrillStatus) -> None:
         """Roll back; `final` when it worked, NEEDS_ATTENTION when it could not finish."""
         try:
-            self._roll_back()
+            restart_failure = self._roll_back()
         except StepFailed as failure:
             self.j.state.rolled_back = False
             self.j.state.rollback_failure = StepFailure(failure.step, failure.reason)
@@ -270,16 +287,30 @@ class Drill:
             self.interrupted()
         self.cleanup_target()
         self.j.state.rolled_back = True
+        self.j.state.rollback_failure = None
+        self.j.state.restart_failure = restart_failure
         self.j.state.outcome = (
             "rolled back: the target holds the old key again and the new key is deleted")
+        if restart_failure is not None:
+            self.j.state.outcome += (
+                f"; but the application was not restarted ({restart_failure.reason}): "
+                "restart it yourself so that it runs on the old key")
         self.j.save()
         self.j.set_status(final, finished_at=self.now())
 
-    def _roll_back(self) -> None:
+    def _roll_back(self) -> StepFailure | None:
         """Run the undo of every step in ROLLBACK that ever started, in that order,
-        each a journaled step, stopping at a failure."""
+        each a journaled step. A failure to put the keys right stops it (StepFailed);
+        the restart's failure comes last, the keys being right, and is returned."""
         for step in ROLLBACK:
             undo = step.undo
             assert undo is not None, f"{step.name} is in ROLLBACK without an undo"
-            if self.j.ever(step.name) and undo.needed(self):
+            if not (self.j.ever(step.name) and undo.needed(self)):
+                continue
+            try:
                 self.step(undo.name, undo.run)
+            except StepFailed as failure:
+                if undo.name is not StepName.ROLLBACK_RESTART:
+                    raise
+                return StepFailure(failure.step, failure.reason)
+        return None

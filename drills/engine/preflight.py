@@ -4,8 +4,13 @@ the only change it may make (--make-room deletes an inactive key)."""
 
 from __future__ import annotations
 
+import math
+import re
+import shlex
+import shutil
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from auditor.errors import AwsUnavailable, NotFound, UsageError
 from auditor.store import HistoryStore
@@ -16,6 +21,7 @@ from drills.journal import lock_holder
 from drills.model import (
     UNFINISHED,
     AccessKey,
+    DrillOptions,
     DrillPlan,
     DrillStatus,
     KeyInfo,
@@ -32,7 +38,13 @@ DRILL_TAG = "irready:drill"
 ROOT_NAMES = frozenset({"root", "<root_account>"})
 
 
+# IAM's own rule for a user name: 1 to 64 of these ASCII characters
+USER_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}")
+
+
 def normalize_user(name: str) -> str:
+    """The IAM user name in `name` (a name or a user's ARN), or UsageError: a name IAM
+    could never hold is refused before any call to AWS and before any lock file."""
     user = name.strip()
     if user.startswith("arn:"):
         if user.endswith(":root"):
@@ -46,26 +58,76 @@ def normalize_user(name: str) -> str:
     if user in ROOT_NAMES:
         raise UsageError("the root user cannot be drilled: root must have no access keys at "
                          "all (CIS 1.3); drill a test IAM user instead")
+    if not USER_NAME.fullmatch(user):
+        shown = user if len(user) <= 70 else f"{user[:64]}... ({len(user)} characters)"
+        raise UsageError(f"--user {shown!r} is not an IAM user name (1 to 64 of A-Z a-z 0-9 "
+                         "and _+=,.@-)")
     return user
+
+
+# -- the options, proved before anything changes -----------------------------------------
+
+def check_options(options: DrillOptions) -> None:
+    """Prove what a drill will run and wait for, before anything changes (UsageError):
+    the restart and health commands parse and their programs exist (nothing is run),
+    the health URL is http(s), and every timeout is a finite positive number of
+    seconds."""
+    check_command("--restart-command", options.restart_command)
+    check_command("--health-command", options.health_command)
+    check_health_url(options.health_url)
+    for option, value in (("--propagation-timeout", options.propagation_timeout),
+                          ("--health-timeout", options.health_timeout),
+                          ("command timeout", options.command_timeout)):
+        check_seconds(option, value)
+
+
+def check_command(option: str, command: str) -> None:
+    """A command irready will run without a shell: it parses, and its program is found
+    on PATH (or at the path it names) and is executable."""
+    if not command:
+        return
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise UsageError(f"{option} {command!r} cannot be parsed: {exc}") from None
+    if not argv:
+        raise UsageError(f"{option}: the command is empty")
+    program = argv[0]
+    if shutil.which(program) is None:
+        where = "is not an executable file" if "/" in program else "is not found on PATH"
+        raise UsageError(f"{option} {command!r}: {program} {where}")
+
+
+def check_health_url(url: str) -> None:
+    if not url:
+        return
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port out of range raises here
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--health-url {url!r} is not an http(s) URL "
+                         "(expected http://HOST[:PORT]/PATH)")
+
+
+def check_seconds(option: str, value: float) -> float:
+    """A timeout: finite and positive (nan, inf and 0 would spin or never wait)."""
+    if not math.isfinite(value) or value <= 0:
+        raise UsageError(f"{option}: must be a finite positive number of seconds, "
+                         f"got {value:g}")
+    return value
 
 
 def preflight(drill: Drill, identity: Identity | None = None, *, locked: bool = False
               ) -> DrillPlan:
     """Every check that can refuse a drill, before anything changes. `locked`: this
     process holds the user's drill lock already."""
+    check_options(drill.options)
     user = normalize_user(drill.options.user)
     identity = identity or drill.ctx.identity()
+    user_doc = lookup_user(drill, identity, user)
     check_no_unfinished(drill.store, identity.account_id, user, locked=locked)
-    if ":user/" in identity.arn and identity.arn.rsplit("/", 1)[-1] == user:
-        raise UsageError(f"irready is running as {user} itself: deactivating its key "
-                         "would cut the drill off; run it with other credentials")
-    try:
-        user_doc = drill.iam.get_user(UserName=user)["User"]
-    except AWS_ERRORS as exc:
-        if error_code(exc) == "NoSuchEntity":
-            raise NotFound(f"no IAM user {user!r} in account {identity.account_id}"
-                           ) from None
-        raise aws_denied("iam:GetUser", exc) from None
     user_arn = str(user_doc["Arn"])
     tags = {t["Key"]: t["Value"] for t in user_doc.get("Tags", [])}
     if user not in drill.config.drill.users and tags.get(DRILL_TAG, "").lower() != "true":
@@ -112,6 +174,22 @@ def preflight(drill: Drill, identity: Identity | None = None, *, locked: bool = 
     )
 
 
+def lookup_user(drill: Drill, identity: Identity, user: str) -> dict[str, Any]:
+    """The user's IAM record (iam:GetUser). A drill looks its user up before it takes
+    the user's lock, so a mistyped name never leaves a lock file behind."""
+    if ":user/" in identity.arn and identity.arn.rsplit("/", 1)[-1] == user:
+        raise UsageError(f"irready is running as {user} itself: deactivating its key "
+                         "would cut the drill off; run it with other credentials")
+    try:
+        user_doc: dict[str, Any] = drill.iam.get_user(UserName=user)["User"]
+    except AWS_ERRORS as exc:
+        if error_code(exc) == "NoSuchEntity":
+            raise NotFound(f"no IAM user {user!r} in account {identity.account_id}"
+                           ) from None
+        raise aws_denied("iam:GetUser", exc) from None
+    return user_doc
+
+
 def _check_works(drill: Drill, current: AccessKey, user_arn: str) -> None:
     """The target's key must authenticate now: a rollback puts it back, and step 8's
     "the old key is refused" proves nothing about a secret that never worked. One
@@ -142,7 +220,8 @@ def check_no_unfinished(store: HistoryStore, account_id: str, user: str, *,
             raise DrillBusy(
                 f"drill {record.drill_id} on {user} is unfinished ({record.status}): run "
                 f"`irready drill resume {record.drill_id}` or `irready drill rollback "
-                f"{record.drill_id}` first")
+                f"{record.drill_id}` first (with --no-restart if its restart command fails; "
+                'README, "Drill: the way out", says which)')
 
 
 def _describe_steps(drill: Drill, user: str, old_key_id: str, make_room: str | None

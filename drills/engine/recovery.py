@@ -3,9 +3,10 @@ stopped (Ctrl-C, kill -9, a rollback that could not finish).
 
 The rule an incident can trust: the application never loses a working key. A rollback
 gives the target the old key again (setting it Active first when a deactivation may have
-happened: IAM's reads lag its writes, so "still Active" is no proof), restarts the
-application on it, then deletes the new key; a key is never deleted while the target
-holds it. The journal knows which keys existed before the drill, so a key created by a
+happened: IAM's reads lag its writes, so "still Active" is no proof), deletes the new key,
+then restarts the application on the old one; a key is never deleted while the target
+holds it, and a restart that fails is reported apart, the keys being right already.
+The journal knows which keys existed before the drill, so a key created by a
 drill that died before it could record the key's id is found (IAM may take a moment to
 list it) and removed; its secret died with the process, so it cannot be in use. After a
 restart the old secret comes back from the target's own storage, the new one from the
@@ -94,8 +95,7 @@ def restart_on_old_key(drill: Drill, detail: dict[str, Any]) -> str | None:
     detail["result"] = drill.redactor.redact(what)
     if not ok:
         raise StepFailed(StepName.ROLLBACK_RESTART.value,
-                         f"restart command {detail['result']}; the new key is kept "
-                         "since the application may still use it")
+                         f"restart command {detail['result']}")
     return None
 
 
@@ -176,6 +176,8 @@ def reopened(drill: Drill, record: DrillRecord) -> Iterator[None]:
         if fresh.status not in UNFINISHED:
             raise UsageError(f"drill {record.drill_id} is {fresh.status}: nothing to do")
         drill.journal = Journal.reopen(drill.store, record.drill_id)
+        drill.j.state.options = drill.options  # with the corrections it was given, if any
+        drill.j.save()
         drill.j.set_status(DrillStatus.RUNNING)
         with drill.flag_on_error():
             yield

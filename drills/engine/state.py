@@ -46,6 +46,11 @@ class DrillState:
     propagation: dict[str, Any] | None = None  # how long IAM took to accept the new key
     failure: StepFailure | None = None
     rollback_failure: StepFailure | None = None
+    # the rollback put the keys right but the application's restart failed
+    restart_failure: StepFailure | None = None
+    # how step 8 proved the old key refused: "refused" (AWS refused its secret) or
+    # "status_only" (the secret was gone, e.g. resumed after kill -9: IAM says Inactive)
+    old_key_check: str | None = None
     rolled_back: bool | None = None
     outcome: str | None = None  # one sentence for `drill show`
     estimate: dict[str, Any] | None = None  # the incident-time estimate, on success
@@ -69,6 +74,9 @@ class DrillState:
             "failure": self.failure.as_dict() if self.failure else None,
             "rollback_failure": (self.rollback_failure.as_dict()
                                  if self.rollback_failure else None),
+            "restart_failure": (self.restart_failure.as_dict()
+                                if self.restart_failure else None),
+            "old_key_check": self.old_key_check,
             "rolled_back": self.rolled_back, "outcome": self.outcome,
             "estimate": self.estimate, "cleanup_error": self.cleanup_error,
             "deleted_keys": list(self.deleted_keys) or None,
@@ -105,6 +113,8 @@ class DrillState:
             propagation=mapping("propagation"),
             failure=StepFailure.from_dict(detail.get("failure")),
             rollback_failure=StepFailure.from_dict(detail.get("rollback_failure")),
+            restart_failure=StepFailure.from_dict(detail.get("restart_failure")),
+            old_key_check=text("old_key_check"),
             rolled_back=rolled_back if isinstance(rolled_back, bool) else None,
             outcome=text("outcome"), estimate=mapping("estimate"),
             cleanup_error=text("cleanup_error"), deleted_keys=texts("deleted_keys"),
@@ -117,6 +127,7 @@ class DrillState:
 KNOWN = frozenset({
     "options", "user_arn", "caller_arn", "old_key_id", "keys_before", "target_kind",
     "target_state", "made_room", "new_key_id", "propagation", "failure", "rollback_failure",
+    "restart_failure", "old_key_check",
     "rolled_back", "outcome", "estimate", "cleanup_error", "deleted_keys", "resumed_at",
     "rollback_requested_at",
 })

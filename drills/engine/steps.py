@@ -16,9 +16,14 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from drills.engine.aws import error_code, refused_at_once
-from drills.engine.recovery import delete_new_keys, restart_on_old_key, restore_target
+from drills.engine.recovery import (
+    delete_new_keys,
+    old_key_status,
+    restart_on_old_key,
+    restore_target,
+)
 from drills.errors import StepFailed
-from drills.model import AccessKey, DrillStatus, StepName
+from drills.model import AccessKey, DrillStatus, OldKeyCheck, StepName
 from drills.verify import run_command, wait_accepted, wait_healthy, wait_rejected
 
 if TYPE_CHECKING:
@@ -162,7 +167,16 @@ def verify_old_key_rejected(drill: Drill, detail: dict[str, Any]) -> str | None:
     if old is None:
         old = drill.remember(drill.target.previous(drill.target_state()))
     if old is None or not old.secret:
-        return "the old key's secret is no longer available to try it"
+        # the secret died with a killed process: IAM's status is the only proof left
+        status = old_key_status(drill)
+        if status == "Active":
+            raise StepFailed(StepName.VERIFY_OLD.value,
+                             f"the old key {drill.j.state.old_key_id} is still Active")
+        detail.update({"old_key_check": OldKeyCheck.STATUS_ONLY.value,
+                       "status": status or "deleted"})
+        drill.j.state.old_key_check = OldKeyCheck.STATUS_ONLY.value
+        drill.j.save()
+        return None
     waited = wait_rejected(drill.ctx, old, drill.options.propagation_timeout, drill.sleep)
     detail.update(waited.as_dict())
     if not waited.ok:
@@ -170,6 +184,9 @@ def verify_old_key_rejected(drill: Drill, detail: dict[str, Any]) -> str | None:
                          f"the old key {old.key_id} is inactive but was still accepted "
                          f"after {drill.options.propagation_timeout:g} s "
                          f"({waited.tries}, last answer: {waited.last})")
+    detail["old_key_check"] = OldKeyCheck.REFUSED.value
+    drill.j.state.old_key_check = OldKeyCheck.REFUSED.value
+    drill.j.save()
     return None
 
 
@@ -214,7 +231,9 @@ def steps_from(first: StepName) -> tuple[Step, ...]:
 
 
 ROLLBACK: tuple[Step, ...] = tuple(step_named(name) for name in (
-    StepName.PUBLISH, StepName.RESTART, StepName.CREATE_KEY))
+    StepName.PUBLISH, StepName.CREATE_KEY, StepName.RESTART))
 """The steps a rollback undoes, in the order it undoes them (each only if the step ever
-started): the target gets the old key back first, then the application restarts on it,
-and the new key is deleted last, once nothing holds it."""
+started): the keys are put right first (the target gets the old key back, then the new
+key is deleted once the target no longer holds it), and the application restarts on the
+old key last. A restart that fails leaves the keys right: it is reported on its own, and
+the user restarts the application by hand."""

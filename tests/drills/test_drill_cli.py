@@ -98,7 +98,7 @@ def test_dry_run_refuses_what_it_would_ignore(world: World, args: list[str]) -> 
                  "secretsmanager:other-key holds key", id="target holds another key"),
     pytest.param(["--target", "secretsmanager"], "malformed target 'secretsmanager'",
                  id="malformed target"),
-    pytest.param(["--propagation-timeout", "0"], "--propagation-timeout: must be a positive",
+    pytest.param(["--propagation-timeout", "0"], "--propagation-timeout: must be a finite positive",
                  id="bad timeout"),
 ])
 def test_bad_input_is_one_line_exit_2_and_changes_nothing(world: World, args: list[str],

@@ -38,7 +38,7 @@ def test_a_rollback_runs_each_undo_once_restoring_the_target_before_deleting_the
         ) -> None:
     undos = [step.undo.name for step in ROLLBACK if step.undo is not None]
     assert len(undos) == len(set(undos)) == len(ROLLBACK)
-    assert undos == [StepName.RESTORE_TARGET, StepName.ROLLBACK_RESTART, StepName.DELETE_NEW]
+    assert undos == [StepName.RESTORE_TARGET, StepName.DELETE_NEW, StepName.ROLLBACK_RESTART]
 
 
 STORED = {

@@ -198,7 +198,7 @@ def test_a_failed_health_check_rolls_back_and_restarts_on_the_old_key(
         record.detail["failure"]["reason"]
     assert record.detail["rolled_back"] is True
     assert [s.name for s in record.steps][-3:] == [
-        "rollback_restore_target", "rollback_restart", "rollback_delete_new_key"]
+        "rollback_restore_target", "rollback_delete_new_key", "rollback_restart"]
     assert restarts.read_text() == "restart\nrestart\n"  # once onto the new key, once back
     assert world.secret()["AccessKeyId"] == world.original[0]
     assert world.user_keys() == {world.original[0]: "Active"}

@@ -94,3 +94,25 @@ def test_unknown_format_and_missing_folder_are_one_line_errors(
         write_drill_report(record, earlier, missing, "html")
     assert caught.value.format_message() == (f"cannot write {missing}: folder "
                                              f"{missing.parent} does not exist")
+
+
+@pytest.mark.pdf
+def test_a_drill_resumed_without_the_old_secret_says_how_the_old_key_was_checked(
+        good: tuple[DrillRecord, list[DrillRecord]], tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    record, earlier = good
+    resumed = replace(record, detail={**record.detail, "old_key_check": "status_only"})
+    document = json.loads(render_drill(resumed, earlier, DrillFormat.JSON))
+    schema = json.loads(files("reports").joinpath("schemas/drill-report.schema.json")
+                        .read_text())
+    assert errors(document, schema) == []
+    assert document["drill"]["old_key_check"] == "status_only"
+    text = " ".join(" ".join(pdf_pages(write_drill_report(
+        resumed, earlier, tmp_path / "drill.pdf", DrillFormat.PDF).read_bytes())).split())
+    assert ("Old key check status_only: the old key was checked by its status only "
+            "(Inactive in IAM): its secret was gone, so AWS's refusal could not be tried"
+            ) in text
+    plain = json.loads(render_drill(record, earlier, DrillFormat.JSON))
+    assert plain["drill"]["old_key_check"] is None
+    assert "Old key check" not in render_drill(record, earlier, DrillFormat.HTML).decode()
