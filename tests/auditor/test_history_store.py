@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from clikit import irready
 
-from auditor.errors import ConfigError, NotFound
+from auditor.errors import NotFound, StoreError
 from auditor.models import AuditRun, Finding, Severity, Status, WaiverState
 from auditor.store import HistoryStore
 from auditor.store import base as store_base
@@ -231,9 +231,9 @@ def test_a_failed_migration_changes_nothing(tmp_path: Path,
     monkeypatch.setattr(store_base, "MIGRATIONS", (
         *MIGRATIONS, "CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1)"))
 
-    with pytest.raises(ConfigError) as raised:
+    with pytest.raises(StoreError) as raised:
         HistoryStore(path)
-    assert str(raised.value) == (f"cannot open the history store {path}: "
+    assert str(raised.value) == (f"cannot use the history store {path}: "
                                  "no such table: no_such_table")
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
@@ -251,7 +251,7 @@ def test_a_store_from_a_newer_irready_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     newer_store(path)
 
-    with pytest.raises(ConfigError) as raised:
+    with pytest.raises(StoreError) as raised:
         HistoryStore(path)
     assert str(raised.value) == (
         f"the history store {path} was written by a newer irready "
@@ -278,5 +278,7 @@ def test_a_store_that_is_not_sqlite_is_one_line(tmp_path: Path) -> None:
     result = irready("history", "--history", str(path))
 
     assert result.exit_code == 2
-    assert result.stderr == (f"irready: error: cannot open the history store {path}: "
-                             "file is not a database\n")
+    assert result.stderr == (
+        f"irready: error: the history store {path} is not an SQLite database (damaged, or "
+        "another file): move it aside (irready then starts a new one there) or pass another "
+        "--history path\n")
