@@ -306,7 +306,8 @@ def history(
 @app.command()
 def demo(
     output_dir: Annotated[Path, typer.Option(help="Where the demo writes its reports.",
-                                             file_okay=False)] = Path("irready-demo"),
+                                             file_okay=False, callback=checked_path)]
+    = Path("irready-demo"),
 ) -> None:
     """Run irready on an embedded, simulated AWS account: no account or credentials needed."""
     from demo.run import run_demo
@@ -316,7 +317,8 @@ def demo(
 
 @config_app.command("init")
 def config_init(
-    path: Annotated[Path, typer.Argument(dir_okay=False)] = Path("irready.toml"),
+    path: Annotated[Path, typer.Argument(dir_okay=False, callback=checked_path)]
+    = Path("irready.toml"),
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented example config."""

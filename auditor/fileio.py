@@ -15,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import stat
+import sys
 from pathlib import Path
 
 from auditor.errors import UsageError
@@ -106,6 +108,8 @@ def name_problem(path: Path) -> str:
 def check_folder(path: Path) -> None:
     """Fail before a slow render, not after it: the name can be looked up, the folder
     exists and is a folder, and what sits at the name (if anything) can be written."""
+    if open_descriptor(path) is not None:
+        return
     problem = name_problem(path)
     if problem:
         raise UsageError(f"cannot write {_short(path)}: {problem}")
@@ -139,11 +143,42 @@ def write_straight(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
+# /dev/stdout, /dev/fd/3, /proc/self/fd/1: a descriptor this process already holds
+OPEN_DESCRIPTOR = re.compile(r"^/(?:dev/(?:(stdout)|(stderr)|fd/(\d+))|proc/self/fd/(\d+))$")
+
+
+def open_descriptor(path: Path) -> int | None:
+    """The descriptor `path` names, if it names one this process holds: written where
+    it stands (a shell's `>>` keeps appending), never reopened from the start nor
+    replaced (`-o /dev/stdout >> log` must not wipe the log)."""
+    match = OPEN_DESCRIPTOR.match(str(path))
+    if match is None:
+        return None
+    if match[1]:
+        return 1
+    if match[2]:
+        return 2
+    return int(match[3] or match[4])
+
+
 def write_output(path: Path, content: bytes | str) -> None:
     """Write a file the user named: a regular file atomically, a pipe or a character
-    device straight; any failure is one line (a UsageError), not a traceback."""
-    check_folder(path)
+    device straight, a descriptor already open where it stands; any failure is one line
+    (a UsageError), not a traceback."""
     data = content.encode() if isinstance(content, str) else content
+    fd = open_descriptor(path)
+    if fd is not None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        return
+    check_folder(path)
     try:
         try:
             info: os.stat_result | None = os.stat(path)

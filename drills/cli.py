@@ -43,6 +43,7 @@ app = typer.Typer(help="Rotate a test user's key for real, timed and journaled."
 
 FormatOpt = Annotated[DrillFormat, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False,
+                                                callback=checked_path,
                                                 help="Write the output here.")]
 ReportOpt = Annotated[Path | None, typer.Option(
     "--report", dir_okay=False, callback=checked_path,
@@ -234,6 +235,7 @@ def rotate(
         propagation_timeout=_positive("--propagation-timeout", propagation_timeout,
                                       options.propagation_timeout),
         health_timeout=_positive("--health-timeout", health_timeout, options.health_timeout))
+    report_path = None if dry_run else _report_path(config, report, no_report)
     ctx = aws_context(profile, region, endpoint_url)
     with open_store(config) as store:
         if dry_run:
@@ -241,7 +243,6 @@ def rotate(
 
             print_plan(_console(False), plan_drill(ctx, config, store, options))
             return
-        report_path = _report_path(config, report, no_report)
         show = progress_printer(_console(fmt is DrillFormat.JSON),
                                 f"Drill of {options.user} through {options.target}:")
         with sigterm_as_interrupt():

@@ -91,10 +91,11 @@ def compliance(
     """The compliance report for management: score and trend, the biggest risks, the
     4-hour rotation answer, every control, drills, waivers and evidence. Default period:
     the last 90 days. Large accounts also get every finding as CSV beside the PDF."""
-    from reports.compliance_pdf import write_compliance_report
+    from reports.compliance_pdf import check_compliance_output, write_compliance_report
     from reports.compliance_period import parse_period
     from reports.formats import check_output
 
+    check_compliance_output(output)
     check_output(output)
     now = report_time()
     period = parse_period(since=since, quarter=quarter, now=now)

@@ -53,8 +53,9 @@ def output_format(output: Path | None, chosen: F | None, default: F,
         return suffixes[output.suffix.lower()]
     except KeyError:
         names = ", ".join(sorted(suffixes))
+        fix = "rename the file or pass --format" if option == "--output" else "rename the file"
         raise UsageError(f"{option} {output.name}: irready writes no {output.suffix} format "
-                         f"(it writes {names}): rename the file or pass --format") from None
+                         f"(it writes {names}): {fix}") from None
 
 
 def render_audit(run: AuditRun, diff: RunDiff | None, fmt: AuditFormat) -> bytes:

@@ -186,14 +186,14 @@ class StoreBase:
                 self._db.execute(f"PRAGMA user_version = {number}")
 
     def check_writable(self) -> None:
-        """Prove that a run can be stored, before the work that produces it: one real
-        write (the schema version, unchanged) committed, and a quick check of every
-        page. A StoreError says why not."""
+        """Prove that a run can be stored, before the work that produces it: a quick
+        check of every page, then one real write (the schema version, unchanged)
+        committed. A StoreError says why not."""
+        problems = [row[0] for row in self._db.execute("PRAGMA quick_check").fetchall()]
+        if problems != ["ok"]:  # found before the write, so a damaged store is left as is
+            raise damaged(self.path, problems[0])
         with self.transaction() as db:
             db.execute(f"PRAGMA user_version = {self.schema_version}")
-        problems = [row[0] for row in self._db.execute("PRAGMA quick_check").fetchall()]
-        if problems != ["ok"]:
-            raise damaged(self.path, problems[0])
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
