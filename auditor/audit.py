@@ -59,7 +59,8 @@ def perform_audit(
         if save:
             run = replace(run, run_id=history.save_run(run))
     except StoreError as exc:
-        raise RunNotStored(f"the audit ran but its run was not stored: {exc.message}",
+        what = "its run was not stored" if save else "it was not compared with stored runs"
+        raise RunNotStored(f"the audit ran but {what}: {exc.message}",
                            AuditResult(run=run, diff=None)) from None
     diff = compare(previous, run)
     if save and run.complete and run.run_id is not None:
