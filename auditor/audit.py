@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from auditor.clock import utcnow
 from auditor.diff import RunDiff, compare
-from auditor.errors import ConfigError, ExitCode, UsageError
+from auditor.errors import ConfigError, ExitCode, StoreError, UsageError
 from auditor.facts import Facts
 from auditor.models import AuditRun, Severity, Status
 from auditor.runner import Progress, run_audit
@@ -55,13 +55,33 @@ def perform_audit(
                     progress=progress, clock=clock or utcnow, complete=complete)
     if history is None:
         return AuditResult(run=run, diff=None)
-    previous = history.latest_run(identity.account_id)
-    if save:
-        run = replace(run, run_id=history.save_run(run))
-        if run.complete and run.run_id is not None:
-            # a partial run read part of the account: its snapshot would look complete
+    try:
+        previous = history.latest_run(identity.account_id)
+        if save:
+            run = replace(run, run_id=history.save_run(run))
+    except StoreError as exc:
+        what = "its run was not stored" if save else "it was not compared with stored runs"
+        raise RunNotStored(f"the audit ran but {what}: {exc.message}",
+                           AuditResult(run=run, diff=None)) from None
+    diff = compare(previous, run)
+    if save and run.complete and run.run_id is not None:
+        # a partial run read part of the account: its snapshot would look complete
+        try:
             history.save_snapshot(run.run_id, build_snapshot(facts, run.started_at))
-    return AuditResult(run=run, diff=compare(previous, run))
+        except StoreError as exc:
+            raise RunNotStored(f"the audit was stored as run {run.run_id} but not what it "
+                               f"learned about the account: {exc.message}",
+                               AuditResult(run=run, diff=diff)) from None
+    return AuditResult(run=run, diff=diff)
+
+
+class RunNotStored(StoreError):
+    """The audit ran but the history store failed it at the end: `result` still holds
+    the run, so that its report is shown all the same."""
+
+    def __init__(self, message: str, result: AuditResult) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 def check_regions(ctx: AwsContext, config: Config, where: str = "") -> None:

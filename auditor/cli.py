@@ -18,12 +18,14 @@ from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
 from auditor.cli_common import (
+    INT_MAX,
     ConfigOpt,
     EndpointOpt,
     HistoryOpt,
     ProfileOpt,
     RegionOpt,
     aws_context,
+    checked_path,
     load,
     open_store,
     stderr,
@@ -141,10 +143,12 @@ def audit(
         "--check", metavar="ID", help="Run only this check id or area (repeatable).")] = None,
     skip: Annotated[list[str] | None, typer.Option(
         "--skip", metavar="ID", help="Skip this check id or area (repeatable).")] = None,
-    fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")]
-    = AuditFormat.TERMINAL,
-    output: Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False,
-                                                help="Write the report here.")] = None,
+    fmt: Annotated[AuditFormat | None, typer.Option(
+        "--format", "-f", help="Output format (default: from --output's extension, else "
+        "terminal).")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", dir_okay=False, callback=checked_path, metavar="PATH",
+        help="Write the report here (.txt, .json, .html, .pdf, .csv, .md or .xml).")] = None,
     fail_on: Annotated[str | None, typer.Option(
         help="Exit 1 only for failures at or above: low, medium, high, critical.")] = None,
     deep: Annotated[bool, typer.Option(help="Also run an Athena test query.")] = False,
@@ -158,13 +162,27 @@ def audit(
     """Audit the account read-only; exit 1 on failures, 4 if some checks could not run."""
     from dataclasses import replace
 
-    from auditor.audit import audit_exit_code, check_regions, perform_audit, select_checks
+    from auditor.audit import (
+        RunNotStored,
+        audit_exit_code,
+        check_regions,
+        perform_audit,
+        select_checks,
+    )
     from auditor.config import region_problem
     from auditor.models import Severity
     from auditor.registry import discover
-    from reports.formats import render_audit, write_output
+    from reports.formats import (
+        AUDIT_SUFFIXES,
+        check_output,
+        output_format,
+        render_audit,
+        write_output,
+    )
 
-    output_format = fmt
+    fmt = output_format(output, fmt, AuditFormat.TERMINAL, AUDIT_SUFFIXES)
+    if output is not None:
+        check_output(output)  # before the audit, not after it
     if output is None and fmt is AuditFormat.PDF and sys.stdout.isatty():
         raise UsageError("--format pdf is binary: pass --output FILE.pdf (or redirect stdout)")
     config = load(config_path, history_path)
@@ -196,10 +214,15 @@ def audit(
     keep = not no_history
     store = open_store(config) if keep or config.history_file.exists() else None
     newest = _newest_run_id(store)
+    not_stored: RunNotStored | None = None
     try:
+        if keep and store is not None:
+            store.check_writable()  # before the audit, not after it
         with progress_reporter(len(selected)) as progress:
             result = perform_audit(ctx, config, registry, only=only, skip=skipped,
                                    history=store, save=keep, debug=debug, progress=progress)
+    except RunNotStored as exc:  # the report is still shown, then the error
+        not_stored, result = exc, exc.result
     except KeyboardInterrupt:
         # the run is stored in one transaction once every check ended: cut off before
         # that, nothing is; just after it, the run is (without its account snapshot)
@@ -215,20 +238,23 @@ def audit(
             store.close()
     try:
         if output is not None:
-            write_output(output, render_audit(result.run, result.diff, output_format))
+            write_output(output, render_audit(result.run, result.diff, fmt))
             typer.echo(f"wrote {output}", err=True)
-        if output_format is AuditFormat.TERMINAL:
+        if fmt is AuditFormat.TERMINAL:
             from reports.terminal import print_audit  # rich: only for the terminal
 
             print_audit(stdout(), result.run, result.diff, verbose=verbose)
         elif output is None:
-            sys.stdout.buffer.write(render_audit(result.run, result.diff, output_format))
+            sys.stdout.buffer.write(render_audit(result.run, result.diff, fmt))
     except KeyboardInterrupt:
         run_id = result.run.run_id
         kept = (f"run {run_id} was stored (`irready report audit --run {run_id}` shows it)"
                 if run_id is not None else "nothing was stored (--no-history)")
         raise Interrupted(f"interrupted: the audit ended and {kept}, but its report was "
                           "not completely written") from None
+    if not_stored is not None:
+        sys.stdout.flush()
+        raise not_stored
     raise typer.Exit(int(audit_exit_code(result.run, threshold)))
 
 
@@ -335,7 +361,8 @@ def history(
     config_path: ConfigOpt = None,
     history_path: HistoryOpt = None,
     account: Annotated[str | None, typer.Option(help="Only this account id.")] = None,
-    limit: Annotated[int, typer.Option(help="How many runs.", min=1, metavar="N")] = 20,
+    limit: Annotated[int, typer.Option(help="How many runs.", min=1, max=INT_MAX,
+                                       metavar="N")] = 20,
 ) -> None:
     """List past audit runs from the history store, newest first."""
     from rich.table import Table
@@ -369,7 +396,8 @@ def history(
 @app.command()
 def demo(
     output_dir: Annotated[Path, typer.Option(help="Where the demo writes its reports.",
-                                             file_okay=False)] = Path("irready-demo"),
+                                             file_okay=False, callback=checked_path)]
+    = Path("irready-demo"),
 ) -> None:
     """Run irready on an embedded, simulated AWS account: no account or credentials needed."""
     from demo.run import run_demo
@@ -379,7 +407,8 @@ def demo(
 
 @config_app.command("init")
 def config_init(
-    path: Annotated[Path, typer.Argument(dir_okay=False, metavar="PATH")] = Path("irready.toml"),
+    path: Annotated[Path, typer.Argument(dir_okay=False, callback=checked_path,
+                                         metavar="PATH")] = Path("irready.toml"),
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented example config."""
@@ -394,8 +423,8 @@ def config_init(
 
 
 @config_app.command("check")
-def config_check(path: Annotated[Path | None, typer.Argument(dir_okay=False, metavar="PATH")]
-                 = None) -> None:
+def config_check(path: Annotated[Path | None, typer.Argument(
+        dir_okay=False, callback=checked_path, metavar="PATH")] = None) -> None:
     """Validate a config file; prints where it was found and exits 2 if it is wrong."""
     from auditor.awsfacts.account import not_a_region
     from auditor.config import find_config, load_config

@@ -18,14 +18,37 @@ if TYPE_CHECKING:
     from auditor.session import AwsContext
     from auditor.store import HistoryStore
 
+# The largest integer SQLite (and so the history store) holds: the bound of every int
+# option, so that a huge number is a usage error at parse time instead of an overflow
+# deep in the store (a test walks every command to keep it so).
+INT_MAX = 2**63 - 1
+
+
+def checked_path(value: Path | None) -> Path | None:
+    """The callback of every path option: a name the system cannot even look up (longer
+    than it allows) is a usage error here, before any command touches it."""
+    from auditor.fileio import name_problem
+
+    if value is not None:
+        problem = name_problem(value)
+        if problem:
+            raise typer.BadParameter(problem)
+    return value
+
+
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (TOML).",
-                                                dir_okay=False)]
+                                                dir_okay=False, callback=checked_path)]
 ProfileOpt = Annotated[str | None, typer.Option(help="AWS profile.", envvar="AWS_PROFILE")]
 RegionOpt = Annotated[str | None, typer.Option(help="Home region for API calls.")]
 EndpointOpt = Annotated[str | None, typer.Option(
     "--endpoint-url", help="AWS-compatible endpoint (also AWS_ENDPOINT_URL).")]
 HistoryOpt = Annotated[Path | None, typer.Option(
-    "--history", help="History store (SQLite); default from config.", dir_okay=False)]
+    "--history", help="History store (SQLite); default from config.", dir_okay=False,
+    callback=checked_path)]
+OutputOpt = Annotated[Path | None, typer.Option(
+    "--output", "-o", dir_okay=False, callback=checked_path,
+    help="Write here (default: standard output); the format comes from --format, else "
+         "from the name's extension.")]
 
 
 def stdout() -> Console:
@@ -53,9 +76,11 @@ def load(config_path: Path | None, history_path: Path | None = None) -> Config:
 
 
 def open_store(config: Config) -> HistoryStore:
+    """The history store; only irready's default location has its folder created (a
+    store named by --history or [history] path must be in a folder that exists)."""
     from auditor.store import HistoryStore
 
-    return HistoryStore(config.history_file)
+    return HistoryStore(config.history_file, create_folder=not config.history_path)
 
 
 def aws_context(profile: str | None, region: str | None, endpoint_url: str | None

@@ -335,7 +335,12 @@ def parse_config(text: str, source: str = "") -> Config:
 
 def find_config(explicit: Path | None) -> Path | None:
     if explicit is not None:
-        if not explicit.is_file():
+        try:
+            found = explicit.is_file()
+        except OSError as exc:  # a name too long to look up, say
+            raise ConfigError(f"cannot read config {str(explicit)[:80]}: "
+                              f"{exc.strerror or exc}") from None
+        if not found:
             raise ConfigError(f"config file not found: {explicit}")
         return explicit
     for candidate in (Path.cwd() / CONFIG_NAME, xdg_dir("config") / "config.toml"):

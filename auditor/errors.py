@@ -13,7 +13,7 @@ from typing import IO, Any
 class ExitCode(IntEnum):
     OK = 0
     FAILED = 1  # a check failed at or above --fail-on, or a drill failed
-    USAGE = 2  # bad command line or config
+    USAGE = 2  # bad command line or config, or a history store that cannot be used
     UNAVAILABLE = 3  # the account could not be audited at all
     INCOMPLETE = 4  # nothing failed, but some checks could not be evaluated
     LOCKED = 5  # another scheduler, or another run of the same scheduled job, holds the lock
@@ -44,6 +44,11 @@ class IrreadyError(Exception):
 
 class ConfigError(IrreadyError):
     """The config file cannot be read, parsed or validated."""
+
+
+class StoreError(IrreadyError):
+    """The history store cannot be used: damaged, not irready's, read-only, busy. The
+    message names the file and says what to do."""
 
 
 class UsageError(IrreadyError):

@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from auditor.cli_common import (
+    INT_MAX,
     ConfigOpt,
     EndpointOpt,
     HistoryOpt,
     ProfileOpt,
     RegionOpt,
     aws_context,
+    checked_path,
     load,
     open_store,
     stderr,
@@ -42,9 +44,10 @@ app = typer.Typer(help="Rotate a test user's key for real, timed and journaled."
 
 FormatOpt = Annotated[DrillFormat, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False,
+                                                callback=checked_path,
                                                 help="Write the output here.")]
 ReportOpt = Annotated[Path | None, typer.Option(
-    "--report", dir_okay=False,
+    "--report", dir_okay=False, callback=checked_path,
     help="Write the drill's report here as it ends (.pdf, .html or .json; default: a PDF "
          "in the configured reports folder).")]
 NoReportOpt = Annotated[bool, typer.Option("--no-report", help="Write no report.")]
@@ -72,12 +75,18 @@ def _report_path(config: Config, report: Path | None, no_report: bool) -> Path |
     """Where the drill's report goes; a folder that does not exist fails before the drill."""
     if no_report:
         return None
-    if report is not None:
-        from reports.formats import check_output
+    from reports.drill_report import DRILL_SUFFIXES
+    from reports.drill_report import DrillFormat as ReportFormat
+    from reports.formats import check_output, output_format
 
+    if report is not None:
+        output_format(report, None, ReportFormat.PDF, DRILL_SUFFIXES, "--report")
         check_output(report)
         return report
-    return config.reports_dir / "drill-{drill_id}.pdf"
+    path = config.reports_dir / "drill-{drill_id}.pdf"
+    if config.reports.dir:  # a folder named in the config must exist
+        check_output(path)
+    return path
 
 
 def _write_report(store: HistoryStore, record: DrillRecord, path: Path | None) -> None:
@@ -89,7 +98,10 @@ def _write_report(store: HistoryStore, record: DrillRecord, path: Path | None) -
     from reports.drill_report import write_drill_report
 
     path = path.with_name(path.name.replace("{drill_id}", record.drill_id))
-    fmt = {".html": "html", ".json": "json"}.get(path.suffix.lower(), "pdf")
+    from reports.drill_report import DRILL_SUFFIXES, DrillFormat
+    from reports.formats import output_format
+
+    fmt = output_format(path, None, DrillFormat.PDF, DRILL_SUFFIXES, "--report")
     earlier = [d for d in store.drills(account_id=record.account_id, until=record.started_at)
                if d.drill_id != record.drill_id]
     try:
@@ -237,6 +249,7 @@ def rotate(
                              else propagation_timeout),
         health_timeout=options.health_timeout if health_timeout is None else health_timeout)
     check_options(options)  # before AWS is asked anything
+    report_path = None if dry_run else _report_path(config, report, no_report)
     ctx = aws_context(profile, region, endpoint_url)
     with open_store(config) as store:
         if dry_run:
@@ -244,7 +257,6 @@ def rotate(
 
             print_plan(_console(False), plan_drill(ctx, config, store, options))
             return
-        report_path = _report_path(config, report, no_report)
         show = progress_printer(_console(fmt is DrillFormat.JSON),
                                 f"Drill of {options.user} through {options.target}:")
         with sigterm_as_interrupt():
@@ -271,7 +283,7 @@ def list_drills(
     user: Annotated[str | None, typer.Option("--user", "-u", help="Only this user.")] = None,
     account: Annotated[str | None, typer.Option(help="Only this account id.")] = None,
     limit: Annotated[int, typer.Option(help="How many drills, newest first.", min=1,
-                                         metavar="N")] = 20,
+                                       max=INT_MAX, metavar="N")] = 20,
     fmt: FormatOpt = DrillFormat.TERMINAL,
     output: OutputOpt = None,
     config_path: ConfigOpt = None,

@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from auditor.cli_common import ConfigOpt, HistoryOpt, load, open_store
+from auditor.cli_common import (
+    INT_MAX,
+    ConfigOpt,
+    HistoryOpt,
+    OutputOpt,
+    checked_path,
+    load,
+    open_store,
+)
 from reports.drill_report import DrillFormat
 from reports.formats import AuditFormat
 
@@ -68,6 +76,7 @@ def _emit(content: bytes, output: Path | None, binary: bool) -> None:
 @app.command()
 def compliance(
     output: Annotated[Path, typer.Option("--output", "-o", dir_okay=False,
+                                         callback=checked_path,
                                          help="The report: a .pdf (or .html) file.")],
     since: Annotated[str | None, typer.Option(
         help="Period start (YYYY-MM-DD), up to now.")] = None,
@@ -82,10 +91,11 @@ def compliance(
     """The compliance report for management: score and trend, the biggest risks, the
     4-hour rotation answer, every control, drills, waivers and evidence. Default period:
     the last 90 days. Large accounts also get every finding as CSV beside the PDF."""
-    from reports.compliance_pdf import write_compliance_report
+    from reports.compliance_pdf import check_compliance_output, write_compliance_report
     from reports.compliance_period import parse_period
     from reports.formats import check_output
 
+    check_compliance_output(output)
     check_output(output)
     now = report_time()
     period = parse_period(since=since, quarter=quarter, now=now)
@@ -98,13 +108,12 @@ def compliance(
 
 @app.command("audit")
 def audit_report(
-    run: Annotated[int | None, typer.Option("--run", help="Run id (default: the newest).")]
-    = None,
-    fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")]
-    = AuditFormat.HTML,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", dir_okay=False, help="Write here (default: standard output).")]
-    = None,
+    run: Annotated[int | None, typer.Option(
+        "--run", help="Run id (default: the newest).", max=INT_MAX)] = None,
+    fmt: Annotated[AuditFormat | None, typer.Option(
+        "--format", "-f", help="Output format (default: from --output's extension, else "
+        "html).")] = None,
+    output: OutputOpt = None,
     account: AccountOpt = None,
     config_path: ConfigOpt = None,
     history_path: HistoryOpt = None,
@@ -113,8 +122,9 @@ def audit_report(
     check, for CI)."""
     from auditor.diff import compare
     from auditor.errors import NotFound
-    from reports.formats import check_output, render_audit
+    from reports.formats import AUDIT_SUFFIXES, check_output, output_format, render_audit
 
+    fmt = output_format(output, fmt, AuditFormat.HTML, AUDIT_SUFFIXES)
     if output is not None:
         check_output(output)
     with _store(config_path, history_path) as store:
@@ -138,11 +148,10 @@ def audit_report(
 def drill_report(
     drill: Annotated[str | None, typer.Option("--drill", help="Drill id (default: the newest).")]
     = None,
-    fmt: Annotated[DrillFormat, typer.Option("--format", "-f", help="Output format.")]
-    = DrillFormat.HTML,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", dir_okay=False, help="Write here (default: standard output).")]
-    = None,
+    fmt: Annotated[DrillFormat | None, typer.Option(
+        "--format", "-f", help="Output format (default: from --output's extension, else "
+        "html).")] = None,
+    output: OutputOpt = None,
     account: AccountOpt = None,
     config_path: ConfigOpt = None,
     history_path: HistoryOpt = None,
@@ -150,9 +159,10 @@ def drill_report(
     """One rotation drill: each step's time, the total against the target, the
     propagation wait, and the comparison with earlier drills."""
     from auditor.errors import NotFound
-    from reports.drill_report import render_drill
-    from reports.formats import check_output
+    from reports.drill_report import DRILL_SUFFIXES, render_drill
+    from reports.formats import check_output, output_format
 
+    fmt = output_format(output, fmt, DrillFormat.HTML, DRILL_SUFFIXES)
     if output is not None:
         check_output(output)
     with _store(config_path, history_path) as store:

@@ -42,6 +42,12 @@ def findings_csv_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}-findings.csv")
 
 
+def check_compliance_output(output: Path) -> None:
+    """The report is a PDF or an HTML page, told by the name (before any work)."""
+    if output.suffix.lower() not in (".pdf", ".html", ".htm"):
+        raise UsageError(f"--output {output}: the name must end in .pdf or .html")
+
+
 def write_compliance_report(store: HistoryStore, output: Path, *, period: Period,
                             generated_at: datetime, account_id: str | None = None,
                             alias: str | None = None, notice: str | None = None
@@ -52,9 +58,8 @@ def write_compliance_report(store: HistoryStore, output: Path, *, period: Period
     from reports.csv_report import render_csv
     from reports.formats import write_output
 
+    check_compliance_output(output)
     suffix = output.suffix.lower()
-    if suffix not in (".pdf", ".html", ".htm"):
-        raise UsageError(f"--output {output}: the name must end in .pdf or .html")
     if not output.parent.is_dir():
         raise UsageError(f"cannot write {output}: folder {output.parent} does not exist")
     csv_path = findings_csv_path(output)

@@ -10,6 +10,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from auditor.errors import UsageError
 
 DEFAULT_PERIOD_DAYS = 90
+# The years a period may fall in: the store holds nothing before 1970, and a quarter's
+# end (and the days a report looks back from its start) must stay a date Python can
+# represent (up to 9999-12-31).
+FIRST_YEAR, LAST_YEAR = 1970, 9998
 QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)
 
 
@@ -37,6 +41,9 @@ def quarter_period(text: str) -> Period:
     if match is None:
         raise UsageError(f"--quarter: expected a quarter like 2026Q4, got {text!r}")
     year, quarter = int(match[1]), int(match[2])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise UsageError(f"--quarter: expected a quarter from {FIRST_YEAR}Q1 to "
+                         f"{LAST_YEAR}Q4, got {text!r}")
     start = date(year, 3 * quarter - 2, 1)
     end = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
     return Period(_midnight(start), _midnight(end), f"{year}Q{quarter}")
@@ -55,6 +62,9 @@ def parse_period(*, since: str | None, quarter: str | None, now: datetime) -> Pe
             start = _midnight(date.fromisoformat(since.strip()))
         except ValueError:
             raise UsageError(f"--since: expected a date like 2026-10-01, got {since!r}") from None
+        if start.year < FIRST_YEAR:
+            raise UsageError(f"--since: expected a date from {FIRST_YEAR}-01-01 on, got "
+                             f"{since!r}")
         if start >= end:
             raise UsageError(f"--since {since} is not before the report time {end:%Y-%m-%d}")
         return Period(start, end, f"since {start:%Y-%m-%d}")

@@ -10,7 +10,7 @@ a secret access key must never reach a report, even if a caller put one there.""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -33,6 +33,12 @@ class DrillFormat(StrEnum):
     HTML = "html"
     PDF = "pdf"
     JSON = "json"
+
+
+DRILL_SUFFIXES: Mapping[str, DrillFormat] = {
+    ".html": DrillFormat.HTML, ".htm": DrillFormat.HTML, ".pdf": DrillFormat.PDF,
+    ".json": DrillFormat.JSON,
+}
 
 
 def propagation_seconds(record: DrillRecord) -> float | None:

@@ -3,11 +3,13 @@ one function that renders a run in any of them. A test renders every member."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import assert_never
+from typing import TypeVar, assert_never
 
 from auditor.diff import RunDiff
+from auditor.errors import UsageError
 from auditor.fileio import check_folder
 from auditor.fileio import write_output as write_file
 from auditor.models import AuditRun
@@ -26,6 +28,34 @@ class AuditFormat(StrEnum):
     def binary(self) -> bool:
         """Not for a terminal: write it to a file (or a pipe)."""
         return self is AuditFormat.PDF
+
+
+AUDIT_SUFFIXES: Mapping[str, AuditFormat] = {
+    ".txt": AuditFormat.TERMINAL, ".json": AuditFormat.JSON, ".html": AuditFormat.HTML,
+    ".htm": AuditFormat.HTML, ".pdf": AuditFormat.PDF, ".csv": AuditFormat.CSV,
+    ".md": AuditFormat.MARKDOWN, ".markdown": AuditFormat.MARKDOWN, ".xml": AuditFormat.JUNIT,
+}
+
+F = TypeVar("F", bound=StrEnum)
+
+
+def output_format(output: Path | None, chosen: F | None, default: F,
+                  suffixes: Mapping[str, F], option: str = "--output") -> F:
+    """The format of a report: --format when given, else the one the file's extension
+    names, else `default` (no file, or a name without an extension such as /dev/stdout).
+    An extension that names no format irready writes is a usage error: a PDF must never
+    end up in a file named .docx."""
+    if chosen is not None:
+        return chosen
+    if output is None or not output.suffix:
+        return default
+    try:
+        return suffixes[output.suffix.lower()]
+    except KeyError:
+        names = ", ".join(sorted(suffixes))
+        fix = "rename the file or pass --format" if option == "--output" else "rename the file"
+        raise UsageError(f"{option} {output.name}: irready writes no {output.suffix} format "
+                         f"(it writes {names}): {fix}") from None
 
 
 def render_audit(run: AuditRun, diff: RunDiff | None, fmt: AuditFormat) -> bytes:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from auditor.cli_common import ConfigOpt, load, open_store
+from auditor.cli_common import ConfigOpt, checked_path, load, open_store
 from auditor.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
@@ -224,7 +224,7 @@ def install(
         "of a timer per job.")] = False,
     write: Annotated[Path | None, typer.Option(
         "--write", help="Write the files into this existing folder instead of printing them.",
-        file_okay=False)] = None,
+        file_okay=False, callback=checked_path)] = None,
     force: Annotated[bool, typer.Option(help="Overwrite files that exist.")] = False,
     program: Annotated[str | None, typer.Option(
         help="The command that runs irready (default: this installation's, absolute).")]

@@ -179,7 +179,9 @@ def job_message(run: ScheduleRun, result: JobResult, compliance: str = "") -> Me
 def open_executor(config: Config, store: HistoryStore) -> Executor:
     """The executor for the CLI: checks that reports can be written first."""
     executor = Executor(config, store)
-    ensure_writable(executor.plan.output_dir)
+    named_by = ("schedule.output_dir" if config.schedule.output_dir
+                else "reports.dir" if config.reports.dir else "")
+    ensure_writable(executor.plan.output_dir, named_by)
     return executor
 
 

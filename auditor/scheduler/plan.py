@@ -144,14 +144,19 @@ def _file_safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.@+=,-]", "_", name)
 
 
-def ensure_writable(folder: Path) -> None:
-    """Refuse to start when reports could not be written (ConfigError, exit 2)."""
+def ensure_writable(folder: Path, named_by: str = "") -> None:
+    """Refuse to start when reports could not be written (ConfigError, exit 2). A folder
+    the config names (`named_by`: its key) must exist; only irready's default reports
+    folder is created."""
     import tempfile
 
+    key = named_by or "schedule.output_dir"
+    if named_by and not folder.is_dir():
+        raise ConfigError(f"{key}: folder {folder} does not exist")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".irready-probe-"):
             pass
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise ConfigError(f"schedule.output_dir: cannot write to {folder}: {reason}") from None
+        raise ConfigError(f"{key}: cannot write to {folder}: {reason}") from None

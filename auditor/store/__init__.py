@@ -24,5 +24,5 @@ class HistoryStore(AuditTables, DrillTables, ScheduleTables, SnapshotTables):
     """Every table of the history store."""
 
 
-def open_history(path: Path) -> HistoryStore:
-    return HistoryStore(path)
+def open_history(path: Path, *, create_folder: bool = False) -> HistoryStore:
+    return HistoryStore(path, create_folder=create_folder)

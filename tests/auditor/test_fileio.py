@@ -66,3 +66,111 @@ def test_an_output_whose_folder_is_wrong_is_one_line(tmp_path: Path, make: objec
     make(folder)
     with pytest.raises(UsageError, match=message):
         write_output(folder / "report.pdf", b"%PDF")
+
+
+# -- what sits at the name: links are written through, pipes and devices straight into,
+# -- and nothing that is not a regular file is ever replaced
+
+def test_output_writes_through_a_relative_link_chain(tmp_path: Path) -> None:
+    (tmp_path / "reports").mkdir()
+    real = tmp_path / "reports" / "real.json"
+    real.write_text("old")
+    (tmp_path / "middle.json").symlink_to(Path("reports") / "real.json")
+    link = tmp_path / "link.json"
+    link.symlink_to("middle.json")
+    write_output(link, b"{}")
+    assert link.is_symlink()
+    assert (tmp_path / "middle.json").is_symlink()
+    assert real.read_text() == "{}"
+
+
+def test_output_through_a_dangling_link_creates_its_target(tmp_path: Path) -> None:
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "new.json")
+    write_output(link, b"{}")
+    assert link.is_symlink()
+    assert (tmp_path / "new.json").read_text() == "{}"
+
+
+def test_output_into_a_fifo_reaches_its_reader(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    write_output(fifo, b"x" * 200_000)  # more than a pipe holds: the reader drains it
+    reader.join(timeout=10)
+    assert received == [b"x" * 200_000]
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_output_into_a_character_device_leaves_it_a_device() -> None:
+    write_output(Path(os.devnull), b"report")
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
+@pytest.mark.parametrize("kind", ["folder", "link to a folder", "socket"])
+def test_output_refuses_what_it_must_not_replace(tmp_path: Path, kind: str) -> None:
+    import socket
+
+    target = tmp_path / "out"
+    if kind == "folder":
+        target.mkdir()
+        what = "a folder"
+    elif kind == "link to a folder":
+        (tmp_path / "dir").mkdir()
+        target.symlink_to(tmp_path / "dir")
+        what = "a folder"
+    else:
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(target))
+        server.close()  # the socket file stays
+        what = "a socket"
+    with pytest.raises(UsageError) as raised:
+        write_output(target, b"report")
+    assert raised.value.message == f"cannot write {target}: it is {what}"
+    assert not stat.S_ISREG(target.stat().st_mode)
+
+
+def test_the_atomic_writer_never_replaces_a_fifo(tmp_path: Path) -> None:
+    """A drill's file target holds a secret: it is written only into a regular file."""
+    fifo = tmp_path / "credentials"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="a pipe, not a regular file"):
+        atomic_write(fifo, "secret")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+@pytest.mark.parametrize("name", ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"])
+def test_output_to_dev_stdout_appended_to_a_log_keeps_the_log(tmp_path: Path,
+                                                               name: str) -> None:
+    """`irready report audit -o /dev/stdout >> log`: the report is appended where the
+    shell's descriptor stands; the log is neither replaced nor overwritten from its
+    start."""
+    import subprocess
+    import sys
+
+    from clikit import user_env
+    from test_history_store import a_run
+
+    from auditor.store import HistoryStore
+
+    store = tmp_path / "history.sqlite3"
+    with HistoryStore(store) as history:
+        history.save_run(a_run())
+    log = tmp_path / "log"
+    log.write_text("earlier lines\n")
+    inode = log.stat().st_ino
+    with log.open("ab") as out:
+        done = subprocess.run(
+            [sys.executable, "-m", "auditor", "report", "audit", "-f", "json", "-o", name,
+             "--history", str(store)],
+            stdout=out, stderr=subprocess.PIPE, env=user_env(tmp_path), cwd=tmp_path,
+            text=True, timeout=60, check=False)
+    assert (done.returncode, done.stderr) == (0, f"wrote {name}\n")
+    assert log.stat().st_ino == inode
+    text = log.read_text()
+    assert text.startswith("earlier lines\n{")
+    assert '"schema": "irready.audit/1"' in text

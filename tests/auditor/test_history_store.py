@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from clikit import irready
 
-from auditor.errors import ConfigError, NotFound
+from auditor.errors import NotFound, StoreError
 from auditor.models import AuditRun, Finding, Severity, Status, WaiverState
 from auditor.store import HistoryStore
 from auditor.store import base as store_base
@@ -231,9 +231,9 @@ def test_a_failed_migration_changes_nothing(tmp_path: Path,
     monkeypatch.setattr(store_base, "MIGRATIONS", (
         *MIGRATIONS, "CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1)"))
 
-    with pytest.raises(ConfigError) as raised:
+    with pytest.raises(StoreError) as raised:
         HistoryStore(path)
-    assert str(raised.value) == (f"cannot open the history store {path}: "
+    assert str(raised.value) == (f"cannot use the history store {path}: "
                                  "no such table: no_such_table")
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
@@ -251,7 +251,7 @@ def test_a_store_from_a_newer_irready_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     newer_store(path)
 
-    with pytest.raises(ConfigError) as raised:
+    with pytest.raises(StoreError) as raised:
         HistoryStore(path)
     assert str(raised.value) == (
         f"the history store {path} was written by a newer irready "
@@ -278,5 +278,46 @@ def test_a_store_that_is_not_sqlite_is_one_line(tmp_path: Path) -> None:
     result = irready("history", "--history", str(path))
 
     assert result.exit_code == 2
-    assert result.stderr == (f"irready: error: cannot open the history store {path}: "
-                             "file is not a database\n")
+    assert result.stderr == (
+        f"irready: error: the history store {path} is not an SQLite database (damaged, or "
+        "another file): move it aside (irready then starts a new one there) or pass another "
+        "--history path\n")
+
+
+@pytest.mark.parametrize("version", [0, 3])
+def test_another_applications_database_is_refused_unchanged(tmp_path: Path,
+                                                            version: int) -> None:
+    """Non-empty, without irready's tables (whatever its user_version says): opening it
+    added irready's tables to it."""
+    path = tmp_path / "app.sqlite3"
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE notes (body TEXT)")
+        db.execute(f"PRAGMA user_version = {version}")
+    before = path.read_bytes()
+
+    with pytest.raises(StoreError) as raised:
+        HistoryStore(path)
+
+    assert raised.value.message == (
+        f"{path} is another application's SQLite database, not an irready history store: "
+        "irready leaves it unchanged; pass another --history path or [history] path")
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.sqlite3"]
+
+
+def test_damage_met_while_reading_rows_is_a_store_error(tmp_path: Path) -> None:
+    """SQLite may meet a damaged page only while it steps through rows: the store's one
+    door turns that into the StoreError naming the file too."""
+    path = tmp_path / "history.sqlite3"
+    with HistoryStore(path) as store:
+        for day in range(40):
+            store.save_run(a_run(started=STARTED + timedelta(days=day)))
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(path.read_bytes())
+    data[2 * 4096:] = b"\xff" * (len(data) - 2 * 4096)
+    path.write_bytes(bytes(data))
+
+    with HistoryStore(path) as store, pytest.raises(StoreError) as raised:
+        store.runs()
+    assert raised.value.message.startswith(f"the history store {path} is damaged (")

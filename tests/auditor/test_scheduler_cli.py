@@ -35,6 +35,7 @@ from auditor.store import DrillRecord, HistoryStore
 
 
 def write_config(folder: Path, schedule: str = "", notify: str = "", extra: str = "") -> Path:
+    (folder / "reports").mkdir(parents=True, exist_ok=True)  # named folders must exist
     return clikit.write_config(
         folder,
         '[audit]\nregions = ["us-east-1"]\n'
@@ -87,8 +88,9 @@ def test_an_output_folder_that_cannot_be_written(tmp_path: Path) -> None:
         result = irready("schedule", command, *(["audit"] if command == "job" else []),
                          "--config", str(tmp_path / "irready.toml"))
         assert result.exit_code == 2
-        assert result.stderr == (f"irready: error: schedule.output_dir: cannot write to "
-                                 f"{tmp_path / 'not-a-folder' / 'reports'}: Not a directory\n")
+        # a folder named in the config is never created: it must exist
+        assert result.stderr == (f"irready: error: schedule.output_dir: folder "
+                                 f"{tmp_path / 'not-a-folder' / 'reports'} does not exist\n")
 
 
 def test_a_second_scheduler_exits_5_and_names_the_holder(tmp_path: Path) -> None:
@@ -209,7 +211,7 @@ def test_drill_results_are_read_from_the_history_store(tmp_path: Path) -> None:
         '[[inventory]]\nuser = "broken-user"\nowner = "ops"\n'
         'rotation_target = "ssm:/app/broken"\n'))
     plan = plan_of(config)
-    plan.output_dir.mkdir()
+    plan.output_dir.mkdir(exist_ok=True)
     started = datetime.now(UTC)
 
     def drill(argv: Any, timeout: float) -> Completed:
