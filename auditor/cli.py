@@ -213,11 +213,16 @@ def audit(
     # --no-history still compares with the stored runs, but creates and writes nothing
     keep = not no_history
     store = open_store(config) if keep or config.history_file.exists() else None
-    newest = _newest_run_id(store)
-    not_stored: RunNotStored | None = None
     try:
         if keep and store is not None:
             store.check_writable()  # before the audit, not after it
+        newest = _newest_run_id(store)
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
+    not_stored: RunNotStored | None = None
+    try:
         with progress_reporter(len(selected)) as progress:
             result = perform_audit(ctx, config, registry, only=only, skip=skipped,
                                    history=store, save=keep, debug=debug, progress=progress)

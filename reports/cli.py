@@ -109,7 +109,7 @@ def compliance(
 @app.command("audit")
 def audit_report(
     run: Annotated[int | None, typer.Option(
-        "--run", help="Run id (default: the newest).", max=INT_MAX)] = None,
+        "--run", help="Run id (default: the newest).", max=INT_MAX, metavar="ID")] = None,
     fmt: Annotated[AuditFormat | None, typer.Option(
         "--format", "-f", help="Output format (default: from --output's extension, else "
         "html).")] = None,

@@ -306,7 +306,7 @@ def test_the_reports_of_several_accounts_are_one_result(tmp_path: Path) -> None:
         Path(argv[argv.index("--output") + 1]).write_text("%PDF")
         return Completed(0)
 
-    plan.output_dir.mkdir(parents=True)
+    plan.output_dir.mkdir(parents=True, exist_ok=True)
     result = SubprocessRunner(plan, launch=report)(request)
 
     first = plan.output_dir / "compliance-20260601T080000Z-111111111111.pdf"

@@ -78,7 +78,7 @@ FOREIGN = ("{store} is another application's SQLite database, not an irready his
 NO_FOLDER = ("cannot open the history store {tmp}/missing/h.sqlite3: folder {tmp}/missing "
              "does not exist")
 BIG = "99999999999999999999999"
-TOO_BIG = (f"Invalid value for '{{option}}': Input should be less than or equal to "
+TOO_BIG = (f"Invalid value for '{{option}}': must be less than or equal to "
            f"{2**63 - 1} (see 'irready {{command}} --help')")
 
 ROWS = [
@@ -130,7 +130,7 @@ ROWS = [
                  "Invalid value for '--config' / '-c': File name too long (5000 characters) "
                  "(see 'irready history --help')", id="a config path too long to look up"),
     pytest.param(no_store, ("config", "check", LONG), 2,
-                 "Invalid value for 'path': File name too long (5000 characters) "
+                 "Invalid value for 'PATH': File name too long (5000 characters) "
                  "(see 'irready config check --help')",
                  id="config check of a path too long to look up"),
     pytest.param(no_store, ("history", "--history", f"{LONG}.sqlite3"), 2,
@@ -153,7 +153,7 @@ ROWS = [
                  id="report compliance -o c.docx"),
     # --output at something that is not a regular file
     pytest.param(no_store, ("report", "audit", "-o", "{tmp}"), 2,
-                 "Invalid value for '--output' / '-o': file '{tmp}' is a directory. "
+                 "Invalid value for '--output' / '-o': file '{tmp}' is a directory "
                  "(see 'irready report audit --help')", id="report audit -o a folder"),
 ]
 
