@@ -388,10 +388,16 @@ def history(
         # (a column more would not fit 80 columns), since reports and the weekly slot
         # leave such runs out
         score = f"{run.score:.0f}" + ("" if run.complete else "*")
+        if run.coverage is not None and run.coverage.partial:
+            # a check that could not be evaluated leaves the score: say how much it covers
+            score += f" ({run.coverage.evaluated}/{run.coverage.selected})"
         table.add_row(str(run.run_id), run.account_id, iso(run.started_at), score,
                       str(run.counts.get("FAIL", 0)), str(run.counts.get("ERROR", 0)),
                       str(run.counts.get("PASS", 0)))
     stdout().print(table)
+    if any(run.coverage is not None and run.coverage.partial for run in runs):
+        typer.echo("(E/S): the score covers E of the S controls the run selected; the\n"
+                   "  others could not be evaluated (ERROR) and are left out of it")
     if not all(run.complete for run in runs):
         typer.echo("* partial run (--check, --skip, audit.checks or audit.skip): its score\n"
                    "  covers only the checks it ran; the compliance report and the\n"

@@ -166,22 +166,31 @@ class AuditRun:
         return [f for f in self.findings if f.status is Status.FAIL and f.severity >= at_least]
 
 
+# which status a check shows when its findings disagree: FAIL wins, then ERROR, then PASS
+STATUS_PRECEDENCE: Mapping[Status, int] = {
+    Status.FAIL: 5,
+    Status.ERROR: 4,
+    Status.PASS: 3,
+    Status.WAIVED: 2,
+    Status.NOT_APPLICABLE: 1,
+}
+
+
+def collapsed_status(statuses: Iterable[Status]) -> Status:
+    """The one status of a check whose findings have these statuses."""
+    return max(statuses, key=STATUS_PRECEDENCE.__getitem__)
+
+
 def check_statuses(findings: Iterable[Finding]) -> dict[str, tuple[Status, Severity]]:
-    """Collapse findings to one status per check: FAIL wins, then ERROR, then PASS."""
-    order = {
-        Status.FAIL: 5,
-        Status.ERROR: 4,
-        Status.PASS: 3,
-        Status.WAIVED: 2,
-        Status.NOT_APPLICABLE: 1,
-    }
+    """Collapse findings to one status per check (`collapsed_status`) and its worst
+    severity."""
     result: dict[str, tuple[Status, Severity]] = {}
     for finding in findings:
         current = result.get(finding.check_id)
         if current is None:
             result[finding.check_id] = (finding.status, finding.severity)
             continue
-        status = max(current[0], finding.status, key=order.__getitem__)
+        status = collapsed_status((current[0], finding.status))
         result[finding.check_id] = (status, max(current[1], finding.severity))
     return result
 
@@ -242,7 +251,17 @@ class ScoreCoverage:
 def score_coverage(findings: Iterable[Finding], selected: Iterable[str] = ()) -> ScoreCoverage:
     """`selected`: the run's check ids (empty for a run that did not record them: then the
     checks its findings name)."""
-    findings = tuple(findings)
-    chosen = set(selected) or {f.check_id for f in findings}
-    return ScoreCoverage(evaluated=len(evaluated_checks(findings) & chosen),
-                         selected=len(chosen))
+    statuses: dict[str, set[Status]] = {}
+    for finding in findings:
+        statuses.setdefault(finding.check_id, set()).add(finding.status)
+    return coverage_of(statuses, selected)
+
+
+def coverage_of(statuses: Mapping[str, Iterable[Status]], selected: Iterable[str] = ()
+                ) -> ScoreCoverage:
+    """The coverage of a run whose checks' findings had these statuses: a check is
+    evaluated unless its status collapses to ERROR (the rule of `evaluated_checks`)."""
+    chosen = set(selected) or set(statuses)
+    evaluated = {check_id for check_id, seen in statuses.items()
+                 if collapsed_status(seen) is not Status.ERROR}
+    return ScoreCoverage(evaluated=len(evaluated & chosen), selected=len(chosen))

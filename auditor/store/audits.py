@@ -9,7 +9,7 @@ from typing import Any
 
 from auditor.clock import iso, parse_iso
 from auditor.errors import NotFound
-from auditor.models import AuditRun, Finding, Severity, Status, WaiverState
+from auditor.models import AuditRun, Finding, Severity, Status, WaiverState, coverage_of
 from auditor.store.base import StoreBase
 from auditor.store.records import RunSummary
 
@@ -67,9 +67,11 @@ class AuditTables(StoreBase):
             sql += f" LIMIT {int(limit)}"
         rows = self._db.execute(sql, params).fetchall()
         counts = self._counts([row[0] for row in rows])
+        statuses = self._check_statuses([row[0] for row in rows])
         return [
             RunSummary(row[0], row[1], parse_iso(row[2]), parse_iso(row[3]), row[4],
-                       counts.get(row[0], {}), tuple(json.loads(row[5])), bool(row[6]))
+                       counts.get(row[0], {}), tuple(json.loads(row[5])), bool(row[6]),
+                       coverage=coverage_of(statuses.get(row[0], {}), json.loads(row[5])))
             for row in rows
         ]
 
@@ -83,6 +85,21 @@ class AuditTables(StoreBase):
             " GROUP BY run_id, status", list(run_ids)
         ):
             result.setdefault(run_id, {s.value: 0 for s in Status})[status] = count
+        return result
+
+    def _check_statuses(self, run_ids: Sequence[int]
+                        ) -> dict[int, dict[str, set[Status]]]:
+        """Per run, the statuses each check's findings had: what its coverage needs,
+        without loading every finding."""
+        result: dict[int, dict[str, set[Status]]] = {}
+        if not run_ids:
+            return result
+        marks = ",".join("?" * len(run_ids))
+        for run_id, check_id, status in self._db.execute(
+            f"SELECT DISTINCT run_id, check_id, status FROM findings WHERE run_id IN ({marks})",
+            list(run_ids)
+        ):
+            result.setdefault(run_id, {}).setdefault(check_id, set()).add(Status(status))
         return result
 
     def load_run(self, run_id: int) -> AuditRun:

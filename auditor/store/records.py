@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from auditor.models import ScoreCoverage
 from auditor.store.drill_states import DrillStatus, StepName, StepState
 
 
@@ -19,6 +20,7 @@ class RunSummary:
     counts: dict[str, int]
     checks: tuple[str, ...] = ()  # the check ids the run selected
     complete: bool = True  # False: a hand-picked subset (--check, --skip, audit.checks)
+    coverage: ScoreCoverage | None = None  # how many of its checks the score covers
 
 
 @dataclass(frozen=True)

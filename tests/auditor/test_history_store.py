@@ -195,6 +195,28 @@ def test_history_marks_partial_runs(tmp_path: Path) -> None:
         "  scheduler's weekly audit leave it out\n")
 
 
+def test_history_says_how_much_a_score_covers(tmp_path: Path) -> None:
+    """A check that could not be evaluated leaves the score (which may then rise): the
+    list says how many of the run's controls its score covers."""
+    path = tmp_path / "history.sqlite3"
+    whole = replace(a_run(), checks=("guardduty.enabled", "iam.console_mfa", "iam.root_mfa"))
+    broken = replace(whole, started_at=STARTED + timedelta(days=1), findings=tuple(
+        replace(f, status=Status.ERROR, message="access denied")
+        if f.check_id == "guardduty.enabled" else f for f in whole.findings))
+    with HistoryStore(path) as store:
+        store.save_run(whole)
+        store.save_run(broken)
+        summaries = store.runs()
+
+    assert [(s.coverage.evaluated, s.coverage.selected) if s.coverage else None
+            for s in summaries] == [(2, 3), (3, 3)]
+    result = irready("history", "--history", str(path))
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.stdout.splitlines() if "123456789012" in line]
+    assert [[row[1], *row[7:9]] for row in rows] == [["2", "0", "(2/3)"], ["1", "33", "│"]]
+    assert "(E/S): the score covers E of the S controls the run selected" in result.stdout
+
+
 def test_history_without_partial_runs_has_no_footnote(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     with HistoryStore(path) as store:
