@@ -34,6 +34,7 @@ from auditor.cli_common import (
 from auditor.errors import ExitCode, Interrupted, IrreadyError, UsageError
 from auditor.scheduler import cli as schedule_cli
 from drills import cli as drill_cli
+from incident import cli as incident_cli
 from reports import cli as report_cli
 from reports.formats import AuditFormat
 
@@ -129,6 +130,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(drill_cli.app, name="drill")
 app.add_typer(report_cli.app, name="report")
 app.add_typer(schedule_cli.app, name="schedule")
+app.command("playbook")(incident_cli.playbook)
 
 @app.command()
 def audit(
@@ -496,6 +498,15 @@ def expired_waivers(config: Config) -> list[str]:
 @policy_app.command("audit")
 def policy_audit() -> None:
     """The IAM policy the audit needs (read-only)."""
+    from importlib.resources import files
+
+    typer.echo(files("auditor").joinpath("policies/audit.json").read_text(), nl=False)
+
+
+@policy_app.command("playbook")
+def policy_playbook() -> None:
+    """The IAM policy `irready playbook` needs: the audit's (read-only), since it
+    audits first when the newest audit is older than 7 days."""
     from importlib.resources import files
 
     typer.echo(files("auditor").joinpath("policies/audit.json").read_text(), nl=False)

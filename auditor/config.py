@@ -144,6 +144,24 @@ class ScheduleSettings:
 
 
 @dataclass(frozen=True)
+class PlaybookSettings:
+    """`irready playbook`: where the scheduler writes it, the team's own words kept
+    verbatim, and the people AWS does not know about."""
+
+    path: str = ""  # empty: <reports folder>/playbook.md
+    notes: str = ""  # a Markdown file included verbatim (escalation contacts, vendors)
+    required: bool = True  # false: the team keeps its playbook elsewhere
+    max_age_days: int = 14  # playbook.current: generated within this many days
+    incident_lead: str = ""
+    support_plan: str = ""  # the AWS support plan (Basic, Developer, Business, Enterprise)
+    vendors: tuple[str, ...] = ()  # vendors holding keys of this account
+
+    def __post_init__(self) -> None:
+        if self.max_age_days <= 0:
+            raise ConfigError("playbook.max_age_days: must be a positive number of days")
+
+
+@dataclass(frozen=True)
 class Config:
     audit: AuditSettings = field(default_factory=AuditSettings)
     athena: AthenaSettings = field(default_factory=AthenaSettings)
@@ -153,6 +171,7 @@ class Config:
     reports: ReportSettings = field(default_factory=ReportSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    playbook: PlaybookSettings = field(default_factory=PlaybookSettings)
     history_path: str = ""  # empty: <data dir>/history.sqlite3
     source: str = ""  # the file this config came from, "" for built-in defaults
 

@@ -22,7 +22,7 @@ PACKAGES = ("auditor", "checks", "demo", "drills", "incident", "reports")
 
 # The command-line layer: it loads config, calls the core and renders.
 CLI = ("auditor.__main__", "auditor.cli", "auditor.cli_common", "auditor.scheduler.cli",
-       "drills.cli", "reports.cli")
+       "drills.cli", "incident.cli", "reports.cli")
 # The core: the models, the registry and runner, the facts, the store, the audit and
 # the answers every renderer shares.
 CORE = ("auditor", "auditor.*")
