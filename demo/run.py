@@ -84,6 +84,7 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
     from auditor.clock import utcnow
     from auditor.store import HistoryStore
     from demo.drill import run_demo_drill
+    from demo.playbook import write_playbook
     from demo.weeks import FIXES, simulated_weeks, ticking_clock, write_demo_report
     from reports.drill_report import write_drill_report
 
@@ -100,6 +101,8 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
                          align="left")
             first = audit(store, ticking_clock(weeks[0]))
             print_audit(console, first.run, first.diff)
+            first_playbook = write_playbook(store, config, output_dir / "playbook-week1.md",
+                                            weeks[0].date())
 
             console.rule("[bold]The weeks after (simulated): one fix a week, an audit after "
                          "each[/]", align="left")
@@ -124,12 +127,17 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
             audit_json = output_dir / "audit.json"
             write_output(audit_json, render_json(final.run, final.diff).encode())
             written = write_demo_report(store, output_dir, account, generated_at=utcnow())
+            playbook = write_playbook(store, config, output_dir / "playbook.md",
+                                      utcnow().date(), pdf=True)
 
     console.rule("[bold]Files[/]", align="left")
     for path, what in ((audit_json, "today's audit, JSON (schema irready.audit/1)"),
                        (written[0], "compliance report for management (PDF, simulation)"),
                        *((extra, "full findings, CSV") for extra in written[1:]),
                        (drill_pdf, "the drill's report (PDF)"),
+                       (first_playbook[0], "the playbook of week 1: every step that breaks"),
+                       (playbook[0], "today's incident playbook (Markdown, for git)"),
+                       *((extra, "today's incident playbook (PDF)") for extra in playbook[1:]),
                        (config.history_file, "history store (SQLite)")):
         console.print(f"{what}: {path}")
     console.rule("[bold]Next: your own account[/]", align="left")
@@ -137,6 +145,7 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
     for command, why in (
         ("irready policy audit", "the read-only IAM policy the audit needs"),
         ("irready config init", "a commented irready.toml to adapt"),
+        ("irready playbook -o playbook.md", "your account's own incident playbook"),
         ("irready audit --profile PROFILE", "the weekly audit (read-only)"),
     ):
         console.print(f"  {command:<34}{why}")
