@@ -80,7 +80,11 @@ def playbook(
         raise UsageError("--format pdf is binary: pass --output FILE.pdf (or redirect stdout)")
     committed = _read_verified(verify) if verify is not None else None
     config = load(config_path, history_path)
-    from incident.playbook.stored import is_fresh
+    from incident.playbook.stored import is_fresh, read_notes
+
+    read_notes(config)  # a notes file that cannot be read is refused before any audit
+    if no_audit and not config.history_file.exists():
+        raise _nothing_stored(config, account)
 
     with open_store(config) as store:
         from auditor.clock import utcnow
@@ -136,10 +140,14 @@ def _build(store: HistoryStore, config: Config, account: str | None) -> Playbook
 
     sources = stored_sources(store, config, account)
     if sources is None:
-        which = f"account {account}" if account else "any account"
-        raise UsageError(f"no complete audit of {which} is stored in "
-                         f"{config.history_file}: run `irready audit` first")
+        raise _nothing_stored(config, account)
     return build_playbook(sources, utcnow().date())
+
+
+def _nothing_stored(config: Config, account: str | None) -> UsageError:
+    which = f"account {account}" if account else "any account"
+    return UsageError(f"no complete audit of {which} is stored in {config.history_file}: "
+                      "run `irready audit` first")
 
 
 def _verify(committed: str, fresh: str, path: Path, fmt: PlaybookFormat) -> None:

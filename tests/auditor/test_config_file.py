@@ -99,11 +99,11 @@ WAIVER = '[[waivers]]\ncheck = "iam.console_mfa"\nreason = "break-glass"\n'
                      id="unknown key"),
         pytest.param("[audits]\n",
                      "unknown key 'audits' (known keys: athena, audit, drill, history, "
-                     "inventory, notify, reports, schedule, waivers)",
+                     "inventory, notify, playbook, reports, schedule, waivers)",
                      id="unknown section"),
         pytest.param('history_path = "/tmp/h.sqlite3"\n',
                      "unknown key 'history_path' (known keys: athena, audit, drill, history, "
-                     "inventory, notify, reports, schedule, waivers)",
+                     "inventory, notify, playbook, reports, schedule, waivers)",
                      id="internal field"),
         pytest.param('[audit]\nkey_max_age_days = "ninety"\n',
                      "audit.key_max_age_days: expected an integer, got 'ninety'",

@@ -190,3 +190,34 @@ def test_pdf_and_html(secrets: dict[str, str], config_file: Path, tmp_path: Path
     for secret in secrets.values():
         assert secret.encode() not in (tmp_path / "p.pdf").read_bytes()
         assert secret not in html
+
+
+def test_policy_playbook_is_the_audits_and_is_enough(
+        aws: Any, config_file: Path, monkeypatch: pytest.MonkeyPatch,
+        user_with_policy: Any, enforce_iam: Any) -> None:
+    """The playbook's only AWS calls are its fresh audit's: the audit's read policy,
+    proven under moto's IAM enforcement with a user that holds only that policy."""
+    printed = irready("policy", "playbook")
+    assert printed.exit_code == ExitCode.OK
+    assert printed.stdout == irready("policy", "audit").stdout
+    secrets = seed(aws)
+    session = user_with_policy(json.loads(printed.stdout))
+    credentials = session.get_credentials()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", credentials.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", credentials.secret_key)
+
+    with enforce_iam():
+        result = irready("playbook", "--config", config_file, "--format", "json")
+
+    assert result.exit_code == ExitCode.OK, result.output
+    with HistoryStore(config_file.parent / "history.sqlite3") as store:
+        run = store.latest_run(ACCOUNT, complete=True)
+        assert run is not None
+        assert [f.message for f in run.findings if f.status == "ERROR"] == []
+        latest = store.latest_snapshot(ACCOUNT)
+        assert latest is not None
+        # nothing denied (Object Lock is read only when a lifecycle rule is too short)
+        assert [gap.reason for gap in latest[1].missing if "denied" in gap.reason] == []
+        assert latest[1].trails
+    for secret in (*secrets.values(), credentials.secret_key):
+        assert secret not in result.stdout
