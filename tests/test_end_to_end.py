@@ -96,6 +96,11 @@ def test_the_demo(user_env: dict[str, str], tmp_path: Path) -> None:
     assert document["schema"] == "irready.audit/1"
     assert document["account_id"] == "123456789012"
     assert {f["check_id"] for f in document["findings"]} >= {"iam.console_mfa", "drill.recent"}
+    # the account's own playbook, for git and for print
+    assert "out/playbook.md" in result.stdout
+    assert (tmp_path / "out" / "playbook.md").read_text().startswith(
+        "# Incident playbook: AWS account 123456789012\n")
+    assert (tmp_path / "out" / "playbook.pdf").read_bytes().startswith(b"%PDF")
     # it ends with the way from the demo to a real account
     assert result.stdout.rstrip().endswith("irready audit --profile PROFILE   the weekly audit "
                                            "(read-only)")
