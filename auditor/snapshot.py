@@ -11,6 +11,7 @@ name and an email; keys keep their user, dates and slot, never a secret."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import types
 import typing
@@ -241,3 +242,26 @@ def _retention(reader: _Reader, bucket: str) -> BucketRetention:
             for r in rules),
         object_lock_days=None if lock is None else (lock.days if lock.enabled else 0),
     )
+
+
+def fact_digests(snapshot: AccountSnapshot) -> dict[str, str]:
+    """Per known part, a digest of what a playbook says about it: the trails, the
+    lifecycle rules of their buckets, the Athena tables, the regions, the contacts and
+    which users hold active keys (not when keys were used: that is status, not fact).
+    Two snapshots of an unchanged account give the same digests."""
+    retention = None if snapshot.retention is None else tuple(
+        (bucket.bucket, bucket.expirations) for bucket in snapshot.retention)
+    keys = None if snapshot.active_keys is None else sorted(
+        (key.user, key.slot) for key in snapshot.active_keys)
+    parts: dict[Part, Any] = {
+        Part.TRAILS: snapshot.trails, Part.RETENTION: retention,
+        Part.ATHENA: snapshot.athena_tables, Part.REGIONS: snapshot.regions,
+        Part.CONTACTS: snapshot.contacts, Part.ACTIVE_KEYS: keys,
+    }
+    digests = {}
+    for part, value in parts.items():
+        if value is None:
+            continue
+        items = sorted(json.dumps(_encode(item), sort_keys=True) for item in value)
+        digests[str(part)] = hashlib.sha256("\n".join(items).encode()).hexdigest()[:16]
+    return digests

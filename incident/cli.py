@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -28,7 +28,9 @@ from auditor.errors import ExitCode, UsageError
 if TYPE_CHECKING:
     from auditor.config import Config
     from auditor.store import HistoryStore
+    from incident.playbook.build import Sources
     from incident.playbook.model import Playbook
+    from incident.playbook.verify import SectionChange
 
 
 class PlaybookFormat(StrEnum):
@@ -80,23 +82,28 @@ def playbook(
         raise UsageError("--format pdf is binary: pass --output FILE.pdf (or redirect stdout)")
     committed = _read_verified(verify) if verify is not None else None
     config = load(config_path, history_path)
+    from incident.playbook.build import build_playbook
     from incident.playbook.stored import is_fresh, read_notes
+    from incident.playbook.verify import compare
 
     read_notes(config)  # a notes file that cannot be read is refused before any audit
     if no_audit and not config.history_file.exists():
         raise _nothing_stored(config, account)
 
-    with open_store(config) as store:
-        from auditor.clock import utcnow
-
-        if not no_audit and not is_fresh(store, account, utcnow()):
-            account = _fresh_audit(store, config, profile, region, endpoint_url, account)
-        book = _build(store, config, account)
+    from auditor.clock import utcnow
     from incident.playbook.markdown import render_markdown
 
-    text = render_markdown(book)
-    if committed is not None and verify is not None:
-        _verify(committed, text, verify, chosen)
+    with open_store(config) as store:
+        if not no_audit and not is_fresh(store, account, utcnow()):
+            account = _fresh_audit(store, config, profile, region, endpoint_url, account)
+        sources = _sources(store, config, account)
+        book = build_playbook(sources, utcnow().date())
+        text = render_markdown(book)
+        changes = None if committed is None else compare(committed, text)
+        if not changes:  # written, or verified as current: playbook.current counts it
+            _record(store, sources)
+    if changes is not None and verify is not None:
+        _report_changes(changes, verify, chosen)
     content = _render(book, text, chosen)
     if output is None:
         sys.stdout.buffer.write(content)
@@ -133,15 +140,23 @@ def _fresh_audit(store: HistoryStore, config: Config, profile: str | None,
     return audited
 
 
-def _build(store: HistoryStore, config: Config, account: str | None) -> Playbook:
-    from auditor.clock import utcnow
-    from incident.playbook.build import build_playbook
+def _sources(store: HistoryStore, config: Config, account: str | None) -> Sources:
     from incident.playbook.stored import stored_sources
 
     sources = stored_sources(store, config, account)
     if sources is None:
         raise _nothing_stored(config, account)
-    return build_playbook(sources, utcnow().date())
+    return sources
+
+
+def _record(store: HistoryStore, sources: Sources) -> None:
+    from auditor.clock import utcnow
+    from auditor.snapshot import fact_digests
+    from auditor.store import PlaybookRecord
+
+    assert sources.run.run_id is not None  # a stored run
+    store.record_playbook(PlaybookRecord(sources.snapshot.account_id, utcnow(),
+                                         sources.run.run_id, fact_digests(sources.snapshot)))
 
 
 def _nothing_stored(config: Config, account: str | None) -> UsageError:
@@ -150,12 +165,12 @@ def _nothing_stored(config: Config, account: str | None) -> UsageError:
                       "run `irready audit` first")
 
 
-def _verify(committed: str, fresh: str, path: Path, fmt: PlaybookFormat) -> None:
+def _report_changes(changes: tuple[SectionChange, ...], path: Path,
+                    fmt: PlaybookFormat) -> NoReturn:
     import json
 
-    from incident.playbook.verify import as_dict, compare, summary
+    from incident.playbook.verify import as_dict, summary
 
-    changes = compare(committed, fresh)
     if fmt is PlaybookFormat.JSON:
         typer.echo(json.dumps(as_dict(changes), indent=2))
     elif changes:

@@ -13,14 +13,16 @@ from pathlib import Path
 
 from auditor.store.audits import AuditTables
 from auditor.store.drills import DrillTables
-from auditor.store.records import DrillRecord, DrillStep, RunSummary
+from auditor.store.playbooks import PlaybookTables
+from auditor.store.records import DrillRecord, DrillStep, PlaybookRecord, RunSummary
 from auditor.store.schedule import ScheduleTables
 from auditor.store.snapshots import SnapshotTables
 
-__all__ = ["DrillRecord", "DrillStep", "HistoryStore", "RunSummary", "open_history"]
+__all__ = ["DrillRecord", "DrillStep", "HistoryStore", "PlaybookRecord", "RunSummary",
+           "open_history"]
 
 
-class HistoryStore(AuditTables, DrillTables, ScheduleTables, SnapshotTables):
+class HistoryStore(AuditTables, DrillTables, PlaybookTables, ScheduleTables, SnapshotTables):
     """Every table of the history store."""
 
 

@@ -68,3 +68,14 @@ class DrillRecord:
     @property
     def within_target(self) -> bool:
         return self.rotation_seconds is not None and self.rotation_seconds <= self.target_seconds
+
+
+@dataclass(frozen=True)
+class PlaybookRecord:
+    """A playbook written (or verified): when, from which audit, and a digest of each
+    part of that audit's account snapshot (auditor.snapshot.fact_digests)."""
+
+    account_id: str
+    generated_at: datetime
+    run_id: int
+    digests: dict[str, str] = field(default_factory=dict)

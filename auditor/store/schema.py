@@ -131,4 +131,17 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 5: the waiver as two typed columns (see WAIVER_COLUMNS)
     WAIVER_COLUMNS,
+    # 6: each playbook `irready playbook` wrote (or verified), with a digest per part of
+    # the snapshot it was built from, so that the check playbook.current can say whether
+    # it still describes the account and which part changed
+    """
+    CREATE TABLE playbooks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id TEXT NOT NULL,
+        generated_at TEXT NOT NULL,
+        run_id INTEGER NOT NULL,
+        digests TEXT NOT NULL
+    );
+    CREATE INDEX playbooks_account ON playbooks (account_id, generated_at);
+    """,
 )

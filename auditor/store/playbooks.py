@@ -1,0 +1,36 @@
+"""The playbooks `irready playbook` wrote for each account: when, from which audit's
+snapshot, and that snapshot's digest per part (what the check playbook.current
+compares with the account as the audit finds it)."""
+
+from __future__ import annotations
+
+import json
+
+from auditor.clock import iso, parse_iso
+from auditor.store.base import StoreBase
+from auditor.store.records import PlaybookRecord
+
+
+class PlaybookTables(StoreBase):
+
+    def record_playbook(self, record: PlaybookRecord) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO playbooks (account_id, generated_at, run_id, digests)"
+                " VALUES (?, ?, ?, ?)",
+                (record.account_id, iso(record.generated_at), record.run_id,
+                 json.dumps(record.digests, sort_keys=True)),
+            )
+
+    def latest_playbook(self, account_id: str) -> PlaybookRecord | None:
+        """The newest playbook written for the account."""
+        row = self._db.execute(
+            "SELECT account_id, generated_at, run_id, digests FROM playbooks"
+            " WHERE account_id = ? ORDER BY generated_at DESC, id DESC LIMIT 1", (account_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        digests = json.loads(row[3])
+        return PlaybookRecord(str(row[0]), parse_iso(row[1]), int(row[2]),
+                              {str(k): str(v) for k, v in digests.items()}
+                              if isinstance(digests, dict) else {})
