@@ -133,6 +133,31 @@ class DrillOutcome:
     report: Path  # the drill's JSON report, when it got far enough to write one
 
 
+def playbook_result(audited: JobResult, verified: Sequence[Completed], written: Completed,
+                    path: str) -> JobResult:
+    """The audit's result, and what regenerating the playbook found: a change since last
+    week's (its sections, from `--verify --format json`) or a playbook not written needs
+    a person, who commits the new one or fixes what stopped it."""
+    details = list(audited.details)
+    if written.exit_code != ExitCode.OK:
+        details.append(f"playbook {path} not written (exit {written.exit_code}): "
+                       f"{written.last_error_line() or 'no message'}")
+    for done in verified:
+        if done.exit_code != ExitCode.FAILED:
+            continue
+        try:
+            sections = [str(c["section"]) for c in json.loads(done.stdout)["changes"]]
+        except (ValueError, KeyError, TypeError):
+            sections = []
+        details.append(f"playbook {path} changed since last week"
+                       + (f" ({', '.join(sections)})" if sections else "")
+                       + ": review and commit it")
+    if len(details) == len(audited.details):
+        return audited
+    status = RunStatus.ALERT if audited.status is RunStatus.OK else audited.status
+    return replace(audited, status=status, details=tuple(details))
+
+
 def drill_result(outcomes: Sequence[DrillOutcome], records: Mapping[str, DrillRecord]
                  ) -> JobResult:
     """One drill per configured user. A drill that failed, or that left no record, fails

@@ -37,6 +37,8 @@ class Plan:
     config_file: str  # absolute, or "" when the config is the built-in defaults
     history_file: Path
     fail_on: Severity
+    playbook: Path | None = None  # where the audit job regenerates the playbook; None: not
+
 
     @classmethod
     def from_config(cls, config: Config) -> Plan:
@@ -61,6 +63,9 @@ class Plan:
             drill_targets=tuple(targets),
             config_file=str(Path(config.source).absolute()) if config.source else "",
             history_file=config.history_file.absolute(), fail_on=config.fail_on,
+            playbook=(config.resolve(config.playbook.path) if config.playbook.path
+                      else output / "playbook.md").absolute()
+            if config.playbook.required or config.playbook.path else None,
         )
 
     @property
@@ -97,7 +102,8 @@ class Plan:
         if kind is JobKind.AUDIT:
             report = self.output_dir / f"{prefix}-{stamp}.json"
             commands: tuple[tuple[str, ...], ...] = (
-                ("audit", "--format", "json", "--output", str(report), *self.config_args()),)
+                ("audit", "--format", "json", "--output", str(report), *self.config_args()),
+                *self._playbook_commands())
         elif kind is JobKind.DRILL:
             report = None  # one JSON report per drilled user, named in its command
             # --make-room: each drill leaves the old key inactive beside the new one (IAM
@@ -122,6 +128,16 @@ class Plan:
         return JobRequest(job=kind, commands=commands, report=report, started_at=now,
                           drill_targets=targets if kind is JobKind.DRILL else ())
 
+
+    def _playbook_commands(self) -> tuple[tuple[str, ...], ...]:
+        """After the audit: compare last week's playbook with the account (--verify,
+        when there is one), then write this week's in its place."""
+        if self.playbook is None:
+            return ()
+        verify = (("playbook", "--no-audit", "--verify", str(self.playbook), "--format",
+                   "json", *self.config_args()),) if self.playbook.is_file() else ()
+        return (*verify, ("playbook", "--no-audit", "--output", str(self.playbook),
+                          *self.config_args()))
 
     def _free_stamp(self, kind: JobKind, now: datetime) -> str:
         """The time stamp of this run's report files: `now` to the second, or the next

@@ -22,10 +22,11 @@ from auditor.scheduler.jobs import (
     JobResult,
     audit_result,
     drill_result,
+    playbook_result,
     report_result,
     reports_result,
 )
-from auditor.scheduler.vocabulary import JobKind
+from auditor.scheduler.vocabulary import JobKind, RunStatus
 
 if TYPE_CHECKING:
     from auditor.scheduler.plan import Plan
@@ -78,7 +79,13 @@ class SubprocessRunner:
         if request.job is JobKind.AUDIT:
             assert request.report is not None
             done = self.launch(request.commands[0], self.plan.timeout_seconds)
-            return audit_result(done, request.report, self.plan.fail_on)
+            result = audit_result(done, request.report, self.plan.fail_on)
+            if len(request.commands) == 1 or result.status is RunStatus.FAILED:
+                return result
+            *verify, write = request.commands[1:]
+            return playbook_result(
+                result, [self.launch(command, self.plan.timeout_seconds) for command in verify],
+                self.launch(write, self.plan.timeout_seconds), write[write.index("--output") + 1])
         if request.job is JobKind.REPORT:  # one command per account
             return reports_result([
                 report_result(self.launch(command, self.plan.timeout_seconds),
