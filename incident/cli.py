@@ -155,8 +155,13 @@ def _record(store: HistoryStore, sources: Sources) -> None:
     from auditor.store import PlaybookRecord
 
     assert sources.run.run_id is not None  # a stored run
-    store.record_playbook(PlaybookRecord(sources.snapshot.account_id, utcnow(),
-                                         sources.run.run_id, fact_digests(sources.snapshot)))
+    keys = sources.snapshot.active_keys
+    owned = {entry.user for entry in sources.config.inventory}
+    store.record_playbook(PlaybookRecord(
+        sources.snapshot.account_id, utcnow(), sources.run.run_id,
+        fact_digests(sources.snapshot),
+        keys_covered=None if keys is None else sum(1 for k in keys if k.user in owned),
+        keys_total=None if keys is None else len(keys)))
 
 
 def _nothing_stored(config: Config, account: str | None) -> UsageError:

@@ -21,7 +21,7 @@ from auditor.durations import format_duration
 from auditor.errors import NotFound, UsageError
 from auditor.estimate import active_keys, estimate_from, newest_successful_drill
 from auditor.models import AuditRun, Status
-from auditor.store import DrillRecord, HistoryStore, RunSummary
+from auditor.store import DrillRecord, HistoryStore, PlaybookRecord, RunSummary
 from reports.charts import Point, line_chart
 from reports.compliance_model import (
     ComplianceReport,
@@ -297,7 +297,22 @@ def build_compliance(store: HistoryStore, *, period: Period, generated_at: datet
         csv_name=csv_name,
         check_counts=check_counts,
         partial_runs=partial,
+        playbook=playbook_line(store.latest_playbook(account, until=period.end), latest),
     )
+
+
+def playbook_line(record: PlaybookRecord | None, latest: AuditRun | None) -> str:
+    """"Playbook: current as of DATE, covers N of M keys.", from the newest playbook
+    written and, when an audit ran after it, that audit's playbook.current finding."""
+    if record is None:
+        return "Playbook: none written yet (irready playbook)."
+    day = f"{record.generated_at:%Y-%m-%d}"
+    stale = latest is not None and latest.started_at > record.generated_at and any(
+        f.check_id == "playbook.current" and f.status is Status.FAIL for f in latest.findings)
+    head = f"out of date (last written {day})" if stale else f"current as of {day}"
+    covers = ("" if record.keys_total is None
+              else f", covers {record.keys_covered or 0} of {record.keys_total} keys")
+    return f"Playbook: {head}{covers}."
 
 
 def _alias(run: AuditRun | None) -> str | None:

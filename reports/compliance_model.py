@@ -121,6 +121,7 @@ class ComplianceReport:
     # audits of a hand-picked subset of checks in the period: their scores are not
     # comparable, so they are counted here and left out of everything else
     partial_runs: int = 0
+    playbook: str = ""  # the executive summary's playbook line
 
     @property
     def score(self) -> float | None:

@@ -79,3 +79,5 @@ class PlaybookRecord:
     generated_at: datetime
     run_id: int
     digests: dict[str, str] = field(default_factory=dict)
+    keys_covered: int | None = None  # active keys with an inventory entry
+    keys_total: int | None = None  # active keys; None: the audit could not count them

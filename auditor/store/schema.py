@@ -133,14 +133,17 @@ MIGRATIONS: tuple[str, ...] = (
     WAIVER_COLUMNS,
     # 6: each playbook `irready playbook` wrote (or verified), with a digest per part of
     # the snapshot it was built from, so that the check playbook.current can say whether
-    # it still describes the account and which part changed
+    # it still describes the account and which part changed; and how many of the active
+    # keys its containment covers (an inventory entry: an owner and a command)
     """
     CREATE TABLE playbooks (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         account_id TEXT NOT NULL,
         generated_at TEXT NOT NULL,
         run_id INTEGER NOT NULL,
-        digests TEXT NOT NULL
+        digests TEXT NOT NULL,
+        keys_covered INTEGER,
+        keys_total INTEGER
     );
     CREATE INDEX playbooks_account ON playbooks (account_id, generated_at);
     """,

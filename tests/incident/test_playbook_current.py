@@ -110,3 +110,29 @@ def test_required_false_is_not_applicable(secrets: dict[str, str], config_file: 
         "[playbook]\n", "[playbook]\nrequired = false\n"))
     assert current(config_file) == (
         "NOT_APPLICABLE", "[playbook] required = false: the team keeps its playbook elsewhere.")
+
+
+def test_the_compliance_summary_names_the_playbook(secrets: dict[str, str],
+                                                  config_file: Path) -> None:
+    from reports.compliance import build_compliance
+    from reports.compliance_pdf import render_compliance_html
+    from reports.compliance_period import parse_period
+
+    path = config_file.parent / "history.sqlite3"
+    assert irready("audit", "--config", config_file, "--format", "json").exit_code in (
+        ExitCode.OK, ExitCode.FAILED)
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    with HistoryStore(path) as store:
+        report = build_compliance(store, period=parse_period(since=None, quarter=None, now=now),
+                                  generated_at=now)
+    assert report.playbook == "Playbook: none written yet (irready playbook)."
+
+    full_audit_and_playbook(config_file)
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    with HistoryStore(path) as store:
+        report = build_compliance(store, period=parse_period(since=None, quarter=None, now=now),
+                                  generated_at=now)
+    # billing-app and ci-deployer are in the inventory; legacy-etl is not
+    line = f"Playbook: current as of {now:%Y-%m-%d}, covers 2 of 3 keys."
+    assert report.playbook == line
+    assert f'<p class="playbook-line">{line}</p>' in render_compliance_html(report)
