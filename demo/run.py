@@ -78,6 +78,8 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
     Exits 0 when the demo ran, whatever the simulated account's findings are."""
     prepare_output(output_dir)
     isolate_from_aws()
+    from datetime import timedelta
+
     import boto3
     from moto import mock_aws
 
@@ -102,7 +104,7 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
             first = audit(store, ticking_clock(weeks[0]))
             print_audit(console, first.run, first.diff)
             first_playbook = write_playbook(store, config, output_dir / "playbook-week1.md",
-                                            weeks[0].date())
+                                            weeks[0] + timedelta(hours=1))
 
             console.rule("[bold]The weeks after (simulated): one fix a week, an audit after "
                          "each[/]", align="left")
@@ -126,9 +128,9 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
             print_audit(console, final.run, final.diff)
             audit_json = output_dir / "audit.json"
             write_output(audit_json, render_json(final.run, final.diff).encode())
-            written = write_demo_report(store, output_dir, account, generated_at=utcnow())
             playbook = write_playbook(store, config, output_dir / "playbook.md",
-                                      utcnow().date(), pdf=True)
+                                      utcnow(), pdf=True)
+            written = write_demo_report(store, output_dir, account, generated_at=utcnow())
 
     console.rule("[bold]Files[/]", align="left")
     for path, what in ((audit_json, "today's audit, JSON (schema irready.audit/1)"),

@@ -83,7 +83,7 @@ def playbook(
     committed = _read_verified(verify) if verify is not None else None
     config = load(config_path, history_path)
     from incident.playbook.build import build_playbook
-    from incident.playbook.stored import is_fresh, read_notes
+    from incident.playbook.stored import is_fresh, read_notes, record_playbook
     from incident.playbook.verify import compare
 
     read_notes(config)  # a notes file that cannot be read is refused before any audit
@@ -101,7 +101,7 @@ def playbook(
         text = render_markdown(book)
         changes = None if committed is None else compare(committed, text)
         if not changes:  # written, or verified as current: playbook.current counts it
-            _record(store, sources)
+            record_playbook(store, sources, utcnow())
     if changes is not None and verify is not None:
         _report_changes(changes, verify, chosen)
     content = _render(book, text, chosen)
@@ -147,21 +147,6 @@ def _sources(store: HistoryStore, config: Config, account: str | None) -> Source
     if sources is None:
         raise _nothing_stored(config, account)
     return sources
-
-
-def _record(store: HistoryStore, sources: Sources) -> None:
-    from auditor.clock import utcnow
-    from auditor.snapshot import fact_digests
-    from auditor.store import PlaybookRecord
-
-    assert sources.run.run_id is not None  # a stored run
-    keys = sources.snapshot.active_keys
-    owned = {entry.user for entry in sources.config.inventory}
-    store.record_playbook(PlaybookRecord(
-        sources.snapshot.account_id, utcnow(), sources.run.run_id,
-        fact_digests(sources.snapshot),
-        keys_covered=None if keys is None else sum(1 for k in keys if k.user in owned),
-        keys_total=None if keys is None else len(keys)))
 
 
 def _nothing_stored(config: Config, account: str | None) -> UsageError:

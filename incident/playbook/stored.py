@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 
 from auditor.config import Config
 from auditor.errors import ConfigError
-from auditor.store import HistoryStore
+from auditor.snapshot import fact_digests
+from auditor.store import HistoryStore, PlaybookRecord
 from incident.playbook.build import Sources
 
 FRESH_FOR = timedelta(days=7)  # an older snapshot is refreshed by an audit first
@@ -55,3 +56,15 @@ def stored_sources(store: HistoryStore, config: Config, account_id: str | None
     return Sources(snapshot=snapshot, run=store.load_run(run_id), config=config,
                    drills=tuple(store.drills(account_id=snapshot.account_id)),
                    notes=read_notes(config))
+
+
+def record_playbook(store: HistoryStore, sources: Sources, at: datetime) -> None:
+    """Keep that a playbook was written (or verified) from `sources`: what the check
+    playbook.current and the compliance report's playbook line read."""
+    assert sources.run.run_id is not None  # a stored run
+    keys = sources.snapshot.active_keys
+    owned = {entry.user for entry in sources.config.inventory}
+    store.record_playbook(PlaybookRecord(
+        sources.snapshot.account_id, at, sources.run.run_id, fact_digests(sources.snapshot),
+        keys_covered=None if keys is None else sum(1 for k in keys if k.user in owned),
+        keys_total=None if keys is None else len(keys)))
