@@ -130,7 +130,6 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(drill_cli.app, name="drill")
 app.add_typer(report_cli.app, name="report")
 app.add_typer(schedule_cli.app, name="schedule")
-app.command("playbook")(incident_cli.playbook)
 
 @app.command()
 def audit(
@@ -416,6 +415,10 @@ def demo(
     from demo.run import run_demo
 
     raise typer.Exit(int(run_demo(output_dir, stdout())))
+
+
+# after the commands above, so that `irready --help` lists it after audit, checks, history
+app.command("playbook")(incident_cli.playbook)
 
 
 @config_app.command("init")
