@@ -57,8 +57,9 @@ class GatedMotoServer(ThreadedMotoServer):
 
 
 @pytest.fixture
-def gated_server() -> Iterator[GatedMotoServer]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+def gated_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[GatedMotoServer]:
+    # werkzeug logs one line per request otherwise; restored after the test
+    monkeypatch.setattr(logging.getLogger("werkzeug"), "level", logging.ERROR)
     server = GatedMotoServer()
     server.start()
     try:
