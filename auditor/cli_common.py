@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from auditor.config import Config
+    from auditor.registry import Registry
     from auditor.session import AwsContext
     from auditor.store import HistoryStore
 
@@ -120,3 +121,30 @@ def endpoint_problem(source: str, url: str) -> None:
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"{source}: {url!r} is not an http(s) URL "
                          "(like https://localhost:4566)")
+
+
+def check_ids_in_config(config: Config, registry: Registry, *, waivers: bool = False) -> None:
+    """The check ids the config names exist: an unknown one is a config error naming its
+    key. Waivers (only with `waivers`: `config check`) compare ids exactly, so an area
+    or a typo there would never match; the audit itself still runs with such a waiver."""
+    from auditor.errors import ConfigError, UsageError
+    from auditor.registry import unknown_check_message
+
+    where = f"{config.source}: " if config.source else ""
+    for key, ids in (("audit.checks", config.audit.checks), ("audit.skip", config.audit.skip)):
+        for check_id in ids:
+            try:
+                registry.select((check_id,))
+            except UsageError as exc:
+                raise ConfigError(f"{where}{key}: {exc.message}") from None
+    from auditor.audit import select_checks
+
+    select_checks(registry, config)  # audit.checks and audit.skip leave something to run
+    if not waivers:
+        return
+    known = [item.id for item in registry]
+    for i, waiver in enumerate(config.waivers):
+        if waiver.check not in registry:
+            message = unknown_check_message(waiver.check, known).replace(
+                "; ", " (a waiver names one check id exactly); ", 1)
+            raise ConfigError(f"{where}waivers[{i}].check: {message}")

@@ -6,12 +6,9 @@ one function of drills.rotation, renders, and exits with a code from ExitCode:
 
 from __future__ import annotations
 
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -27,16 +24,22 @@ from auditor.cli_common import (
     load,
     open_store,
     stderr,
-    stdout,
+)
+from drills.cli_output import (
+    console_for,
+    drill_report_path,
+    emit,
+    exit_code,
+    progress_printer,
+    sigterm_as_interrupt,
+    write_report,
 )
 from drills.model import DrillFormat
 
 if TYPE_CHECKING:
-    from rich.console import Console
 
     from auditor.config import Config
-    from auditor.errors import ExitCode
-    from auditor.store import DrillRecord, HistoryStore
+    from auditor.store import DrillRecord
     from drills.rotation import Corrections
 
 app = typer.Typer(help="Rotate a test user's key for real, timed and journaled.",
@@ -65,124 +68,6 @@ NoRestartOpt = Annotated[bool, typer.Option(
 TARGET_HELP = ("Where the application reads its key: secretsmanager:SECRET_ID, ssm:PARAMETER, "
                "credentials-file:PATH#PROFILE, env-file:PATH or command:CMD (default: the "
                "user's rotation_target in the inventory).")
-
-
-def _console(to_stderr: bool) -> Console:
-    return stderr() if to_stderr else stdout()
-
-
-def _report_path(config: Config, report: Path | None, no_report: bool) -> Path | None:
-    """Where the drill's report goes; a folder that does not exist fails before the drill."""
-    if no_report:
-        return None
-    from reports.drill_report import DRILL_SUFFIXES
-    from reports.drill_report import DrillFormat as ReportFormat
-    from reports.formats import check_output, output_format
-
-    if report is not None:
-        output_format(report, None, ReportFormat.PDF, DRILL_SUFFIXES, "--report")
-        check_output(report)
-        return report
-    path = config.reports_dir / "drill-{drill_id}.pdf"
-    if config.reports.dir:  # a folder named in the config must exist
-        check_output(path)
-    return path
-
-
-def _write_report(store: HistoryStore, record: DrillRecord, path: Path | None) -> None:
-    """The drill's report (reports.drill_report), written as the drill ends. A report that
-    cannot be written is said on stderr; it does not change the drill's outcome."""
-    if path is None:
-        return
-    from auditor.errors import IrreadyError
-    from reports.drill_report import write_drill_report
-
-    path = path.with_name(path.name.replace("{drill_id}", record.drill_id))
-    from reports.drill_report import DRILL_SUFFIXES, DrillFormat
-    from reports.formats import output_format
-
-    fmt = output_format(path, None, DrillFormat.PDF, DRILL_SUFFIXES, "--report")
-    earlier = [d for d in store.drills(account_id=record.account_id, until=record.started_at)
-               if d.drill_id != record.drill_id]
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_drill_report(record, earlier, path, fmt)
-    except (IrreadyError, OSError) as exc:
-        _console(True).print(f"irready: warning: the drill's report was not written: {exc}",
-                             markup=False, highlight=False, soft_wrap=True)
-        return
-    _console(True).print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
-
-
-def exit_code(record: DrillRecord, *, rollback: bool = False) -> ExitCode:
-    """The one place a drill's status becomes an exit code."""
-    from auditor.errors import ExitCode
-    from drills.model import DrillStatus
-
-    status = record.status
-    if status is DrillStatus.SUCCEEDED or (rollback and status is DrillStatus.ROLLED_BACK):
-        return ExitCode.OK
-    if status in (DrillStatus.FAILED, DrillStatus.ROLLED_BACK):
-        return ExitCode.FAILED
-    return ExitCode.UNFINISHED
-
-
-@contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM stops a drill like Ctrl-C does: journaled, resumable."""
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def progress_printer(console: Console, header: str) -> Any:
-    from reports.drill_terminal import progress_printer as printer
-
-    return printer(console, header)
-
-
-def _emit(record: DrillRecord, fmt: DrillFormat, output: Path | None, cut_off: bool = False,
-          live: bool = False) -> None:
-    """Write/print a drill. `live`: its steps were just printed as they ran, so the
-    terminal gets the verdict only."""
-    from reports.drill_json import render_drill_json
-    from reports.drill_terminal import print_drill, print_summary
-
-    if output is not None:
-        from reports.formats import write_output
-
-        text = render_drill_json(record, cut_off) if fmt is DrillFormat.JSON else _plain(record)
-        write_output(output, text.encode())
-        _console(True).print(f"wrote {output}")
-    if fmt is DrillFormat.TERMINAL and live:
-        console = _console(False)
-        console.print(f"Drill {record.drill_id}: {record.status}", markup=False)
-        print_summary(console, record, cut_off)
-    elif fmt is DrillFormat.TERMINAL:
-        print_drill(_console(False), record, cut_off)
-    elif output is None:
-        sys.stdout.write(render_drill_json(record, cut_off))
-
-
-def _plain(record: DrillRecord) -> str:
-    import io
-
-    from rich.console import Console
-
-    from reports.drill_terminal import print_drill
-
-    buffer = io.StringIO()
-    print_drill(Console(file=buffer, width=120, color_system=None), record)
-    return buffer.getvalue()
 
 
 @app.command()
@@ -249,20 +134,20 @@ def rotate(
                              else propagation_timeout),
         health_timeout=options.health_timeout if health_timeout is None else health_timeout)
     check_options(options)  # before AWS is asked anything
-    report_path = None if dry_run else _report_path(config, report, no_report)
+    report_path = None if dry_run else drill_report_path(config, report, no_report)
     ctx = aws_context(profile, region, endpoint_url)
     with open_store(config) as store:
         if dry_run:
             from reports.drill_terminal import print_plan
 
-            print_plan(_console(False), plan_drill(ctx, config, store, options))
+            print_plan(console_for(False), plan_drill(ctx, config, store, options))
             return
-        show = progress_printer(_console(fmt is DrillFormat.JSON),
+        show = progress_printer(console_for(fmt is DrillFormat.JSON),
                                 f"Drill of {options.user} through {options.target}:")
         with sigterm_as_interrupt():
             record = run_drill(ctx, config, store, options, on_event=show)
-        _emit(record, fmt, output, live=True)
-        _write_report(store, record, report_path)
+        emit(record, fmt, output, live=True)
+        write_report(store, record, report_path)
     _say_what_is_left(record)
     raise typer.Exit(int(exit_code(record)))
 
@@ -304,14 +189,14 @@ def list_drills(
             from reports.formats import write_output
 
             write_output(output, text.encode())
-            _console(True).print(f"wrote {output}")
+            console_for(True).print(f"wrote {output}")
         elif fmt is DrillFormat.JSON:
             sys.stdout.write(text)
     if fmt is DrillFormat.TERMINAL:
         if records:
-            print_drills(_console(False), records, cut_off)
+            print_drills(console_for(False), records, cut_off)
         else:
-            _console(False).print(f"no drills in {config.history_file}")
+            console_for(False).print(f"no drills in {config.history_file}")
 
 
 @app.command()
@@ -330,7 +215,7 @@ def show(
     with open_store(config) as store:
         record = store.load_drill(drill_id)
         cut_off = is_cut_off(store, record)
-    _emit(record, fmt, output, cut_off)
+    emit(record, fmt, output, cut_off)
 
 
 @app.command()
@@ -357,13 +242,13 @@ def resume(
     config = load(config_path, history_path)
     ctx = aws_context(profile, region, endpoint_url)
     with open_store(config) as store:
-        report_path = _report_path(config, report, no_report)
-        show = progress_printer(_console(fmt is DrillFormat.JSON), f"Resuming drill {drill_id}:")
+        report_path = drill_report_path(config, report, no_report)
+        show = progress_printer(console_for(fmt is DrillFormat.JSON), f"Resuming drill {drill_id}:")
         with sigterm_as_interrupt():
             record = resume_drill(ctx, config, store, drill_id, corrections=corrections,
                                   on_event=show)
-        _emit(record, fmt, output, live=True)
-        _write_report(store, record, report_path)
+        emit(record, fmt, output, live=True)
+        write_report(store, record, report_path)
     _say_what_is_left(record)
     raise typer.Exit(int(exit_code(record)))
 
@@ -393,14 +278,14 @@ def rollback(
     config = load(config_path, history_path)
     ctx = aws_context(profile, region, endpoint_url)
     with open_store(config) as store:
-        report_path = _report_path(config, report, no_report)
-        show = progress_printer(_console(fmt is DrillFormat.JSON),
+        report_path = drill_report_path(config, report, no_report)
+        show = progress_printer(console_for(fmt is DrillFormat.JSON),
                                 f"Rolling back drill {drill_id}:")
         with sigterm_as_interrupt():
             record = rollback_drill(ctx, config, store, drill_id, corrections=corrections,
                                     on_event=show)
-        _emit(record, fmt, output, live=True)
-        _write_report(store, record, report_path)
+        emit(record, fmt, output, live=True)
+        write_report(store, record, report_path)
     _say_what_is_left(record)
     raise typer.Exit(int(exit_code(record, rollback=True)))
 

@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("auditor", "checks", "demo", "drills", "incident", "reports")
 
 # The command-line layer: it loads config, calls the core and renders.
-CLI = ("auditor.__main__", "auditor.cli", "auditor.cli_common", "auditor.scheduler.cli",
-       "drills.cli", "incident.cli", "reports.cli")
+CLI = ("auditor.__main__", "auditor.cli", "auditor.cli_common", "auditor.audit_cli",
+       "auditor.config_cli", "auditor.policy_cli", "auditor.scheduler.cli",
+       "drills.cli", "drills.cli_output", "incident.cli", "reports.cli")
 # The core: the models, the registry and runner, the facts, the store, the audit and
 # the answers every renderer shares.
 CORE = ("auditor", "auditor.*")

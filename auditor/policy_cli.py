@@ -1,0 +1,48 @@
+"""`irready policy NAME`: the least-privilege IAM policies irready ships, so a team
+grants exactly what each command calls."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from auditor.cli_common import ConfigOpt, load
+
+app = typer.Typer(help="Print the least-privilege IAM policies irready needs.",
+                  no_args_is_help=True)
+
+
+def _print_shipped(name: str) -> None:
+    from importlib.resources import files
+
+    typer.echo(files("auditor").joinpath(f"policies/{name}").read_text(), nl=False)
+
+
+@app.command("audit")
+def policy_audit() -> None:
+    """The IAM policy the audit needs (read-only)."""
+    _print_shipped("audit.json")
+
+
+@app.command("playbook")
+def policy_playbook() -> None:
+    """The IAM policy `irready playbook` needs: the audit's (read-only), since it
+    audits first when the newest audit is older than 7 days."""
+    _print_shipped("audit.json")
+
+
+@app.command("drill")
+def policy_drill(
+    config_path: ConfigOpt = None,
+    user: Annotated[list[str] | None, typer.Option(
+        "--user", metavar="USER", help="A drill user besides [drill] users (repeatable).")]
+    = None,
+    target: Annotated[list[str] | None, typer.Option(
+        "--target", metavar="TARGET",
+        help="A rotation target besides the inventory's (repeatable).")] = None,
+) -> None:
+    """The IAM policy the drill needs, scoped to the drill users and their targets."""
+    from drills.policy import render_policy
+
+    typer.echo(render_policy(load(config_path), user or (), target or ()), nl=False)
