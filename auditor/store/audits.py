@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
 
 from auditor.clock import iso, parse_iso
 from auditor.errors import NotFound
 from auditor.models import AuditRun, Finding, Severity, Status, WaiverState, coverage_of
-from auditor.store.base import StoreBase
+from auditor.store.base import StoreBase, filters
 from auditor.store.records import RunSummary
 
 
@@ -47,22 +46,10 @@ class AuditTables(StoreBase):
              complete: bool | None = None) -> list[RunSummary]:
         """Newest first; `complete=True` keeps only runs of the whole catalogue (the ones
         a trend or the weekly audit slot may use), False only the partial ones."""
+        where, params = filters(("complete = ?", complete), ("account_id = ?", account_id),
+                                ("started_at >= ?", since), ("started_at < ?", until))
         sql = ("SELECT id, account_id, started_at, finished_at, score, checks, complete"
-               " FROM audit_runs WHERE 1=1")
-        params: list[Any] = []
-        if complete is not None:
-            sql += " AND complete = ?"
-            params.append(int(complete))
-        if account_id:
-            sql += " AND account_id = ?"
-            params.append(account_id)
-        if since:
-            sql += " AND started_at >= ?"
-            params.append(iso(since))
-        if until:
-            sql += " AND started_at < ?"
-            params.append(iso(until))
-        sql += " ORDER BY started_at DESC, id DESC"
+               f" FROM audit_runs WHERE 1=1{where} ORDER BY started_at DESC, id DESC")
         if limit:
             sql += f" LIMIT {int(limit)}"
         rows = self._db.execute(sql, params).fetchall()
@@ -132,21 +119,10 @@ class AuditTables(StoreBase):
                    ) -> AuditRun | None:
         """The newest run (by id), before run `before` and started before `until` if
         given; `complete=True`: of the whole catalogue only."""
-        sql = "SELECT id FROM audit_runs WHERE 1=1"
-        params: list[Any] = []
-        if complete is not None:
-            sql += " AND complete = ?"
-            params.append(int(complete))
-        if until is not None:
-            sql += " AND started_at < ?"
-            params.append(iso(until))
-        if account_id:
-            sql += " AND account_id = ?"
-            params.append(account_id)
-        if before is not None:
-            sql += " AND id < ?"
-            params.append(before)
-        row = self._db.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
+        where, params = filters(("complete = ?", complete), ("started_at < ?", until),
+                                ("account_id = ?", account_id), ("id < ?", before))
+        row = self._db.execute(f"SELECT id FROM audit_runs WHERE 1=1{where}"
+                               " ORDER BY id DESC LIMIT 1", params).fetchone()
         return self.load_run(row[0]) if row else None
 
 

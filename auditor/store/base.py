@@ -11,13 +11,29 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
+from auditor.clock import iso
 from auditor.errors import StoreError
 from auditor.store.schema import MIGRATIONS
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def filters(*clauses: tuple[str, Any]) -> tuple[str, list[Any]]:
+    """`" AND clause"` for each (clause, value) whose value is given (not None, not ""),
+    with the parameters in order: times as the stored ISO text, booleans as 0/1. The
+    listing methods share it, so an optional filter is written once."""
+    sql, params = "", []
+    for clause, value in clauses:
+        if value is None or value == "":
+            continue
+        sql += f" AND {clause}"
+        params.append(iso(value) if isinstance(value, datetime)
+                      else int(value) if isinstance(value, bool) else value)
+    return sql, params
 
 
 def store_error(path: Path, exc: sqlite3.Error | OSError) -> StoreError:

@@ -13,7 +13,7 @@ from typing import Any
 
 from auditor.clock import iso, parse_iso
 from auditor.errors import NotFound
-from auditor.store.base import StoreBase
+from auditor.store.base import StoreBase, filters
 from auditor.store.drill_states import DrillStatus, StepName, StepState
 from auditor.store.records import DrillRecord, DrillStep
 
@@ -27,20 +27,12 @@ class DrillTables(StoreBase):
     def drills(self, account_id: str | None = None, since: datetime | None = None,
                until: datetime | None = None, user: str | None = None) -> list[DrillRecord]:
         """Newest first, each with its steps."""
-        sql = ("SELECT id, account_id, user_name, target, status, started_at, finished_at,"
-               " rotation_seconds, target_seconds, detail FROM drills WHERE 1=1")
-        params: list[Any] = []
-        for column, value in (("account_id", account_id), ("user_name", user)):
-            if value:
-                sql += f" AND {column} = ?"
-                params.append(value)
-        if since:
-            sql += " AND started_at >= ?"
-            params.append(iso(since))
-        if until:
-            sql += " AND started_at < ?"
-            params.append(iso(until))
-        rows = self._db.execute(sql + " ORDER BY started_at DESC, rowid DESC", params).fetchall()
+        where, params = filters(("account_id = ?", account_id), ("user_name = ?", user),
+                                ("started_at >= ?", since), ("started_at < ?", until))
+        rows = self._db.execute(
+            "SELECT id, account_id, user_name, target, status, started_at, finished_at,"
+            f" rotation_seconds, target_seconds, detail FROM drills WHERE 1=1{where}"
+            " ORDER BY started_at DESC, rowid DESC", params).fetchall()
         return [self._drill(row) for row in rows]
 
     def load_drill(self, drill_id: str) -> DrillRecord:
