@@ -72,6 +72,8 @@ def refuse_unknown_regions(ctx: AwsContext, regions: Sequence[str], where: str) 
     that cannot be asked, an unusable setup shows as such (exit 3), and otherwise
     botocore's data decides. A real region that is not enabled passes here: the REGIONS
     fact turns it into one ERROR naming it."""
+    if not regions:  # every enabled region: nothing to look up
+        return
     known = partition_regions()
     unknown = [name for name in dict.fromkeys(regions) if name not in known]
     if not unknown:
