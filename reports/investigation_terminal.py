@@ -1,0 +1,206 @@
+"""An investigation on the terminal, read on the worst day: the verdict first (who owns
+the key, what was searched, whether anything suspicious happened and what to undo),
+then the timeline. Everything that comes from the logs (event names, ARNs, user agents,
+the commands built from them) is printed as rich `Text`, never as markup: an attacker
+chooses their user agent, and a command must copy and paste exactly as shown."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+
+from incident.investigate.model import (
+    Credential,
+    CredentialKind,
+    Event,
+    FollowUp,
+    Investigation,
+    OwnerType,
+)
+
+TIMELINE_LIMIT = 200  # more than a screen can hold is read as JSON or CSV
+
+
+def when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def owner_line(inv: Investigation) -> str:
+    owner = inv.owner
+    if owner.type is OwnerType.UNKNOWN:
+        named = "unknown (no AWS access and no event in the logs named it)"
+    elif owner.type is OwnerType.IAM_USER and owner.user:
+        named = f"IAM user {owner.user} ({owner.arn})"
+    elif owner.type is OwnerType.ROOT:
+        named = f"the root user of {inv.account_id} ({owner.arn or 'root'})"
+    else:
+        named = f"{owner.type.value} {owner.arn}"
+    return named + ("; owner from the logs (no AWS access)" if owner.from_logs else "")
+
+
+def verdict_line(inv: Investigation) -> str:
+    """The one sentence the responder acts on. "Nothing suspicious" is only said alone
+    when every source was read whole."""
+    suspicious = inv.suspicious
+    if suspicious:
+        first = min(event.event_time for event in suspicious)
+        last = max(event.event_time for event in suspicious)
+        return (f"SUSPICIOUS ACTIVITY: {len(suspicious)} suspicious event(s), first at "
+                f"{when(first)}, last at {when(last)}; {len(inv.follow_ups)} follow-up(s).")
+    if inv.follow_ups:
+        return (f"Follow-ups found: {len(inv.follow_ups)} object(s) to undo or contain, "
+                "no other suspicious event.")
+    if not inv.complete:
+        return "Nothing suspicious found in what could be read; the search was incomplete."
+    return "Nothing suspicious found."
+
+
+def key_label(event: Event) -> str:
+    """The signing key with its depth in the chain: `>> ASIA...` is two steps from the
+    leaked key; the full chain is in the JSON and CSV."""
+    depth = max(len(event.chain) - 1, 0)
+    return (">" * depth + " " if depth else "") + event.access_key_id
+
+
+def valid_until(follow_up: FollowUp, credentials: tuple[Credential, ...]) -> str:
+    """A session outlives the key's deactivation: its follow-up says until when, from
+    the note or else from the credential it names."""
+    if "valid until" in follow_up.note:
+        return follow_up.note
+    for credential in credentials:
+        if credential.access_key_id == follow_up.resource and credential.expires:
+            expiry = f"valid until {when(credential.expires)}"
+            return f"{follow_up.note}; {expiry}" if follow_up.note else expiry
+    return follow_up.note
+
+
+def _print_header(console: Console, inv: Investigation) -> None:
+    if inv.owner.type is OwnerType.ROOT:
+        console.print(Text(
+            "This is the account's root key: a P1 incident. Root can do anything and "
+            "cannot be limited by any policy: act now.", style="bold red"))
+    console.print(Text.assemble(("Investigation of ", "bold"), (inv.key, "bold"),
+                                f" in account {inv.account_id} ({inv.investigation_id})"))
+    style = "bold red" if inv.suspicious or inv.follow_ups else (
+        "bold yellow" if not inv.complete else "bold green")
+    console.print(Text(verdict_line(inv), style=style))
+    if not inv.complete:
+        reasons = "; ".join(inv.incomplete_because) or "a source could not be read whole"
+        console.print(Text(f"INCOMPLETE: {reasons}", style="bold yellow"))
+
+
+def _print_summary(console: Console, inv: Investigation) -> None:
+    console.print(Text("Owner: " + owner_line(inv)))
+    window = inv.window
+    console.print(Text(f"Window: {when(window.start)} to {when(window.end)} "
+                       f"(usual traffic learned from {when(window.baseline_start)})"))
+    for source in inv.sources:
+        state = "complete" if source.complete else "INCOMPLETE"
+        console.print(Text(f"Source: {source.kind} {source.location}: {source.files} "
+                           f"file(s), {source.records_scanned} record(s), {state}"))
+        for note in source.notes:
+            console.print(Text(f"  not read: {note}", style="yellow"))
+    if not inv.sources:
+        console.print(Text("Source: none could be read", style="yellow"))
+    suspicious = sorted(inv.suspicious, key=lambda event: event.event_time)
+    if suspicious:
+        for label, event in (("First", suspicious[0]), ("Last", suspicious[-1])):
+            console.print(Text(f"{label} suspicious: {when(event.event_time)} "
+                               f"{event.event_name} from {event.source_ip}"))
+    counted = [(name, count) for name, count in sorted(inv.tactics.items()) if count]
+    console.print(Text("Tactics: " + (", ".join(f"{name.replace('_', ' ')} {count}"
+                                                for name, count in counted) or "none")))
+
+
+def _print_credentials(console: Console, inv: Investigation) -> None:
+    if len(inv.credentials) <= 1:
+        return
+    console.print(Text("\nCredentials the leaked key led to:", style="bold"))
+    for credential in inv.credentials:
+        line = f"  {credential.kind.value:<7} {credential.access_key_id}"
+        if credential.derived_from:
+            line += f" from {credential.derived_from}"
+        if credential.kind is CredentialKind.SESSION and credential.expires:
+            line += f", valid until {when(credential.expires)}"
+        console.print(Text(line))
+        if credential.principal_arn:
+            console.print(Text(f"          {credential.principal_arn}", style="dim"))
+
+
+def _print_follow_ups(console: Console, inv: Investigation) -> None:
+    if not inv.follow_ups:
+        console.print(Text("\nFollow-ups: none"))
+        return
+    console.print(Text(f"\nFollow-ups ({len(inv.follow_ups)}): what the attacker left, "
+                       "each with the command that undoes or contains it", style="bold"))
+    for number, follow_up in enumerate(inv.follow_ups, start=1):
+        line = (f"{number}. {follow_up.kind} {follow_up.resource} "
+                f"({when(follow_up.event_time)})")
+        note = valid_until(follow_up, inv.credentials)
+        console.print(Text(line + (f": {note}" if note else "")))
+        # One line of its own, never wrapped and never read as markup: copy-paste ready.
+        console.print("   " + escape(follow_up.command), markup=True, highlight=False,
+                      emoji=False, soft_wrap=True)
+
+
+def _print_source_ips(console: Console, inv: Investigation) -> None:
+    if not inv.source_ips:
+        return
+    console.print(Text("\nSource IPs:", style="bold"))
+    for source_ip in inv.source_ips:
+        console.print(Text.assemble(
+            f"  {source_ip.ip:<15} ",
+            ("NEW " if source_ip.new else "    ", "bold red"),
+            f"{when(source_ip.first_seen)} .. {when(source_ip.last_seen)}, "
+            f"{source_ip.events} events", style="" if source_ip.new else "dim"))
+
+
+def event_text(event: Event) -> Text:
+    usual = not event.suspicious and not event.tactics
+    line = Text(style="dim" if usual else "")
+    line.append("! " if event.suspicious else "  ", style="bold red")
+    line.append(f"{event.event_time.astimezone(UTC):%H:%M:%S} "
+                f"{event.event_source.split('.')[0]}:{event.event_name} "
+                f"{key_label(event)} {event.source_ip} {event.region}")
+    if event.error_code:
+        line.append(f" {event.error_code}", style="yellow")
+    if event.tactics:
+        line.append(" [" + ", ".join(tactic.value for tactic in event.tactics) + "]",
+                    style="bold")
+    return line
+
+
+def _print_timeline(console: Console, inv: Investigation, limit: int) -> None:
+    console.print(Text(f"\nTimeline ({len(inv.events)} event(s); ! suspicious, dim = the "
+                       "key's usual traffic, > one step down the chain from the leaked "
+                       "key):", style="bold"))
+    day = ""
+    for event in inv.events[:limit]:
+        if (today := f"{event.event_time.astimezone(UTC):%Y-%m-%d}") != day:
+            day = today
+            console.print(Text(f" {day} (UTC)", style="bold"))
+        console.print(event_text(event))
+    if len(inv.events) > limit:
+        console.print(Text(f"... {len(inv.events) - limit} more: see --format json/csv"))
+    if inv.mentions:
+        console.print(Text("\nOthers' actions that name the key (not the attacker's):",
+                           style="bold"))
+        for mention in inv.mentions[:limit]:
+            console.print(Text(f"  {when(mention.event_time)} {mention.event_name} by "
+                               f"{mention.principal_arn} from {mention.source_ip}"))
+        if len(inv.mentions) > limit:
+            console.print(Text(f"... {len(inv.mentions) - limit} more: "
+                               "see --format json/csv"))
+
+
+def print_investigation(console: Console, inv: Investigation, *,
+                        limit: int = TIMELINE_LIMIT) -> None:
+    _print_header(console, inv)
+    _print_summary(console, inv)
+    _print_follow_ups(console, inv)
+    _print_credentials(console, inv)
+    _print_source_ips(console, inv)
+    _print_timeline(console, inv, limit)
