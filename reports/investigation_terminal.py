@@ -46,10 +46,8 @@ def verdict_line(inv: Investigation) -> str:
     when every source was read whole."""
     suspicious = inv.suspicious
     if suspicious:
-        first = min(event.event_time for event in suspicious)
-        last = max(event.event_time for event in suspicious)
-        return (f"SUSPICIOUS ACTIVITY: {len(suspicious)} suspicious event(s), first at "
-                f"{when(first)}, last at {when(last)}; {len(inv.follow_ups)} follow-up(s).")
+        return (f"SUSPICIOUS ACTIVITY: {len(suspicious)} suspicious event(s) and "
+                f"{len(inv.follow_ups)} follow-up(s).")
     if inv.follow_ups:
         return (f"Follow-ups found: {len(inv.follow_ups)} object(s) to undo or contain, "
                 "no other suspicious event.")
@@ -82,8 +80,8 @@ def _print_header(console: Console, inv: Investigation) -> None:
         console.print(Text(
             "This is the account's root key: a P1 incident. Root can do anything and "
             "cannot be limited by any policy: act now.", style="bold red"))
-    console.print(Text.assemble(("Investigation of ", "bold"), (inv.key, "bold"),
-                                f" in account {inv.account_id} ({inv.investigation_id})"))
+    console.print(Text.assemble(("Leaked key ", "bold"), (inv.key, "bold"),
+                                f" in account {inv.account_id}"))
     style = "bold red" if inv.suspicious or inv.follow_ups else (
         "bold yellow" if not inv.complete else "bold green")
     console.print(Text(verdict_line(inv), style=style))
@@ -93,6 +91,8 @@ def _print_header(console: Console, inv: Investigation) -> None:
 
 
 def _print_summary(console: Console, inv: Investigation) -> None:
+    console.print(Text(f"Investigation {inv.investigation_id}: {when(inv.started_at)} to "
+                       f"{when(inv.finished_at)}", style="dim"))
     console.print(Text("Owner: " + owner_line(inv)))
     window = inv.window
     console.print(Text(f"Window: {when(window.start)} to {when(window.end)} "
@@ -137,10 +137,10 @@ def _print_follow_ups(console: Console, inv: Investigation) -> None:
     console.print(Text(f"\nFollow-ups ({len(inv.follow_ups)}): what the attacker left, "
                        "each with the command that undoes or contains it", style="bold"))
     for number, follow_up in enumerate(inv.follow_ups, start=1):
-        line = (f"{number}. {follow_up.kind} {follow_up.resource} "
-                f"({when(follow_up.event_time)})")
-        note = valid_until(follow_up, inv.credentials)
-        console.print(Text(line + (f": {note}" if note else "")))
+        console.print(Text(f"{number}. {follow_up.kind} {follow_up.resource} "
+                           f"({when(follow_up.event_time)})"))
+        if note := valid_until(follow_up, inv.credentials):
+            console.print(Text(f"   {note}", style="yellow"))
         # One line of its own, never wrapped and never read as markup: copy-paste ready.
         console.print("   " + escape(follow_up.command), markup=True, highlight=False,
                       emoji=False, soft_wrap=True)
