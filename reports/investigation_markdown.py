@@ -8,7 +8,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from incident.investigate.model import Event, Investigation, OwnerType
-from reports.investigation_terminal import owner_line, valid_until, verdict_line, when
+from reports.investigation_words import (
+    ROOT_P1,
+    first_and_last,
+    incomplete_line,
+    owner_line,
+    tactics_seen,
+    valid_until,
+    verdict_line,
+    when,
+)
 
 
 def table_cell(text: str) -> str:
@@ -20,6 +29,15 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(table_cell(value) for value in row) + " |" for row in rows]
     return lines
+
+
+def code_span(text: str) -> str:
+    """Inline code that a backtick in the value cannot close early."""
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _code_block(text: str) -> list[str]:
@@ -43,23 +61,20 @@ EVENT_HEADER = ("Time (UTC)", "Suspicious", "Event", "Region", "Key", "Chain", "
 def render_markdown(inv: Investigation) -> str:
     lines = [f"# Investigation of {table_cell(inv.key)} in account {inv.account_id}", ""]
     if inv.owner.type is OwnerType.ROOT:
-        lines += ["**This is the account's root key: a P1 incident.**", ""]
+        lines += [f"**{ROOT_P1}**", ""]
     lines += [f"**{verdict_line(inv)}**", ""]
-    if not inv.complete:
-        reasons = "; ".join(inv.incomplete_because) or "a source could not be read whole"
-        lines += [f"**INCOMPLETE:** {reasons}", ""]
+    if incomplete := incomplete_line(inv):
+        lines += [f"**{incomplete}**", ""]
     lines += [f"- Investigation: {inv.investigation_id}, {when(inv.started_at)} to "
               f"{when(inv.finished_at)}",
               f"- Owner: {owner_line(inv)}",
               f"- Window: {when(inv.window.start)} to {when(inv.window.end)} (usual traffic "
               f"learned from {when(inv.window.baseline_start)})"]
-    suspicious = sorted(inv.suspicious, key=lambda event: event.event_time)
-    if suspicious:
-        lines += [f"- First suspicious: {when(suspicious[0].event_time)} "
-                  f"{suspicious[0].event_name} from {suspicious[0].source_ip}",
-                  f"- Last suspicious: {when(suspicious[-1].event_time)} "
-                  f"{suspicious[-1].event_name} from {suspicious[-1].source_ip}"]
-    counted = [f"{name} {count}" for name, count in sorted(inv.tactics.items()) if count]
+    if bounds := first_and_last(inv):
+        lines += [f"- {label} suspicious: {when(event.event_time)} {event.event_name} from "
+                  f"{event.source_ip}" for label, event in zip(("First", "Last"), bounds,
+                                                               strict=True)]
+    counted = [f"{name} {count}" for name, count in tactics_seen(inv)]
     lines += [f"- Tactics: {', '.join(counted) or 'none'}", "", "## Sources", ""]
     lines += _table(("Kind", "Location", "Files", "Records", "Complete", "Not read"),
                     ([source.kind, source.location, str(source.files),
@@ -68,7 +83,7 @@ def render_markdown(inv: Investigation) -> str:
     lines += ["", f"## Follow-ups ({len(inv.follow_ups)})", ""]
     for number, follow_up in enumerate(inv.follow_ups, start=1):
         note = valid_until(follow_up, inv.credentials)
-        lines += [f"{number}. {follow_up.kind} `{follow_up.resource}` "
+        lines += [f"{number}. {follow_up.kind} {code_span(follow_up.resource)} "
                   f"({when(follow_up.event_time)}, event {follow_up.event_id})"
                   + (f": {note}" if note else ""), "", *_code_block(follow_up.command), ""]
     if not inv.follow_ups:

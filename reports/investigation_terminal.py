@@ -6,54 +6,25 @@ chooses their user agent, and a command must copy and paste exactly as shown."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from incident.investigate.model import (
-    Credential,
-    CredentialKind,
-    Event,
-    FollowUp,
-    Investigation,
-    OwnerType,
+from incident.investigate.model import CredentialKind, Event, Investigation, OwnerType
+from reports.investigation_words import (
+    ROOT_P1,
+    first_and_last,
+    incomplete_line,
+    owner_line,
+    tactics_seen,
+    valid_until,
+    verdict_line,
+    when,
 )
 
 TIMELINE_LIMIT = 200  # more than a screen can hold is read as JSON or CSV
-
-
-def when(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-
-
-def owner_line(inv: Investigation) -> str:
-    owner = inv.owner
-    if owner.type is OwnerType.UNKNOWN:
-        named = "unknown (no AWS access and no event in the logs named it)"
-    elif owner.type is OwnerType.IAM_USER and owner.user:
-        named = f"IAM user {owner.user} ({owner.arn})"
-    elif owner.type is OwnerType.ROOT:
-        named = f"the root user of {inv.account_id} ({owner.arn or 'root'})"
-    else:
-        named = f"{owner.type.value} {owner.arn}"
-    return named + ("; owner from the logs (no AWS access)" if owner.from_logs else "")
-
-
-def verdict_line(inv: Investigation) -> str:
-    """The one sentence the responder acts on. "Nothing suspicious" is only said alone
-    when every source was read whole."""
-    suspicious = inv.suspicious
-    if suspicious:
-        return (f"SUSPICIOUS ACTIVITY: {len(suspicious)} suspicious event(s) and "
-                f"{len(inv.follow_ups)} follow-up(s).")
-    if inv.follow_ups:
-        return (f"Follow-ups found: {len(inv.follow_ups)} object(s) to undo or contain, "
-                "no other suspicious event.")
-    if not inv.complete:
-        return "Nothing suspicious found in what could be read; the search was incomplete."
-    return "Nothing suspicious found."
 
 
 def key_label(event: Event) -> str:
@@ -63,31 +34,16 @@ def key_label(event: Event) -> str:
     return (">" * depth + " " if depth else "") + event.access_key_id
 
 
-def valid_until(follow_up: FollowUp, credentials: tuple[Credential, ...]) -> str:
-    """A session outlives the key's deactivation: its follow-up says until when, from
-    the note or else from the credential it names."""
-    if "valid until" in follow_up.note:
-        return follow_up.note
-    for credential in credentials:
-        if credential.access_key_id == follow_up.resource and credential.expires:
-            expiry = f"valid until {when(credential.expires)}"
-            return f"{follow_up.note}; {expiry}" if follow_up.note else expiry
-    return follow_up.note
-
-
 def _print_header(console: Console, inv: Investigation) -> None:
     if inv.owner.type is OwnerType.ROOT:
-        console.print(Text(
-            "This is the account's root key: a P1 incident. Root can do anything and "
-            "cannot be limited by any policy: act now.", style="bold red"))
+        console.print(Text(ROOT_P1, style="bold red"))
     console.print(Text.assemble(("Leaked key ", "bold"), (inv.key, "bold"),
                                 f" in account {inv.account_id}"))
     style = "bold red" if inv.suspicious or inv.follow_ups else (
         "bold yellow" if not inv.complete else "bold green")
     console.print(Text(verdict_line(inv), style=style))
-    if not inv.complete:
-        reasons = "; ".join(inv.incomplete_because) or "a source could not be read whole"
-        console.print(Text(f"INCOMPLETE: {reasons}", style="bold yellow"))
+    if incomplete := incomplete_line(inv):
+        console.print(Text(incomplete, style="bold yellow"))
 
 
 def _print_summary(console: Console, inv: Investigation) -> None:
@@ -105,14 +61,13 @@ def _print_summary(console: Console, inv: Investigation) -> None:
             console.print(Text(f"  not read: {note}", style="yellow"))
     if not inv.sources:
         console.print(Text("Source: none could be read", style="yellow"))
-    suspicious = sorted(inv.suspicious, key=lambda event: event.event_time)
-    if suspicious:
-        for label, event in (("First", suspicious[0]), ("Last", suspicious[-1])):
+    if bounds := first_and_last(inv):
+        for label, event in zip(("First", "Last"), bounds, strict=True):
             console.print(Text(f"{label} suspicious: {when(event.event_time)} "
                                f"{event.event_name} from {event.source_ip}"))
-    counted = [(name, count) for name, count in sorted(inv.tactics.items()) if count]
     console.print(Text("Tactics: " + (", ".join(f"{name.replace('_', ' ')} {count}"
-                                                for name, count in counted) or "none")))
+                                                for name, count in tactics_seen(inv))
+                                      or "none")))
 
 
 def _print_credentials(console: Console, inv: Investigation) -> None:

@@ -8,6 +8,7 @@ import io
 from dataclasses import replace
 
 from investigationkit import (
+    ACCOUNT,
     EVENTS,
     FOLLOW_UPS,
     MENTIONS,
@@ -16,6 +17,7 @@ from investigationkit import (
 )
 
 from incident.investigate.jsonform import event_dict
+from incident.investigate.model import Owner, OwnerType
 from reports.investigation_csv import COLUMNS, render_csv
 from reports.investigation_markdown import render_markdown
 
@@ -62,6 +64,20 @@ def test_a_command_holding_a_fence_gets_a_longer_one() -> None:
     assert f"````sh\n{command}\n````" in text
 
 
+def test_a_backtick_in_a_resource_cannot_close_its_code_span() -> None:
+    text = render_markdown(sample_investigation(
+        follow_ups=(replace(FOLLOW_UPS[0], resource="odd`name"),)))
+    assert "1. user ``odd`name`` (2026-12-01 12:16:00Z" in text
+
+
+def test_markdown_says_a_root_key_is_a_p1_and_where_the_owner_came_from() -> None:
+    owner = Owner(OwnerType.ROOT, f"arn:aws:iam::{ACCOUNT}:root", "", from_logs=True)
+    lines = render_markdown(sample_investigation(owner=owner)).splitlines()
+    assert lines[2].startswith("**This is the account's root key: a P1 incident.")
+    assert ("- Owner: the root user of 123456789012 (arn:aws:iam::123456789012:root); "
+            "owner from the logs (no AWS access)") in lines
+
+
 def test_a_pipe_in_a_value_stays_in_its_cell() -> None:
     agent = "curl/8.0 | [evil]\nsecond line"
     inv = sample_investigation(events=(replace(EVENTS[1], user_agent=agent),))
@@ -80,7 +96,7 @@ def test_markdown_of_an_incomplete_quiet_search() -> None:
         complete=False, incomplete_because=("us-west-2: AccessDenied",)))
     assert ("**Nothing suspicious found in what could be read; the search was "
             "incomplete.**") in text
-    assert "**INCOMPLETE:** us-west-2: AccessDenied" in text
+    assert "**INCOMPLETE: us-west-2: AccessDenied**" in text
     assert "## Follow-ups (0)\n\nNone." in text
 
 
