@@ -141,3 +141,11 @@ def test_a_damaged_document_is_refused_in_one_line(damage: Any, message: str) ->
     damage(document)
     with pytest.raises(ValueError, match=message):
         from_document(document)
+
+
+def test_readme_documents_every_key_of_the_document() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The investigation's JSON", 1)[1].split("\n## ", 1)[0]
+    documented = {name for line in section.splitlines() if line.startswith("| `")
+                  for name in line.split("|")[1].strip().strip("`").split("`, `")}
+    assert documented == set(to_document(sample_investigation(), tool_version=VERSION))
