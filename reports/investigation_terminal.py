@@ -113,13 +113,17 @@ def _print_source_ips(console: Console, inv: Investigation) -> None:
             f"{source_ip.events} events", style="" if source_ip.new else "dim"))
 
 
-def event_text(event: Event) -> Text:
+def event_text(event: Event, account_id: str = "") -> Text:
+    """One line of the timeline; an event logged in another account (a role assumed
+    across accounts) names that account."""
     usual = not event.suspicious and not event.tactics
     line = Text(style="dim" if usual else "")
     line.append("! " if event.suspicious else "  ", style="bold red")
     line.append(f"{event.event_time.astimezone(UTC):%H:%M:%S} "
                 f"{event.event_source.split('.')[0]}:{event.event_name} "
                 f"{key_label(event)} {event.source_ip} {event.region}")
+    if event.account_id and account_id and event.account_id != account_id:
+        line.append(f" in account {event.account_id}", style="bold")
     if event.error_code:
         line.append(f" {event.error_code}", style="yellow")
     if event.tactics:
@@ -137,7 +141,7 @@ def _print_timeline(console: Console, inv: Investigation, limit: int) -> None:
         if (today := f"{event.event_time.astimezone(UTC):%Y-%m-%d}") != day:
             day = today
             console.print(Text(f" {day} (UTC)", style="bold"))
-        console.print(event_text(event))
+        console.print(event_text(event, inv.account_id))
     if len(inv.events) > limit:
         console.print(Text(f"... {len(inv.events) - limit} more: see --format json/csv"))
     if inv.mentions:

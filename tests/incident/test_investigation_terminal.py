@@ -69,6 +69,14 @@ def test_timeline_marks_chain_errors_tactics_and_new_ips() -> None:
     assert "UpdateAccessKey by" in lines[mention + 1]
 
 
+def test_an_event_in_another_account_names_it() -> None:
+    elsewhere = replace(EVENTS[8], account_id="111122223333")
+    text = flat(render(sample_investigation(events=(EVENTS[1], elsewhere))))
+    assert ("! 12:22:00 cloudtrail:StopLogging >>> ASIAEXAMPLEROLESESS1 203.0.113.9 "
+            "us-east-1 in account 111122223333 [defense_evasion]") in text
+    assert "203.0.113.9 us-east-1 [reconnaissance]" in text
+
+
 def test_each_command_has_a_line_of_its_own_that_copies_whole() -> None:
     lines = render(sample_investigation()).splitlines()
     for follow_up in FOLLOW_UPS:
