@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC
 
 from rich.console import Console
-from rich.markup import escape
 from rich.text import Text
 
 from incident.investigate.model import CredentialKind, Event, Investigation, OwnerType
@@ -89,16 +88,16 @@ def _print_follow_ups(console: Console, inv: Investigation) -> None:
     if not inv.follow_ups:
         console.print(Text("\nFollow-ups: none"))
         return
-    console.print(Text(f"\nFollow-ups ({len(inv.follow_ups)}): what the attacker left, "
-                       "each with the command that undoes or contains it", style="bold"))
+    console.print(Text(f"\nFollow-ups ({len(inv.follow_ups)}): what the attacker left, and "
+                       "the command that undoes it", style="bold"))
     for number, follow_up in enumerate(inv.follow_ups, start=1):
         console.print(Text(f"{number}. {follow_up.kind} {follow_up.resource} "
                            f"({when(follow_up.event_time)})"))
         if note := valid_until(follow_up, inv.credentials):
             console.print(Text(f"   {note}", style="yellow"))
         # One line of its own, never wrapped and never read as markup: copy-paste ready.
-        console.print("   " + escape(follow_up.command), markup=True, highlight=False,
-                      emoji=False, soft_wrap=True)
+        # Text rather than markup.escape(): escape doubles a trailing backslash.
+        console.print(Text("   " + follow_up.command), soft_wrap=True)
 
 
 def _print_source_ips(console: Console, inv: Investigation) -> None:

@@ -8,6 +8,7 @@ import io
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from investigationkit import (
     ACCOUNT,
     EVENTS,
@@ -93,15 +94,22 @@ def test_a_session_says_until_when_it_stays_valid() -> None:
     assert "valid until 2026-12-02 00:14:00Z" in text
 
 
+@pytest.mark.parametrize("command", [
+    pytest.param("aws iam delete-user --user-name '[red]x[/red]'", id="markup"),
+    pytest.param("aws s3api put-bucket-policy --bucket b --policy '{\"A\":[\"[/]\"]}'",
+                 id="json with brackets"),
+    pytest.param("aws iam delete-user --user-name x \\", id="a trailing backslash"),
+    pytest.param("echo \\[bold]x :smile:", id="an escaped bracket and an emoji code"),
+])
+def test_a_command_prints_exactly_as_given(command: str) -> None:
+    inv = sample_investigation(follow_ups=(replace(FOLLOW_UPS[0], command=command),))
+    assert f"   {command}" in render(inv).splitlines()
+
+
 def test_text_from_the_logs_is_never_read_as_markup() -> None:
-    agent = "[bold red]evil[/] :smile: [link=https://example.invalid]x[/link]"
-    command = "aws iam delete-user --user-name '[red]x[/red]'"
-    inv = sample_investigation(
-        events=(replace(EVENTS[1], user_agent=agent, event_name="[blink]Get[/blink]"),),
-        follow_ups=(replace(FOLLOW_UPS[0], command=command),))
-    text = render(inv)
-    assert "[blink]Get[/blink]" in text
-    assert f"   {command}" in text.splitlines()
+    inv = sample_investigation(events=(replace(
+        EVENTS[1], event_name="[blink]Get[/blink]", source_ip=":smile:"),))
+    assert "sts:[blink]Get[/blink] AKIAEXAMPLELEAKED123 :smile: us-east-1" in render(inv)
 
 
 def test_every_line_but_a_command_fits_80_columns() -> None:
