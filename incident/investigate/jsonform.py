@@ -180,7 +180,9 @@ def _read(doc: dict[str, Any]) -> Investigation:
 
 def from_document(doc: dict[str, Any]) -> Investigation:
     """The investigation a document holds. Another schema (an audit, a later version of
-    this one) is refused rather than half-read: a stored result must read back whole."""
+    this one) is refused rather than half-read: a stored result must read back whole.
+    Its `tactics` hold every tactic (see `tactic_counts`): an investigation reads back
+    equal when the search filled its counts the same way."""
     schema = doc.get("schema") if isinstance(doc, dict) else None
     if schema != SCHEMA_ID:
         raise ValueError(f"not an investigation document: schema is {schema!r}, "
