@@ -50,6 +50,10 @@ RULES: tuple[Rule, ...] = (
          "reports render; they know no drill internals, only its vocabulary (drills.model: "
          "steps, statuses, the plan, no boto3)",
          exempt=("reports.cli",), allowed=("drills.model",)),
+    Rule(("reports", "reports.*"), ("incident", "incident.*"),
+         "reports render an investigation from its vocabulary (incident.investigate.model: "
+         "frozen values, no AWS, no log reading) and know nothing else of incident",
+         exempt=("reports.cli",), allowed=("incident.investigate.model",)),
     Rule(("reports", "reports.*"), ("auditor.session", "boto3", "boto3.*", "botocore.*"),
          "reports render what the store holds; they open no AWS session",
          exempt=("reports.cli",)),
@@ -202,6 +206,10 @@ def _plant(root: Path, name: str, source: str) -> None:
         pytest.param("reports.charts", "from drills.rotation import Drill\n",
                      "reports.charts imports drills.rotation",
                      id="a report reaching into the drill engine"),
+        pytest.param("reports.investigation_csv",
+                     "from incident.investigate.jsonform import event_dict\n",
+                     "reports.investigation_csv imports incident.investigate.jsonform",
+                     id="a report reaching past the investigation's vocabulary"),
         pytest.param("drills.verify", "from ..reports import pdf\n",
                      "drills.verify imports reports:", id="a relative import"),
     ],
