@@ -145,14 +145,19 @@ def test_a_failed_call_still_carries_its_tactic() -> None:
 
 
 def test_tactics_are_sorted_and_unique_and_the_references_follow() -> None:
-    record = event("AttachUserPolicy", "iam", WHEN, principal=ALICE, key=LEAKED,
-                   request={"userName": "alice",
-                            "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"})
-    assert CATALOGUE.tactics_of(record) == (Tactic.PERSISTENCE,
-                                            Tactic.PRIVILEGE_ESCALATION)
-    references = CATALOGUE.reference(record)
+    admin = "arn:aws:iam::aws:policy/AdministratorAccess"
+    to_role = event("AttachRolePolicy", "iam", WHEN, principal=ALICE, key=LEAKED,
+                    request={"roleName": "deploy", "policyArn": admin})
+    assert CATALOGUE.tactics_of(to_role) == (Tactic.PERSISTENCE,
+                                             Tactic.PRIVILEGE_ESCALATION)
+    references = CATALOGUE.reference(to_role)
     assert len(references) == 2
     assert references == tuple(sorted(references))
+    # Both of AttachUserPolicy's entries cite the same page: it is named once.
+    to_user = event("AttachUserPolicy", "iam", WHEN, principal=ALICE, key=LEAKED,
+                    request={"userName": "alice", "policyArn": admin})
+    assert len(CATALOGUE.tactics_of(to_user)) == 2
+    assert len(CATALOGUE.reference(to_user)) == 1
 
 
 def test_a_record_without_a_tactic_has_no_reference() -> None:
