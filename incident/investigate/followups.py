@@ -206,7 +206,8 @@ def _bucket_policy(call: _Call) -> FollowUp | None:
         "bucket_policy", bucket,
         f"aws s3api delete-bucket-policy --bucket {_q(bucket)}{call.region_option}",
         f"review it first (aws s3api get-bucket-policy --bucket {_q(bucket)}) and put the "
-        "bucket's own policy back if it had one")
+        "bucket's own policy back if it had one; on a trail's bucket, restore CloudTrail's "
+        "statements instead of deleting, or the trail stops delivering")
 
 
 def _bucket_acl(call: _Call) -> FollowUp | None:
@@ -535,9 +536,13 @@ def session_follow_up(minted: Minted, now: datetime,
     word, name = target
     command = (f"aws iam put-{word}-policy --{word}-name {_q(name)} --policy-name "
                f"{REVOKE_POLICY_NAME} --policy-document {_q(revoke_sessions_policy(now))}")
+    elsewhere = ""
+    if minting is not None and minted.account_id and minted.account_id != text(
+            minting.get("recipientAccountId")):
+        elsewhere = f"; run it in account {minted.account_id}, where the {word} lives"
     return FollowUp("session", minted.access_key_id, minted.event_id, minted.minted_at,
                     command, f"{valid}; this denies every session of the {word} {name} "
-                    "issued before now")
+                    f"issued before now (long-term keys are not affected){elsewhere}")
 
 
 def _session_target(minted: Minted, minting: dict[str, Any] | None) -> tuple[str, str] | str:

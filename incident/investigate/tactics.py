@@ -241,13 +241,15 @@ def is_denied(record: dict[str, Any]) -> bool:
 def probing_bursts(records: Sequence[dict[str, Any]], *, threshold: int = 5,
                    window: timedelta = timedelta(minutes=5)) -> set[str]:
     """The eventIDs of the denied calls that belong to a burst: `threshold` or more
-    denied calls signed by one key within `window`. A leaked key's new owner learns
-    its rights by trying; one denial is noise, a burst is probing."""
+    denied calls signed by one key within `window` (calls signed without a key, by
+    services or the console, are nobody's burst). A leaked key's new owner learns its
+    rights by trying; one denial is noise, a burst is probing."""
     per_key: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for record in records:
-        moment, event_id = event_time(record), text(record.get("eventID"))
-        if is_denied(record) and moment is not None and event_id:
-            per_key[signing_key(record)].append((moment, event_id))
+        moment, event_id, key = event_time(record), text(record.get("eventID")), \
+            signing_key(record)
+        if is_denied(record) and moment is not None and event_id and key:
+            per_key[key].append((moment, event_id))
     burst: set[str] = set()
     for calls in per_key.values():
         calls.sort()

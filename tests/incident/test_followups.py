@@ -348,6 +348,19 @@ def test_a_federated_session_is_revoked_on_the_user_who_asked_for_it() -> None:
     assert "GetFederationToken" in unknown.note
 
 
+def test_a_session_of_a_role_in_another_account_says_where_to_revoke_it() -> None:
+    record = event("AssumeRole", "sts", WHEN, principal=ALICE, key=LEAKED,
+                   response={"credentials": session_credentials(SESSION, WHEN,
+                                                                timedelta(hours=12)),
+                             "assumedRoleUser": {"arn": f"arn:aws:sts::{OTHER}:"
+                                                        "assumed-role/cross/x"}})
+    minted = minted_by(record)
+    assert minted is not None
+    (follow_up,) = follow_ups([record], [minted], NOW)
+    assert follow_up.command.startswith("aws iam put-role-policy --role-name cross ")
+    assert f"run it in account {OTHER}" in follow_up.note
+
+
 def test_an_expired_session_has_no_command() -> None:
     expired = WHEN + timedelta(hours=1)
     (follow_up,) = follow_ups([], [session(ALICE.arn, expired)], expired + timedelta(hours=1))
@@ -391,3 +404,11 @@ def test_follow_ups_of_a_story_in_time_order_and_created_keys_once() -> None:
         ("user", "e-user"), ("access_key", "e-key"), ("session", "e-gst"),
         ("trail_logging", "e-stop")]
     assert all(isinstance(item, FollowUp) for item in result)
+
+
+@pytest.mark.parametrize(("record", "kind", "resource", "command"), CASES)
+def test_every_command_is_one_shell_line_of_a_known_tool(
+        record: dict[str, Any], kind: str, resource: str, command: str) -> None:
+    words = shlex.split(command)
+    assert words[0] in {"aws", "irready"}
+    assert "\n" not in command

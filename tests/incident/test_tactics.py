@@ -348,6 +348,13 @@ def test_a_burst_is_counted_per_key() -> None:
     assert probing_bursts(three + five) == ids(five)
 
 
+def test_calls_signed_without_a_key_are_nobody_s_burst() -> None:
+    records = [denied(second) for second in range(5)]
+    for record in records:
+        del record["userIdentity"]["accessKeyId"]
+    assert probing_bursts(records) == set()
+
+
 def test_successes_and_other_errors_do_not_count_but_every_denial_code_does() -> None:
     codes = ["AccessDenied", "Client.UnauthorizedOperation", "UnauthorizedOperation",
              "AccessDeniedException", "KMS.AccessDeniedException"]
