@@ -14,6 +14,7 @@ import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from incident.investigate.minted import Minted
@@ -33,6 +34,37 @@ from incident.investigate.record_fields import (
 REVOKE_POLICY_NAME = "AWSRevokeOlderSessions"  # the name the IAM console uses
 
 
+class FollowUpKind(StrEnum):
+    """What a follow-up is about: the `kind` of model.FollowUp, one per thing to undo."""
+
+    USER = "user"
+    ACCESS_KEY = "access_key"
+    LOGIN_PROFILE = "login_profile"
+    ROLE = "role"
+    TRUST_POLICY = "trust_policy"
+    POLICY_ATTACHMENT = "policy_attachment"
+    INLINE_POLICY = "inline_policy"
+    GROUP_MEMBERSHIP = "group_membership"
+    POLICY_VERSION = "policy_version"
+    BUCKET_POLICY = "bucket_policy"
+    BUCKET_ACL = "bucket_acl"
+    PUBLIC_ACCESS_BLOCK = "public_access_block"
+    SECURITY_GROUP_INGRESS = "security_group_ingress"
+    SNAPSHOT_PERMISSION = "snapshot_permission"
+    IMAGE_PERMISSION = "image_permission"
+    DB_SNAPSHOT_PERMISSION = "db_snapshot_permission"
+    ALTERNATE_CONTACT = "alternate_contact"
+    CONTACT_INFORMATION = "contact_information"
+    TRAIL_LOGGING = "trail_logging"
+    TRAIL = "trail"
+    EVENT_SELECTORS = "event_selectors"
+    DETECTOR = "detector"
+    LAMBDA_FUNCTION = "lambda_function"
+    LAMBDA_CODE = "lambda_code"
+    LAMBDA_PERMISSION = "lambda_permission"
+    SESSION = "session"
+
+
 @dataclass(frozen=True, slots=True)
 class _Call:
     """The parts of a successful record every follow-up writer needs."""
@@ -44,7 +76,8 @@ class _Call:
     event_id: str
     event_time: datetime
 
-    def follow_up(self, kind: str, resource: str, command: str, note: str = "") -> FollowUp:
+    def follow_up(self, kind: FollowUpKind, resource: str, command: str,
+                  note: str = "") -> FollowUp:
         return FollowUp(kind, resource, self.event_id, self.event_time, command, note)
 
     @property
@@ -62,7 +95,7 @@ def _create_user(call: _Call) -> FollowUp | None:
         return None
     name = _q(user)
     return call.follow_up(
-        "user", user, f"aws iam delete-user --user-name {name}",
+        FollowUpKind.USER, user, f"aws iam delete-user --user-name {name}",
         "IAM refuses to delete a user that still has access keys, a login profile, MFA "
         "devices, group memberships or policies: list them with aws iam list-access-keys, "
         "list-groups-for-user, list-attached-user-policies, list-user-policies and "
@@ -77,7 +110,7 @@ def _create_access_key(call: _Call) -> FollowUp | None:
     if not key or not user:
         return None
     return call.follow_up(
-        "access_key", key,
+        FollowUpKind.ACCESS_KEY, key,
         f"aws iam update-access-key --user-name {_q(user)} --access-key-id {_q(key)} "
         "--status Inactive",
         f"then delete it: aws iam delete-access-key --user-name {_q(user)} "
@@ -90,7 +123,7 @@ def _login_profile(call: _Call) -> FollowUp | None:
         return None
     note = ("the attacker set this user's console password" if event_name(call.record)
             == "UpdateLoginProfile" else "the attacker gave this user console access")
-    return call.follow_up("login_profile", user,
+    return call.follow_up(FollowUpKind.LOGIN_PROFILE, user,
                           f"aws iam delete-login-profile --user-name {_q(user)}", note)
 
 
@@ -100,7 +133,7 @@ def _create_role(call: _Call) -> FollowUp | None:
         return None
     name = _q(role)
     return call.follow_up(
-        "role", role, f"aws iam delete-role --role-name {name}",
+        FollowUpKind.ROLE, role, f"aws iam delete-role --role-name {name}",
         "first detach and delete its policies (aws iam list-attached-role-policies, "
         f"list-role-policies --role-name {name}) and remove it from instance profiles "
         f"(aws iam list-instance-profiles-for-role --role-name {name})")
@@ -111,7 +144,7 @@ def _trust_policy(call: _Call) -> FollowUp | None:
     if not role:
         return None
     return call.follow_up(
-        "trust_policy", role, f"aws iam get-role --role-name {_q(role)}",
+        FollowUpKind.TRUST_POLICY, role, f"aws iam get-role --role-name {_q(role)}",
         "review AssumeRolePolicyDocument: the attacker replaced who may assume the role; "
         f"restore it with aws iam update-assume-role-policy --role-name {_q(role)} "
         "--policy-document file://trust.json")
@@ -137,7 +170,7 @@ def _attach_policy(call: _Call) -> FollowUp | None:
         return None
     word, option, name = target
     return call.follow_up(
-        "policy_attachment", f"{word}/{name}: {policy}",
+        FollowUpKind.POLICY_ATTACHMENT, f"{word}/{name}: {policy}",
         f"aws iam detach-{word}-policy {option} {_q(name)} --policy-arn {_q(policy)}")
 
 
@@ -148,7 +181,7 @@ def _put_policy(call: _Call) -> FollowUp | None:
         return None
     word, option, name = target
     return call.follow_up(
-        "inline_policy", f"{word}/{name}: {policy}",
+        FollowUpKind.INLINE_POLICY, f"{word}/{name}: {policy}",
         f"aws iam delete-{word}-policy {option} {_q(name)} --policy-name {_q(policy)}")
 
 
@@ -157,7 +190,7 @@ def _add_user_to_group(call: _Call) -> FollowUp | None:
     if not group or not user:
         return None
     return call.follow_up(
-        "group_membership", f"{user} in {group}",
+        FollowUpKind.GROUP_MEMBERSHIP, f"{user} in {group}",
         f"aws iam remove-user-from-group --group-name {_q(group)} --user-name {_q(user)}")
 
 
@@ -172,7 +205,7 @@ def _create_policy_version(call: _Call) -> FollowUp | None:
         note = ("it was made the default: first restore the previous one with aws iam "
                 f"set-default-policy-version --policy-arn {_q(policy)} --version-id {previous}")
     return call.follow_up(
-        "policy_version", f"{policy} {version}",
+        FollowUpKind.POLICY_VERSION, f"{policy} {version}",
         f"aws iam delete-policy-version --policy-arn {_q(policy)} --version-id {_q(version)}",
         note)
 
@@ -188,7 +221,7 @@ def _set_default_policy_version(call: _Call) -> FollowUp | None:
     if not policy or not version:
         return None
     return call.follow_up(
-        "policy_version", f"{policy} {version}",
+        FollowUpKind.POLICY_VERSION, f"{policy} {version}",
         f"aws iam list-policy-versions --policy-arn {_q(policy)}",
         f"the attacker made {version} the default: set the version that was in use back "
         f"with aws iam set-default-policy-version --policy-arn {_q(policy)} --version-id VERSION")
@@ -203,7 +236,7 @@ def _bucket_policy(call: _Call) -> FollowUp | None:
     if not bucket:
         return None
     return call.follow_up(
-        "bucket_policy", bucket,
+        FollowUpKind.BUCKET_POLICY, bucket,
         f"aws s3api delete-bucket-policy --bucket {_q(bucket)}{call.region_option}",
         f"review it first (aws s3api get-bucket-policy --bucket {_q(bucket)}) and put the "
         "bucket's own policy back if it had one; on a trail's bucket, restore CloudTrail's "
@@ -215,7 +248,7 @@ def _bucket_acl(call: _Call) -> FollowUp | None:
     if not bucket:
         return None
     return call.follow_up(
-        "bucket_acl", bucket,
+        FollowUpKind.BUCKET_ACL, bucket,
         f"aws s3api put-bucket-acl --bucket {_q(bucket)} --acl private{call.region_option}",
         f"review the grants first: aws s3api get-bucket-acl --bucket {_q(bucket)}")
 
@@ -228,14 +261,14 @@ def _public_access_block(call: _Call) -> FollowUp | None:
     bucket = _bucket(call)
     if bucket:
         return call.follow_up(
-            "public_access_block", bucket,
+            FollowUpKind.PUBLIC_ACCESS_BLOCK, bucket,
             f"aws s3api put-public-access-block --bucket {_q(bucket)} "
             f"--public-access-block-configuration {_BLOCK_ALL}{call.region_option}")
     account = text(call.request.get("accountId")) or text(call.record.get("recipientAccountId"))
     if not account:
         return None
     return call.follow_up(
-        "public_access_block", f"account {account}",
+        FollowUpKind.PUBLIC_ACCESS_BLOCK, f"account {account}",
         f"aws s3control put-public-access-block --account-id {_q(account)} "
         f"--public-access-block-configuration {_BLOCK_ALL}{call.region_option}")
 
@@ -279,7 +312,7 @@ def _security_group_ingress(call: _Call) -> FollowUp | None:
     group = f"--group-id {_q(group_id)}" if group_id else f"--group-name {_q(group_name)}"
     document = json.dumps(permissions, sort_keys=True, separators=(",", ":"))
     return call.follow_up(
-        "security_group_ingress", group_id or group_name,
+        FollowUpKind.SECURITY_GROUP_INGRESS, group_id or group_name,
         f"aws ec2 revoke-security-group-ingress {group} --ip-permissions {_q(document)}"
         f"{call.region_option}")
 
@@ -309,7 +342,7 @@ def _snapshot_permission(call: _Call) -> FollowUp | None:
     if not snapshot or not (users or groups):
         return None
     return call.follow_up(
-        "snapshot_permission", snapshot,
+        FollowUpKind.SNAPSHOT_PERMISSION, snapshot,
         f"aws ec2 modify-snapshot-attribute --snapshot-id {_q(snapshot)} --attribute "
         f"createVolumePermission --operation-type remove"
         f"{_share_options(users, groups, '--group-names')}{call.region_option}",
@@ -322,7 +355,7 @@ def _image_permission(call: _Call) -> FollowUp | None:
     if not image or not (users or groups):
         return None
     return call.follow_up(
-        "image_permission", image,
+        FollowUpKind.IMAGE_PERMISSION, image,
         f"aws ec2 modify-image-attribute --image-id {_q(image)} --attribute launchPermission "
         f"--operation-type remove{_share_options(users, groups, '--user-groups')}"
         f"{call.region_option}",
@@ -337,7 +370,7 @@ def _db_snapshot_permission(call: _Call) -> FollowUp | None:
     if not snapshot or not accounts:
         return None
     return call.follow_up(
-        "db_snapshot_permission", snapshot,
+        FollowUpKind.DB_SNAPSHOT_PERMISSION, snapshot,
         f"aws rds modify-db-snapshot-attribute --db-snapshot-identifier {_q(snapshot)} "
         f"--attribute-name restore --values-to-remove "
         f"{' '.join(_q(account) for account in accounts)}{call.region_option}",
@@ -350,7 +383,7 @@ def _alternate_contact(call: _Call) -> FollowUp | None:
         return None
     verb = "changed" if event_name(call.record) == "PutAlternateContact" else "deleted"
     return call.follow_up(
-        "alternate_contact", kind,
+        FollowUpKind.ALTERNATE_CONTACT, kind,
         f"aws account get-alternate-contact --alternate-contact-type {_q(kind)}",
         f"the attacker {verb} it; put the right one back with aws account "
         f"put-alternate-contact --alternate-contact-type {_q(kind)} --name NAME "
@@ -359,7 +392,7 @@ def _alternate_contact(call: _Call) -> FollowUp | None:
 
 def _contact_information(call: _Call) -> FollowUp:
     return call.follow_up(
-        "contact_information", "account", "aws account get-contact-information",
+        FollowUpKind.CONTACT_INFORMATION, "account", "aws account get-contact-information",
         "the attacker changed the account's primary contact; put the right one back with "
         "aws account put-contact-information")
 
@@ -378,7 +411,7 @@ def _stop_logging(call: _Call) -> FollowUp | None:
     name, region = _trail(call)
     if not name:
         return None
-    return call.follow_up("trail_logging", name,
+    return call.follow_up(FollowUpKind.TRAIL_LOGGING, name,
                           f"aws cloudtrail start-logging --name {_q(name)}{region}",
                           "nothing was logged while it was stopped")
 
@@ -388,7 +421,7 @@ def _delete_trail(call: _Call) -> FollowUp | None:
     if not name:
         return None
     return call.follow_up(
-        "trail", name, "irready audit",
+        FollowUpKind.TRAIL, name, "irready audit",
         f"the trail {name} was deleted: recreate it with its bucket (aws cloudtrail "
         f"create-trail --name {_q(name)} --s3-bucket-name BUCKET --is-multi-region-trail"
         f"{region}, then start-logging) and run irready audit to confirm")
@@ -400,7 +433,7 @@ def _event_selectors(call: _Call) -> FollowUp | None:
         return None
     selectors = '[{"IncludeManagementEvents":true,"ReadWriteType":"All"}]'
     return call.follow_up(
-        "event_selectors", name,
+        FollowUpKind.EVENT_SELECTORS, name,
         f"aws cloudtrail put-event-selectors --trail-name {_q(name)} "
         f"--event-selectors {_q(selectors)}{region}",
         "this logs every management event again; add back the data-event selectors the "
@@ -409,7 +442,7 @@ def _event_selectors(call: _Call) -> FollowUp | None:
 
 def _delete_detector(call: _Call) -> FollowUp:
     detector = text(call.request.get("detectorId"))
-    return call.follow_up("detector", detector or call.region,
+    return call.follow_up(FollowUpKind.DETECTOR, detector or call.region,
                           f"aws guardduty create-detector --enable{call.region_option}",
                           "GuardDuty was off in this region from this moment")
 
@@ -420,7 +453,7 @@ def _update_detector(call: _Call) -> FollowUp | None:
     if not detector or not (enable is False or enable == "false"):
         return None
     return call.follow_up(
-        "detector", detector,
+        FollowUpKind.DETECTOR, detector,
         f"aws guardduty update-detector --detector-id {_q(detector)} --enable"
         f"{call.region_option}", "GuardDuty was disabled in this region from this moment")
 
@@ -434,7 +467,7 @@ def _create_function(call: _Call) -> FollowUp | None:
     if not function:
         return None
     return call.follow_up(
-        "lambda_function", function,
+        FollowUpKind.LAMBDA_FUNCTION, function,
         f"aws lambda delete-function --function-name {_q(function)}{call.region_option}",
         f"its role ({text(call.request.get('role')) or 'unknown'}) may be what it was for")
 
@@ -444,7 +477,7 @@ def _function_code(call: _Call) -> FollowUp | None:
     if not function:
         return None
     return call.follow_up(
-        "lambda_code", function,
+        FollowUpKind.LAMBDA_CODE, function,
         f"aws lambda get-function --function-name {_q(function)}{call.region_option}",
         "the attacker replaced its code: redeploy the known good code or publish a "
         f"previous version (aws lambda list-versions-by-function --function-name "
@@ -456,7 +489,7 @@ def _function_permission(call: _Call) -> FollowUp | None:
     if not function or not statement:
         return None
     return call.follow_up(
-        "lambda_permission", f"{function}: {statement}",
+        FollowUpKind.LAMBDA_PERMISSION, f"{function}: {statement}",
         f"aws lambda remove-permission --function-name {_q(function)} "
         f"--statement-id {_q(statement)}{call.region_option}")
 
@@ -527,12 +560,10 @@ def session_follow_up(minted: Minted, now: datetime,
     valid = (f"valid until {iso(minted.expires)}: deactivating the key does not end it"
              if minted.expires else "expiry unknown: deactivating the key does not end it")
     if minted.expires is not None and minted.expires < now:
-        return FollowUp("session", minted.access_key_id, minted.event_id, minted.minted_at,
-                        "", f"expired {iso(minted.expires)}")
+        return _session(minted, "", f"expired {iso(minted.expires)}")
     target = _session_target(minted, minting)
     if isinstance(target, str):
-        return FollowUp("session", minted.access_key_id, minted.event_id, minted.minted_at,
-                        "", f"{valid}; {target}")
+        return _session(minted, "", f"{valid}; {target}")
     word, name = target
     command = (f"aws iam put-{word}-policy --{word}-name {_q(name)} --policy-name "
                f"{REVOKE_POLICY_NAME} --policy-document {_q(revoke_sessions_policy(now))}")
@@ -540,9 +571,13 @@ def session_follow_up(minted: Minted, now: datetime,
     if minting is not None and minted.account_id and minted.account_id != text(
             minting.get("recipientAccountId")):
         elsewhere = f"; run it in account {minted.account_id}, where the {word} lives"
-    return FollowUp("session", minted.access_key_id, minted.event_id, minted.minted_at,
-                    command, f"{valid}; this denies every session of the {word} {name} "
+    return _session(minted, command, f"{valid}; this denies every session of the {word} {name} "
                     f"issued before now (long-term keys are not affected){elsewhere}")
+
+
+def _session(minted: Minted, command: str, note: str) -> FollowUp:
+    return FollowUp(FollowUpKind.SESSION, minted.access_key_id, minted.event_id,
+                    minted.minted_at, command, note)
 
 
 def _session_target(minted: Minted, minting: dict[str, Any] | None) -> tuple[str, str] | str:

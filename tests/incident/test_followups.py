@@ -14,6 +14,7 @@ from demo.cloudtrail_records import assumed_role, event, iam_user, root, session
 from incident.investigate.followups import (
     REVOKE_POLICY_NAME,
     WRITERS,
+    FollowUpKind,
     follow_up_of,
     follow_ups,
     ip_permissions,
@@ -234,9 +235,11 @@ def test_each_change_has_its_undo_command(record: dict[str, Any], kind: str, res
     assert (follow_up.event_id, follow_up.event_time) == (record["eventID"], WHEN)
 
 
-def test_every_writer_has_a_case() -> None:
+def test_every_writer_and_every_kind_has_a_case() -> None:
     covered = {event_name(param.values[0]) for param in CASES}
     assert set(WRITERS) <= covered
+    kinds = {param.values[1] for param in CASES} | {FollowUpKind.SESSION}
+    assert kinds == set(FollowUpKind)
 
 
 def test_a_create_policy_version_made_default_names_the_previous_version() -> None:
