@@ -122,6 +122,8 @@ def audit(
     selected = select_checks(registry, config, only=only, skip=skipped)
     ctx = aws_context(profile, region, endpoint_url)
     check_regions(ctx, config, "--regions" if regions is not None else "")
+    if security_hub:
+        check_home_region(ctx, "--region" if region else "the home region")
     # --no-history still compares with the stored runs, but creates and writes nothing
     keep = not no_history
     store = open_store(config) if keep or config.history_file.exists() else None
@@ -177,6 +179,17 @@ def audit(
         sys.stdout.flush()
         raise not_stored
     raise typer.Exit(int(code))
+
+
+def check_home_region(ctx: AwsContext, where: str) -> None:
+    """Every account-wide finding goes to the home region: a typo there is a usage error
+    before the audit, not an import that fails after it."""
+    from auditor.awsfacts.account import refuse_unknown_regions
+    from auditor.config import region_problem
+
+    if region_problem(ctx.region):
+        raise UsageError(f"{where}: {region_problem(ctx.region)}")
+    refuse_unknown_regions(ctx, (ctx.region,), where)
 
 
 def deliver_to_security_hub(ctx: AwsContext, run: AuditRun, diff: RunDiff | None,

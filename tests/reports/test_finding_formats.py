@@ -216,3 +216,24 @@ def test_the_asff_check_catches_a_wrong_finding(latest: tuple[AuditRun, RunDiff]
     assert "missing Title" in problems
     assert "Compliance.Status 'OK'" in problems
     assert any(p.startswith("botocore: ") and "Type" in p for p in problems)
+
+
+def test_report_audit_renders_a_stored_run_with_its_home_region(
+        store: HistoryStore, run_ids: list[int], tmp_path: Any) -> None:
+    from clikit import irready
+
+    ocsf = irready("report", "audit", "--history", store.path, "--format", "ocsf",
+                   "--region", "eu-central-1")
+    assert ocsf.exit_code == 0, ocsf.stderr
+    records = [json.loads(line) for line in ocsf.stdout.splitlines()]
+    assert records
+    # every seeded finding is account-wide: all go to the home region given
+    assert {r["cloud"]["region"] for r in records} == {"eu-central-1"}
+    written = irready("report", "audit", "--history", store.path, "-o", tmp_path / "r.jsonl")
+    assert written.exit_code == 0, written.stderr
+    lines = (tmp_path / "r.jsonl").read_text().splitlines()
+    assert [json.loads(line)["class_uid"] for line in lines] == [2003] * len(records)
+    asff = irready("report", "audit", "--history", store.path, "--format", "asff")
+    assert asff.exit_code == 0, asff.stderr
+    # no --region: the run audited us-east-1, so that is where account-wide ones go
+    assert {f["Region"] for f in json.loads(asff.stdout)["Findings"]} == {"us-east-1"}
