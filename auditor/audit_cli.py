@@ -202,7 +202,7 @@ def deliver_to_security_hub(ctx: AwsContext, run: AuditRun, diff: RunDiff | None
 
     report = import_findings(ctx, run.account_id, asff_findings(run, diff, ctx.region))
     if report.imported or report.complete:
-        typer.echo(f"irready: {report.summary()}", err=True)
+        typer.echo(report.summary(), err=True)
     for line in report.problems():
         typer.echo(f"irready: error: {line}", err=True)
     if not report.complete and code is ExitCode.OK:

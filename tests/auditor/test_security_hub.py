@@ -86,7 +86,7 @@ def test_findings_go_to_their_regions_and_global_ones_to_the_home_region(story: 
         expected = {"FAIL": "FAILED", "PASS": "PASSED", "ERROR": "WARNING",
                     "WAIVED": "FAILED", "NOT_APPLICABLE": "NOT_AVAILABLE"}[finding["status"]]
         assert held["Compliance"]["Status"] == expected
-    assert result.stderr == (f"irready: imported {len(report['findings'])} findings into "
+    assert result.stderr == (f"imported {len(report['findings'])} findings into "
                              f"Security Hub of {ACCOUNT} (eu-west-1: {len(west)} imported, "
                              f"us-east-1: {len(east)} imported)\n")
 
@@ -152,7 +152,7 @@ def test_a_region_without_security_hub_is_one_error_line_and_the_others_import(
     assert result.exit_code == ExitCode.FAILED  # failures decide, as without the import
     west = [f for f in json.loads(result.stdout)["findings"] if f["region"] == "eu-west-1"]
     lines = result.stderr.splitlines()
-    assert lines[0].startswith(f"irready: imported {len(stored(story, 'us-east-1'))} findings")
+    assert lines[0].startswith(f"imported {len(stored(story, 'us-east-1'))} findings")
     assert lines[1:] == [
         f"irready: error: --security-hub: eu-west-1: {len(west)} of {len(west)} "
         f"finding{'' if len(west) == 1 else 's'} not imported: Security Hub is not enabled "
@@ -226,7 +226,22 @@ def test_findings_rejected_one_by_one_are_named_with_the_first_reason(aws: Any) 
     result = irready("audit", "--format", "json", "--regions", "us-east-1", "--check",
                      "iam.root_access_keys", "--check", "iam.root_mfa", "--security-hub")
     lines = result.stderr.splitlines()
-    assert lines[0] == f"irready: imported 1 finding into Security Hub of {ACCOUNT}"
+    assert lines[0] == f"imported 1 finding into Security Hub of {ACCOUNT}"
     assert lines[1].startswith("irready: error: --security-hub: us-east-1: 1 of 2 findings "
                                "not imported: InvalidInput: ")
     assert "(finding irready/iam.root_mfa/" in lines[1]
+
+
+def test_no_history_and_no_store_imports_the_current_findings_only(
+        story: Any, tmp_path: Any) -> None:
+    enable(story, "us-east-1")
+    result = irready("audit", "--format", "json", "--regions", "us-east-1", "--check",
+                     "iam.console_mfa", "--no-history", "--security-hub")
+
+    assert result.exit_code == ExitCode.FAILED
+    report = json.loads(result.stdout)
+    assert "changes" not in report  # nothing to compare with: nothing to archive
+    held = stored(story, "us-east-1")
+    assert sorted(held) == sorted(f"irready/iam.console_mfa/{f['key']}"
+                                  for f in report["findings"])
+    assert not (tmp_path / "xdg-data" / "irready" / "history.sqlite3").exists()
