@@ -105,6 +105,9 @@ def asff_finding(finding: Finding, *, run: AuditRun, home: str, fixed: bool = Fa
         label = INFORMATIONAL
     if finding.waived_by is not None:
         description += f" Waived: {finding.waived_by.text}."
+    severity = {"Label": label, "Original": finding.severity.label}
+    types = [TYPE_CIS if any(r.startswith("CIS ") for r in finding.references)
+             else TYPE_BEST_PRACTICE]
     resource = resource_ref(finding, home)
     target: dict[str, Any] = {"Type": resource.type, "Id": cut(resource.id, 512),
                               "Partition": resource.partition,
@@ -118,12 +121,13 @@ def asff_finding(finding: Finding, *, run: AuditRun, home: str, fixed: bool = Fa
         "GeneratorId": finding.check_id,
         "AwsAccountId": finding.account_id,
         "Region": region,
-        "Types": [TYPE_CIS if any(r.startswith("CIS ") for r in finding.references)
-                  else TYPE_BEST_PRACTICE],
+        "Types": types,
         "CreatedAt": iso(run.started_at),
         "UpdatedAt": iso(run.finished_at),
         "LastObservedAt": iso(run.finished_at),
-        "Severity": {"Label": label, "Original": finding.severity.label},
+        "Severity": severity,
+        # what a provider updates Severity and Types through once a finding exists
+        "FindingProviderFields": {"Severity": dict(severity), "Types": list(types)},
         "Title": cut(finding.title, TITLE_MAX),
         "Description": cut(description, DESCRIPTION_MAX),
         "Remediation": {"Recommendation": {"Text": cut(finding.remediation,

@@ -110,18 +110,30 @@ def _import_region(ctx: AwsContext, region: str, findings: Sequence[Mapping[str,
         rejected += response.get("FailedFindings", [])
     if rejected:
         first = rejected[0]
+        code = str(first.get("ErrorCode", "error"))
+        if code in NOT_ENABLED:
+            return RegionImport(region, len(findings), imported, not_enabled(code, region))
         return RegionImport(region, len(findings), imported,
-                            f"{first.get('ErrorCode', 'error')}: "
-                            f"{first.get('ErrorMessage', '')} (finding {first.get('Id', '?')})")
+                            f"{code}: {first.get('ErrorMessage', '')} "
+                            f"(finding {first.get('Id', '?')})")
     return RegionImport(region, len(findings), imported)
+
+
+# Security Hub not enabled in a region: AWS documents FailedFindings with InvalidAccess;
+# the call itself may also fail with InvalidAccessException ("not subscribed").
+NOT_ENABLED = frozenset({"InvalidAccess", "InvalidAccessException"})
+
+
+def not_enabled(code: str, region: str) -> str:
+    return (f"Security Hub is not enabled in {region} ({code}): enable it there; "
+            f"importing also needs {PERMISSION}")
 
 
 def refusal(exc: Exception, region: str) -> str:
     """Why a region refused the import, and what to do about it, in one line."""
     code = error_code(exc)
-    if code == "InvalidAccessException":
-        return (f"Security Hub is not enabled in {region} ({code}): enable it there; "
-                f"importing also needs {PERMISSION}")
+    if code in NOT_ENABLED:
+        return not_enabled(code, region)
     if is_access_denied(exc):
         return f"{code}: grant {PERMISSION} in {region} (`irready policy securityhub`)"
     message = str(exc).splitlines()[0] if str(exc) else ""

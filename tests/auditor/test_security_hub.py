@@ -245,3 +245,28 @@ def test_no_history_and_no_store_imports_the_current_findings_only(
     assert sorted(held) == sorted(f"irready/iam.console_mfa/{f['key']}"
                                   for f in report["findings"])
     assert not (tmp_path / "xdg-data" / "irready" / "history.sqlite3").exists()
+
+
+@pytest.fixture
+def not_enabled_in_failed_findings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other way AWS documents a region without Security Hub: the call succeeds and
+    every finding comes back in FailedFindings with InvalidAccess."""
+    from moto.securityhub.models import SecurityHubBackend
+
+    def refuse_each(self: Any, findings: list[dict[str, Any]]) -> Any:
+        failed = [{"Id": f["Id"], "ErrorCode": "InvalidAccess",
+                   "ErrorMessage": NOT_SUBSCRIBED} for f in findings]
+        return len(findings), 0, failed
+
+    monkeypatch.setattr(SecurityHubBackend, "batch_import_findings", refuse_each)
+
+
+@pytest.mark.usefixtures("not_enabled_in_failed_findings")
+def test_not_enabled_told_in_failed_findings_is_the_same_one_line(aws: Any) -> None:
+    result = irready("audit", "--format", "json", "--regions", "us-east-1", "--check",
+                     "iam.root_access_keys", "--security-hub")
+    assert result.exit_code == ExitCode.INCOMPLETE
+    assert result.stderr == (
+        "irready: error: --security-hub: us-east-1: 1 of 1 finding not imported: Security "
+        f"Hub is not enabled in us-east-1 (InvalidAccess): enable it there; importing also "
+        f"needs {PERMISSION}\n")

@@ -131,6 +131,9 @@ def test_each_status_maps_as_readme_says(
     assert (document["Compliance"]["Status"], document["RecordState"],
             document["Severity"]["Label"]) == asff
     assert document["Severity"]["Original"] == "high"
+    # Security Hub takes a provider's later changes to these from FindingProviderFields
+    assert document["FindingProviderFields"] == {"Severity": document["Severity"],
+                                                 "Types": document["Types"]}
     assert document["Compliance"]["RelatedRequirements"] == [
         "CIS AWS Foundations Benchmark v5.0.0/1.4", "IAM.9"]
     if waiver is not None:
