@@ -27,11 +27,14 @@ from auditor.cli_common import (
     stderr,
     stdout,
 )
-from auditor.errors import Interrupted, UsageError
+from auditor.errors import ExitCode, Interrupted, UsageError
 from reports.formats import AuditFormat
 
 if TYPE_CHECKING:
+    from auditor.diff import RunDiff
+    from auditor.models import AuditRun
     from auditor.runner import Progress
+    from auditor.session import AwsContext
     from auditor.store import HistoryStore
 
 
@@ -52,7 +55,8 @@ def audit(
         "terminal).")] = None,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", dir_okay=False, callback=checked_path, metavar="PATH",
-        help="Write the report here (.txt, .json, .html, .pdf, .csv, .md or .xml).")] = None,
+        help="Write the report here (.txt, .json, .html, .pdf, .csv, .md, .xml or .jsonl "
+        "for OCSF).")] = None,
     fail_on: Annotated[str | None, typer.Option(
         help="Exit 1 only for failures at or above: low, medium, high, critical.")] = None,
     deep: Annotated[bool, typer.Option(help="Also run an Athena test query.")] = False,
@@ -62,6 +66,10 @@ def audit(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show passing checks.")]
     = False,
     debug: Annotated[bool, typer.Option(help="Re-raise errors inside checks.")] = False,
+    security_hub: Annotated[bool, typer.Option(
+        "--security-hub", help="Also import the findings into Security Hub (the audit's one "
+        "write: securityhub:BatchImportFindings, see `irready policy securityhub`).")]
+    = False,
 ) -> None:
     """Audit the account read-only; exit 1 on failures, 4 if some checks could not run."""
     from dataclasses import replace
@@ -114,6 +122,8 @@ def audit(
     selected = select_checks(registry, config, only=only, skip=skipped)
     ctx = aws_context(profile, region, endpoint_url)
     check_regions(ctx, config, "--regions" if regions is not None else "")
+    if security_hub:
+        check_home_region(ctx, "--region" if region else "the home region")
     # --no-history still compares with the stored runs, but creates and writes nothing
     keep = not no_history
     store = open_store(config) if keep or config.history_file.exists() else None
@@ -147,24 +157,57 @@ def audit(
             store.close()
     try:
         if output is not None:
-            write_output(output, render_audit(result.run, result.diff, fmt))
+            write_output(output, render_audit(result.run, result.diff, fmt, ctx.region))
             typer.echo(f"wrote {output}", err=True)
         if fmt is AuditFormat.TERMINAL:
             from reports.terminal import print_audit  # rich: only for the terminal
 
             print_audit(stdout(), result.run, result.diff, verbose=verbose)
         elif output is None:
-            sys.stdout.buffer.write(render_audit(result.run, result.diff, fmt))
+            sys.stdout.buffer.write(render_audit(result.run, result.diff, fmt, ctx.region))
     except KeyboardInterrupt:
         run_id = result.run.run_id
         kept = (f"run {run_id} was stored (`irready report audit --run {run_id}` shows it)"
                 if run_id is not None else "nothing was stored (--no-history)")
         raise Interrupted(f"interrupted: the audit ended and {kept}, but its report was "
                           "not completely written") from None
+    code = audit_exit_code(result.run, threshold)
+    if security_hub:
+        sys.stdout.flush()
+        code = deliver_to_security_hub(ctx, result.run, result.diff, code)
     if not_stored is not None:
         sys.stdout.flush()
         raise not_stored
-    raise typer.Exit(int(audit_exit_code(result.run, threshold)))
+    raise typer.Exit(int(code))
+
+
+def check_home_region(ctx: AwsContext, where: str) -> None:
+    """Every account-wide finding goes to the home region: a typo there is a usage error
+    before the audit, not an import that fails after it."""
+    from auditor.awsfacts.account import refuse_unknown_regions
+    from auditor.config import region_problem
+
+    if region_problem(ctx.region):
+        raise UsageError(f"{where}: {region_problem(ctx.region)}")
+    refuse_unknown_regions(ctx, (ctx.region,), where)
+
+
+def deliver_to_security_hub(ctx: AwsContext, run: AuditRun, diff: RunDiff | None,
+                            code: ExitCode) -> ExitCode:
+    """Import the run's findings (and archive the fixed ones) into Security Hub. A region
+    that refused them is one `irready: error:` line each; the audit's own exit code
+    stands, except that a clean audit (0) exits 4: its findings were not delivered."""
+    from auditor.asff import asff_findings
+    from auditor.securityhub import import_findings
+
+    report = import_findings(ctx, run.account_id, asff_findings(run, diff, ctx.region))
+    if report.imported or report.complete:
+        typer.echo(report.summary(), err=True)
+    for line in report.problems():
+        typer.echo(f"irready: error: {line}", err=True)
+    if not report.complete and code is ExitCode.OK:
+        return ExitCode.INCOMPLETE
+    return code
 
 
 def _newest_run_id(store: HistoryStore | None) -> int | None:

@@ -46,3 +46,10 @@ def policy_drill(
     from drills.policy import render_policy
 
     typer.echo(render_policy(load(config_path), user or (), target or ()), nl=False)
+
+
+@app.command("securityhub")
+def policy_securityhub() -> None:
+    """The one write `irready audit --security-hub` makes, kept out of the read-only
+    audit policy: grant it beside that policy, to the identity that runs the audit."""
+    _print_shipped("securityhub.json")

@@ -117,14 +117,19 @@ def audit_report(
     account: AccountOpt = None,
     config_path: ConfigOpt = None,
     history_path: HistoryOpt = None,
+    region: Annotated[str | None, typer.Option(
+        help="Home region of OCSF and ASFF account-wide findings (default: us-east-1 if the "
+        "run audited it, else its first region).")] = None,
 ) -> None:
     """One audit run from the history store, in any format (JUnit: one test case per
-    check, for CI)."""
+    check, for CI; OCSF and ASFF for security data lakes and Security Hub)."""
     from auditor.diff import compare
     from auditor.errors import NotFound
     from reports.formats import AUDIT_SUFFIXES, check_output, output_format, render_audit
 
     fmt = output_format(output, fmt, AuditFormat.HTML, AUDIT_SUFFIXES)
+    if region is not None:
+        _check_region(region)
     if output is not None:
         check_output(output)
     with _store(config_path, history_path) as store:
@@ -141,7 +146,21 @@ def audit_report(
                                "first")
             chosen = latest
         previous = store.latest_run(chosen.account_id, before=chosen.run_id)
-    _emit(render_audit(chosen, compare(previous, chosen), fmt), output, fmt.binary)
+    _emit(render_audit(chosen, compare(previous, chosen), fmt, region), output, fmt.binary)
+
+
+def _check_region(region: str) -> None:
+    """A home region irready cannot know is a typo: offline, botocore's regions decide."""
+    from auditor.awsfacts.account import not_a_region
+    from auditor.config import region_problem
+    from auditor.errors import UsageError
+    from auditor.session import partition_regions
+
+    if region_problem(region):
+        raise UsageError(f"--region: {region_problem(region)}")
+    known = partition_regions()
+    if region not in known:
+        raise UsageError(f"--region: {not_a_region(region, known)}")
 
 
 @app.command("drill")

@@ -23,6 +23,8 @@ class AuditFormat(StrEnum):
     CSV = "csv"
     MARKDOWN = "markdown"
     JUNIT = "junit"
+    OCSF = "ocsf"
+    ASFF = "asff"
 
     @property
     def binary(self) -> bool:
@@ -34,6 +36,7 @@ AUDIT_SUFFIXES: Mapping[str, AuditFormat] = {
     ".txt": AuditFormat.TERMINAL, ".json": AuditFormat.JSON, ".html": AuditFormat.HTML,
     ".htm": AuditFormat.HTML, ".pdf": AuditFormat.PDF, ".csv": AuditFormat.CSV,
     ".md": AuditFormat.MARKDOWN, ".markdown": AuditFormat.MARKDOWN, ".xml": AuditFormat.JUNIT,
+    ".jsonl": AuditFormat.OCSF,
 }
 
 F = TypeVar("F", bound=StrEnum)
@@ -58,9 +61,12 @@ def output_format(output: Path | None, chosen: F | None, default: F,
                          f"(it writes {names}): {fix}") from None
 
 
-def render_audit(run: AuditRun, diff: RunDiff | None, fmt: AuditFormat) -> bytes:
+def render_audit(run: AuditRun, diff: RunDiff | None, fmt: AuditFormat,
+                 home_region: str | None = None) -> bytes:
     """The report as bytes (PDF is binary); TERMINAL renders as plain text. Every
-    renderer is imported on use: weasyprint alone costs 0.6 s to import."""
+    renderer is imported on use: weasyprint alone costs 0.6 s to import. `home_region`:
+    where OCSF and ASFF put account-wide findings (the audit's own region; a stored run
+    that did not record it falls back as `finding_resources.home_region` says)."""
     if fmt is AuditFormat.JSON:
         from reports.json_report import render_json
 
@@ -95,6 +101,16 @@ def render_audit(run: AuditRun, diff: RunDiff | None, fmt: AuditFormat) -> bytes
         from reports.junit_report import render_junit
 
         return render_junit(run).encode()
+    if fmt is AuditFormat.OCSF:
+        from auditor.finding_resources import home_region as home
+        from reports.ocsf_report import render_ocsf
+
+        return render_ocsf(run, home(run, home_region)).encode()
+    if fmt is AuditFormat.ASFF:
+        from auditor.finding_resources import home_region as home
+        from reports.asff_report import render_asff
+
+        return render_asff(run, diff, home(run, home_region)).encode()
     assert_never(fmt)
 
 

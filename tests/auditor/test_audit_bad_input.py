@@ -83,6 +83,17 @@ TWO_REGIONS = ("--regions", "us-east-1,eu-west-1")
                      "{config}: audit.regions: 'us-eest-1' is not an AWS region (did you mean "
                      "'us-east-1' or 'us-west-1'?)",
                      id="a region typo in the config"),
+        pytest.param((*AUDIT, *TWO_REGIONS, "--security-hub", "--region", "us-eest-1"), None,
+                     "--region: 'us-eest-1' is not an AWS region (did you mean 'us-east-1' or "
+                     "'us-west-1'?)",
+                     id="--security-hub: a home region typo would send account-wide findings "
+                        "nowhere"),
+        pytest.param((*AUDIT, *TWO_REGIONS, "--security-hub", "--region", "US-EAST-1"), None,
+                     "--region: 'US-EAST-1' is not a region name like us-east-1",
+                     id="--security-hub: a home region not shaped like one"),
+        pytest.param(("report", "audit", "--format", "asff", "--region", "eu-wset-1"), None,
+                     "--region: 'eu-wset-1' is not an AWS region (did you mean 'eu-west-1'?)",
+                     id="report audit: a home region typo for ASFF"),
         pytest.param(("config", "check", CONFIG), '[audit]\nregions = ["us-eest-1"]\n',
                      "{config}: audit.regions: 'us-eest-1' is not an AWS region (did you mean "
                      "'us-east-1' or 'us-west-1'?)",

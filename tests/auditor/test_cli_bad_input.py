@@ -99,7 +99,8 @@ TARGET_TYPES = "command, credentials-file, env-file, secretsmanager, ssm"
                      id="one user with two rotation targets"),
         pytest.param(("audit", "--format", "xml"), {}, USAGE,
                      "Invalid value for '--format' / '-f': 'xml' is not one of 'terminal', "
-                     "'json', 'html', 'pdf', 'csv', 'markdown', 'junit' "
+                     "'json', 'html', 'pdf', 'csv', 'markdown', 'junit', 'ocsf', "
+                     "'asff' "
                      "(see 'irready audit --help')",
                      id="a bad choice, without a validation library's 'Value error,'"),
         pytest.param(("audit", "--no-no-history"), {}, USAGE,
