@@ -42,6 +42,7 @@ from incident.investigate.logfiles import (
     records_after,
     scan,
 )
+from incident.investigate.logfiles.scan import examine
 
 DAY = f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/12/01"
 
@@ -349,3 +350,16 @@ def test_records_after_keeps_later_and_undated_files() -> None:
     early, edge, late, undated = (file(START), file(minted - timedelta(minutes=5)),
                                   file(minted + timedelta(minutes=5)), file(None))
     assert records_after([early, edge, late, undated], minted) == (edge, late, undated)
+
+
+@pytest.mark.parametrize("piece_size", [1, 7, 13, 14, 15, 20, 64, 4096, 1 << 20])
+def test_records_and_keys_are_found_across_the_pieces_a_file_is_searched_in(
+        piece_size: int) -> None:
+    records = story() * 40
+    body = gzip.compress(json.dumps({"Records": records}, separators=(",", ":")).encode())
+    matching, count, problem = examine(body, True, (SESSION_KEY.encode(),),
+                                       piece_size=piece_size)
+    assert (count, problem) == (len(records), "")
+    assert [record["eventID"] for record in matching] == ["e-mint", "e-session-use"] * 40
+    assert examine(body, True, (b"AKIAIOSFODNN7NOWHERE",), piece_size=piece_size) == (
+        [], len(records), "")

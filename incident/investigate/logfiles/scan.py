@@ -31,6 +31,10 @@ from incident.investigate.logfiles.layout import (
 SLOT = timedelta(minutes=5)  # CloudTrail delivers a file per 5 minutes of events
 CHUNK_BYTES = 8 << 20  # compressed bytes a worker reads per task (local files)
 CHUNK_FILES = 64
+PIECE = 32 << 10  # decompressed bytes searched at a time: they stay in the CPU's cache
+RECORD_MARK = b'"eventVersion"'  # once per record: counts records without parsing
+RECORD_START = b'{"eventVersion"'
+MARK_TAIL = len(RECORD_MARK) - 1
 DOWNLOADS = 8  # S3 reads in flight: each holds one file in memory
 
 # (matching records, records in the file, the problem's reason or "")
@@ -74,18 +78,110 @@ def _no_records(text: bytes) -> str:
     return "no Records: not a CloudTrail log file"
 
 
-def examine(data: bytes, compressed: bool, needles: tuple[bytes, ...]) -> _Outcome:
+def _last(before: bytes, piece: bytes, size: int) -> bytes:
+    """The last `size` bytes of before + piece, without copying the piece."""
+    if size <= 0:
+        return b""
+    return piece[-size:] if len(piece) >= size else (before + piece)[-size:]
+
+
+def _survey(data: bytes, needles: tuple[bytes, ...], piece_size: int
+            ) -> tuple[bool, int, bytes, bytes, bool]:
+    """One pass over the decompressed text in cache-sized pieces, never whole (a piece
+    is searched while it is still in the CPU's cache, which makes the search nearly
+    free): whether a needle occurs, the record count, the text's first and last bytes,
+    and whether `"Records"` occurs."""
+    found = has_records = False
+    count = 0
+    head = b""
+    counted = overlap = b""  # the previous piece's last bytes: matches across pieces
+    keep = max((len(needle) for needle in needles), default=1) - 1
+    while data:
+        inflater = zlib.decompressobj(31)
+        pending = data
+        while True:
+            try:
+                piece = inflater.decompress(pending, piece_size)
+            except zlib.error as error:
+                raise _NotALog(f"corrupt gzip: {error}") from None
+            pending = inflater.unconsumed_tail
+            if piece:
+                if len(head) < 64:
+                    head += piece[:64]
+                # a match across two pieces lies in their junction, one inside a piece
+                # in the piece: concatenating whole pieces would copy every byte again
+                junction = counted + piece[:MARK_TAIL]
+                count += piece.count(RECORD_MARK) + junction.count(RECORD_MARK)
+                if not has_records:
+                    has_records = b'"Records"' in piece or b'"Records"' in junction
+                counted = _last(counted, piece, MARK_TAIL)
+                if not found:
+                    found = any(needle in piece or needle in overlap + piece[:keep]
+                                for needle in needles)
+                    overlap = _last(overlap, piece, keep)
+            elif not pending:
+                break
+        if not inflater.eof:
+            raise _NotALog("truncated gzip")
+        data = inflater.unused_data
+        if not data.strip(b"\0"):  # some writers pad the last member
+            break
+    return found, count, head, counted, has_records
+
+
+def _records_around(text: bytes, needles: tuple[bytes, ...]) -> list[dict[str, Any]] | None:
+    """Only the records in which a needle occurs, each parsed from where it starts
+    (CloudTrail opens every record with `{"eventVersion"`): parsing a whole file of a
+    thousand records to keep two costs more than decompressing it. None when the text
+    does not have that shape; the caller then parses the whole file."""
+    starts: set[int] = set()
+    for needle in needles:
+        at = text.find(needle)
+        while at >= 0:
+            start = text.rfind(RECORD_START, 0, at)
+            if start < 0:
+                return None
+            starts.add(start)
+            at = text.find(needle, at + len(needle))
+    decoder = json.JSONDecoder()
+    wanted = [needle.decode() for needle in needles]
+    records: list[dict[str, Any]] = []
+    for start in sorted(starts):
+        end = text.find(RECORD_START, start + 1)
+        try:
+            record, _ = decoder.raw_decode(text[start: end if end > 0 else len(text)].decode())
+        except ValueError:
+            return None
+        if not isinstance(record, dict) or not any(needle in json.dumps(record)
+                                                   for needle in wanted):
+            return None
+        records.append(record)
+    return records
+
+
+def examine(data: bytes, compressed: bool, needles: tuple[bytes, ...], *,
+            piece_size: int = PIECE) -> _Outcome:
     """The records of one file that name a needle, the file's record count, and the
     problem's reason ("" when none). JSON is parsed only when a needle occurs."""
     try:
-        text = _gunzip(data) if compressed else data
-        if not any(needle in text for needle in needles):
-            head, tail = text[:64].lstrip(), text[-64:].rstrip()
-            if not head.startswith(b"{") or not tail.endswith(b"}"):
+        if not data:
+            raise _NotALog("empty file")
+        if compressed:
+            found, count, head, tail, has_records = _survey(data, needles, piece_size)
+        else:
+            found = any(needle in data for needle in needles)
+            count, head, tail = data.count(RECORD_MARK), data[:64], data[-64:]
+            has_records = b'"Records"' in data
+        if not found:
+            if not head.lstrip().startswith(b"{") or not tail.rstrip().endswith(b"}"):
                 raise _NotALog("invalid JSON")
-            if b'"Records"' not in text:
-                raise _NotALog(_no_records(text))
-            return [], text.count(b'"eventVersion"'), ""
+            if not has_records:
+                raise _NotALog(_no_records(_gunzip(data) if compressed else data))
+            return [], count, ""
+        text = _gunzip(data) if compressed else data
+        quick = _records_around(text, needles)
+        if quick is not None:
+            return quick, count, ""
         try:
             document = json.loads(text)
         except ValueError:
@@ -140,9 +236,10 @@ def _chunks(files: Sequence[LogFile], workers: int) -> Iterator[range]:
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
-    # spawn, not fork: the caller may hold boto3's threads and connections
+    # not fork: the caller may hold boto3's threads and connections; the fork server
+    # starts once and then forks each worker from a clean, small process
     return ProcessPoolExecutor(max_workers=workers,
-                               mp_context=multiprocessing.get_context("spawn"))
+                               mp_context=multiprocessing.get_context("forkserver"))
 
 
 def _scan_local(paths: Sequence[str], files: Sequence[LogFile], needles: tuple[bytes, ...],
