@@ -363,3 +363,21 @@ def test_records_and_keys_are_found_across_the_pieces_a_file_is_searched_in(
     assert [record["eventID"] for record in matching] == ["e-mint", "e-session-use"] * 40
     assert examine(body, True, (b"AKIAIOSFODNN7NOWHERE",), piece_size=piece_size) == (
         [], len(records), "")
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+def test_an_interrupted_scan_leaves_no_worker_behind(tmp_path: Path, s3: Any,
+                                                     kind: str) -> None:
+    import multiprocessing
+
+    write_all(tmp_path, files_of(story()))
+    put_all(s3, files_of(story()))
+    store = LocalLogs(tmp_path) if kind == "local" else S3Logs(s3, BUCKET)
+    files = store.list_files(None, FIRST_DAY, LAST_DAY).files
+
+    def interrupt(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        scan(store, files, [KEY], workers=2, progress=interrupt)
+    assert multiprocessing.active_children() == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 import zlib
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -235,11 +236,18 @@ def _chunks(files: Sequence[LogFile], workers: int) -> Iterator[range]:
         yield range(start, len(files))
 
 
+def _ignore_interrupts() -> None:
+    """Ctrl-C reaches every process of the terminal's group: the workers leave it to the
+    main process, which cancels what is queued and shuts the pool down."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _pool(workers: int) -> ProcessPoolExecutor:
     # not fork: the caller may hold boto3's threads and connections; the fork server
     # starts once and then forks each worker from a clean, small process
     return ProcessPoolExecutor(max_workers=workers,
-                               mp_context=multiprocessing.get_context("forkserver"))
+                               mp_context=multiprocessing.get_context("forkserver"),
+                               initializer=_ignore_interrupts)
 
 
 def _scan_local(paths: Sequence[str], files: Sequence[LogFile], needles: tuple[bytes, ...],
@@ -270,7 +278,8 @@ def _scan_local(paths: Sequence[str], files: Sequence[LogFile], needles: tuple[b
 def _scan_remote(store: LogStore, files: Sequence[LogFile], needles: tuple[bytes, ...],
                  workers: int, report: Callable[[int, _Outcome], None]) -> None:
     """Downloads in a few threads; each thread hands its bytes to the process pool (or
-    examines them inline for one worker), so at most DOWNLOADS files are in memory."""
+    examines them inline for one worker), so only as many files as threads are in
+    memory (DOWNLOADS, or two per worker to keep every core busy)."""
     pool = _pool(workers) if workers > 1 else None
 
     def fetch_and_examine(file: LogFile) -> _Outcome:
@@ -283,7 +292,7 @@ def _scan_remote(store: LogStore, files: Sequence[LogFile], needles: tuple[bytes
             return examine(data, compressed, needles)
         return pool.submit(examine, data, compressed, needles).result()
 
-    threads = ThreadPoolExecutor(max_workers=DOWNLOADS)
+    threads = ThreadPoolExecutor(max_workers=max(DOWNLOADS, 2 * workers))
     try:
         futures = {threads.submit(fetch_and_examine, file): index
                    for index, file in enumerate(files)}
