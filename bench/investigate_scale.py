@@ -15,7 +15,8 @@ Prints: corpus size and file count; the wall time of `zcat` of all files to /dev
 (one pass only, so jq is favoured); of irready's whole search (listing and every pass)
 with one worker and with every core, each in its own process with its peak RSS (its
 own and its workers'), and again with every core over a quarter of the corpus to show
-memory is flat in corpus size; then the ratios.
+memory is flat in corpus size; then the ratios, of wall times and of CPU times (the
+latter hold on a machine that other work shares; the load average is printed).
 
 Goals: one core within 1.5x of zcat; every core faster than zcat; at least 5x faster
 than jq; memory flat.
@@ -235,22 +236,26 @@ class PeakWatcher(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak = 0
+        self.cpu_ticks: dict[int, int] = {}  # descendant -> its last user+system ticks
         self.stop = threading.Event()
 
     def run(self) -> None:
         me = os.getpid()
         while not self.stop.wait(0.02):
             parents: dict[int, int] = {}
+            ticks: dict[int, int] = {}
             for entry in Path("/proc").iterdir():
                 if entry.name.isdigit():
                     try:
-                        parents[int(entry.name)] = int(
-                            (entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                        fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                        parents[int(entry.name)] = int(fields[1])
+                        ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
                     except (OSError, IndexError, ValueError):
                         continue
             mine = {pid for pid, parent in parents.items() if parent == me}
             mine |= {pid for pid, parent in parents.items() if parent in mine}
             self.peak = max([self.peak, *(_peak_kib(pid) for pid in mine)])
+            self.cpu_ticks.update({pid: ticks[pid] for pid in mine})
 
 
 def search(corpus: Path, workers: int, share: float) -> dict[str, Any]:
@@ -285,7 +290,9 @@ def search(corpus: Path, workers: int, share: float) -> dict[str, Any]:
     watcher.join()
     return {"seconds": seconds, "events": len({r["eventID"] for r in found}),
             "passes": passes, "files_read": read, "records": scanned,
-            "rss_self": _peak_kib("self"), "rss_workers": watcher.peak}
+            "rss_self": _peak_kib("self"), "rss_workers": watcher.peak,
+            "cpu": sum(os.times()[:2]) + sum(watcher.cpu_ticks.values())
+            / os.sysconf("SC_CLK_TCK")}
 
 
 def _minted(records: list[dict[str, Any]], signers: set[str]) -> dict[str, datetime]:
@@ -325,26 +332,29 @@ def main() -> None:
     size = sum(path.stat().st_size for path in (corpus / "AWSLogs").rglob("*.json.gz"))
     cores = os.cpu_count() or 1
     print(f"corpus {corpus}: {size / 1e6:.0f} MB compressed, {manifest['files']} files, "
-          f"{manifest['days']} days x {len(REGIONS)} regions; {cores} cores", flush=True)
+          f"{manifest['days']} days x {len(REGIONS)} regions; {cores} cores; load average "
+          f"{os.getloadavg()[0]:.1f}", flush=True)
     shell(f"{listing} | xargs -0 cat > /dev/null")  # warm the page cache for everyone
     peak_file = corpus / "zcat-peak-kib"
-    zcat, _ = shell(f"{listing} | /usr/bin/time -f %M -o {peak_file} xargs -0 zcat > /dev/null")
-    zcat_rss = int(peak_file.read_text().split()[-1])
-    print(f"zcat to /dev/null:        {zcat:7.2f} s  ({size / 1e6 / zcat:.0f} MB/s compressed)",
-          flush=True)
+    zcat, _ = shell(f"{listing} | /usr/bin/time -f '%M %U %S' -o {peak_file} "
+                    "xargs -0 zcat > /dev/null")
+    zcat_rss, zcat_user, zcat_system = peak_file.read_text().split()[-3:]
+    zcat_cpu = float(zcat_user) + float(zcat_system)
+    print(f"zcat to /dev/null:        {zcat:7.2f} s  ({size / 1e6 / zcat:.0f} MB/s compressed)"
+          f"  cpu {zcat_cpu:.2f} s", flush=True)
     one = measured(corpus, 1)
     every = measured(corpus, cores)
     quarter = measured(corpus, cores, 0.25)
     for label, run in (("irready, 1 worker:       ", one),
                        (f"irready, {cores} workers:      ", every)):
         passes = " + ".join(f"{keys} key(s) x {files} files" for keys, files in run["passes"])
-        print(f"{label}{run['seconds']:7.2f} s  {run['events']} events, "
+        print(f"{label}{run['seconds']:7.2f} s  cpu {run['cpu']:.2f} s  {run['events']} events, "
               f"{run['records']:,} records; passes: {passes}", flush=True)
     jq_filter = f'.Records[] | select(tostring | contains("{LEAKED}"))'
     jq, lines = shell(f"{listing} | xargs -0 zcat | jq -c '{jq_filter}'")
     print(f"zcat | jq (leaked key):   {jq:7.2f} s  {len(lines.splitlines())} events "
           f"(first pass only)", flush=True)
-    print(f"peak RSS MB (VmHWM): zcat {zcat_rss / 1024:.0f}; irready 1 worker "
+    print(f"peak RSS MB (VmHWM): zcat {int(zcat_rss) / 1024:.0f}; irready 1 worker "
           f"{one['rss_self'] / 1024:.0f}"
           f"; {cores} workers: main {every['rss_self'] / 1024:.0f}, largest worker "
           f"{every['rss_workers'] / 1024:.0f}; quarter corpus, {cores} workers: main "
@@ -354,6 +364,9 @@ def main() -> None:
           f"{cores} workers / zcat {every['seconds'] / zcat:.2f}x (goal < 1x); "
           f"jq / {cores} workers {jq / every['seconds']:.1f}x, jq / 1 worker "
           f"{jq / one['seconds']:.1f}x (goal >= 5x)")
+    print(f"load average now {os.getloadavg()[0]:.1f} (other work slows every figure)")
+    print(f"cpu time (immune to other load on the machine): 1 worker / zcat "
+          f"{one['cpu'] / zcat_cpu:.2f}x; {cores} workers / zcat {every['cpu'] / zcat_cpu:.2f}x")
 
 
 if __name__ == "__main__":

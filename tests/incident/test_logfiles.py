@@ -381,3 +381,13 @@ def test_an_interrupted_scan_leaves_no_worker_behind(tmp_path: Path, s3: Any,
     with pytest.raises(KeyboardInterrupt):
         scan(store, files, [KEY], workers=2, progress=interrupt)
     assert multiprocessing.active_children() == []
+
+
+def test_a_missing_bucket_is_a_source_error(aws: Any) -> None:
+    with pytest.raises(LogSourceError, match="s3://no-such-trail-bucket/AWSLogs/: NoSuchBucket"):
+        S3Logs(aws.client("s3"), "no-such-trail-bucket").list_files(None, FIRST_DAY, LAST_DAY)
+
+
+def test_an_empty_bucket_lists_nothing_and_no_problem(s3: Any) -> None:
+    listing = S3Logs(s3, BUCKET).list_files(None, FIRST_DAY, LAST_DAY)
+    assert listing == type(listing)(files=(), problems=(), accounts=frozenset(), regions={})

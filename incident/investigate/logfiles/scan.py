@@ -250,18 +250,20 @@ def _pool(workers: int) -> ProcessPoolExecutor:
                                initializer=_ignore_interrupts)
 
 
-def _scan_local(paths: Sequence[str], files: Sequence[LogFile], needles: tuple[bytes, ...],
+def _scan_local(path_of: Callable[[LogFile], Any], files: Sequence[LogFile],
+                needles: tuple[bytes, ...],
                 workers: int, report: Callable[[int, _Outcome], None]) -> None:
     if workers == 1:
-        for index, path in enumerate(paths):
-            report(index, _examine_paths([path], needles)[0])
+        for index, file in enumerate(files):
+            report(index, _examine_paths([str(path_of(file))], needles)[0])
         return
     pool = _pool(workers)
     try:
         pending: dict[Future[list[_Outcome]], range] = {}
         chunks = _chunks(files, workers)
         for chunk in chunks:
-            pending[pool.submit(_examine_paths, [paths[i] for i in chunk], needles)] = chunk
+            pending[pool.submit(_examine_paths, [str(path_of(files[i])) for i in chunk],
+                                 needles)] = chunk
             if len(pending) < workers * 2:
                 continue
             done, _ = wait_for(pending, return_when=FIRST_COMPLETED)
@@ -292,14 +294,16 @@ def _scan_remote(store: LogStore, files: Sequence[LogFile], needles: tuple[bytes
             return examine(data, compressed, needles)
         return pool.submit(examine, data, compressed, needles).result()
 
-    threads = ThreadPoolExecutor(max_workers=max(DOWNLOADS, 2 * workers))
+    size = max(DOWNLOADS, 2 * workers)
+    threads = ThreadPoolExecutor(max_workers=size)
     try:
-        futures = {threads.submit(fetch_and_examine, file): index
-                   for index, file in enumerate(files)}
-        while futures:
-            done, _ = wait_for(futures, return_when=FIRST_COMPLETED)
-            for future in done:
-                report(futures.pop(future), future.result())
+        pending: dict[Future[_Outcome], int] = {}
+        for index, file in enumerate(files):
+            pending[threads.submit(fetch_and_examine, file)] = index
+            while len(pending) >= 2 * size or (index + 1 == len(files) and pending):
+                done, _ = wait_for(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    report(pending.pop(future), future.result())
     finally:
         threads.shutdown(wait=True, cancel_futures=True)
         if pool is not None:
@@ -314,31 +318,35 @@ def scan(store: LogStore, files: Sequence[LogFile], needles: Collection[str], *,
     this process; the default is one worker process per core."""
     workers = max(1, workers or os.cpu_count() or 1)
     encoded = tuple(sorted({needle.encode() for needle in needles if needle}))
-    outcomes: dict[int, _Outcome] = {}
+    # only files with records or a problem are kept until the end (to keep the order
+    # of `files`): what the search holds does not grow with the corpus
+    kept: dict[int, _Outcome] = {}
+    totals = {"done": 0, "read": 0, "scanned": 0}
 
     def report(index: int, outcome: _Outcome) -> None:
-        outcomes[index] = outcome
+        matching, count, reason = outcome
+        totals["done"] += 1
+        if not reason:
+            totals["read"] += 1
+            totals["scanned"] += count
+        if matching or reason:
+            kept[index] = outcome
         if progress is not None:
-            progress(len(outcomes), len(files))
+            progress(totals["done"], len(files))
 
     path_of = getattr(store, "path_of", None)
     if path_of is not None:
-        paths = [str(path_of(file)) for file in files]
-        _scan_local(paths, files, encoded, min(workers, max(1, len(files))), report)
+        _scan_local(path_of, files, encoded, min(workers, max(1, len(files))), report)
     else:
         _scan_remote(store, files, encoded, workers, report)
     records: list[dict[str, Any]] = []
     problems: list[Problem] = []
-    scanned = read = 0
-    for index, file in enumerate(files):
-        matching, count, reason = outcomes[index]
+    for index in sorted(kept):
+        matching, _, reason = kept[index]
         if reason:
-            problems.append(Problem(_where(store, file), reason))
-            continue
-        read += 1
-        scanned += count
+            problems.append(Problem(_where(store, files[index]), reason))
         records += matching
-    return ScanResult(tuple(records), read, scanned, tuple(problems))
+    return ScanResult(tuple(records), totals["read"], totals["scanned"], tuple(problems))
 
 
 def records_after(files: Sequence[LogFile], moment: datetime) -> tuple[LogFile, ...]:
