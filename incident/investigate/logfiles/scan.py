@@ -1,0 +1,358 @@
+"""The search through a trail's log files for the events that name some keys, as fast as
+decompression allows: a file's bytes are searched for the key ids before any JSON is
+parsed (most files name none and are never parsed), records are counted without parsing,
+and files are decompressed on every core while only a bounded number of them are held in
+memory. A file that cannot be read or is not a log file is a Problem, never a silent gap.
+
+This module imports only the standard library and the layout, so that the worker
+processes start quickly."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import zlib
+from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from incident.investigate.logfiles.layout import (
+    LogFile,
+    LogReadError,
+    LogStore,
+    Problem,
+    os_reason,
+)
+
+SLOT = timedelta(minutes=5)  # CloudTrail delivers a file per 5 minutes of events
+CHUNK_BYTES = 8 << 20  # compressed bytes a worker reads per task (local files)
+CHUNK_FILES = 64
+PIECE = 32 << 10  # decompressed bytes searched at a time: they stay in the CPU's cache
+RECORD_MARK = b'"eventVersion"'  # once per record: counts records without parsing
+RECORD_START = b'{"eventVersion"'
+MARK_TAIL = len(RECORD_MARK) - 1
+DOWNLOADS = 8  # S3 reads in flight: each holds one file in memory
+
+# (matching records, records in the file, the problem's reason or "")
+_Outcome = tuple[list[dict[str, Any]], int, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    records: tuple[dict[str, Any], ...]  # every record in which any needle occurs
+    files_read: int
+    records_scanned: int
+    problems: tuple[Problem, ...]
+
+
+class _NotALog(Exception):
+    """The file's content is not a trail's log; the message is the Problem's reason."""
+
+
+def _gunzip(data: bytes) -> bytes:
+    """Every member of a gzip stream (concatenated files are valid gzip)."""
+    if not data:
+        raise _NotALog("empty file")
+    parts: list[bytes] = []
+    while data:
+        inflater = zlib.decompressobj(31)
+        try:
+            parts.append(inflater.decompress(data))
+        except zlib.error as error:
+            raise _NotALog(f"corrupt gzip: {error}") from None
+        if not inflater.eof:
+            raise _NotALog("truncated gzip")
+        data = inflater.unused_data
+        if not data.strip(b"\0"):  # some writers pad the last member
+            break
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _no_records(text: bytes) -> str:
+    if b'"digestStartTime"' in text or b'"logFiles"' in text:
+        return "no Records: a CloudTrail digest file"
+    return "no Records: not a CloudTrail log file"
+
+
+def _last(before: bytes, piece: bytes, size: int) -> bytes:
+    """The last `size` bytes of before + piece, without copying the piece."""
+    if size <= 0:
+        return b""
+    return piece[-size:] if len(piece) >= size else (before + piece)[-size:]
+
+
+def _survey(data: bytes, needles: tuple[bytes, ...], piece_size: int
+            ) -> tuple[bool, int, bytes, bytes, bool]:
+    """One pass over the decompressed text in cache-sized pieces, never whole (a piece
+    is searched while it is still in the CPU's cache, which makes the search nearly
+    free): whether a needle occurs, the record count, the text's first and last bytes,
+    and whether `"Records"` occurs."""
+    found = has_records = False
+    count = 0
+    head = b""
+    counted = overlap = b""  # the previous piece's last bytes: matches across pieces
+    keep = max((len(needle) for needle in needles), default=1) - 1
+    while data:
+        inflater = zlib.decompressobj(31)
+        pending = data
+        while True:
+            try:
+                piece = inflater.decompress(pending, piece_size)
+            except zlib.error as error:
+                raise _NotALog(f"corrupt gzip: {error}") from None
+            pending = inflater.unconsumed_tail
+            if piece:
+                if len(head) < 64:
+                    head += piece[:64]
+                # a match across two pieces lies in their junction, one inside a piece
+                # in the piece: concatenating whole pieces would copy every byte again
+                junction = counted + piece[:MARK_TAIL]
+                count += piece.count(RECORD_MARK) + junction.count(RECORD_MARK)
+                if not has_records:
+                    has_records = b'"Records"' in piece or b'"Records"' in junction
+                counted = _last(counted, piece, MARK_TAIL)
+                if not found:
+                    found = any(needle in piece or needle in overlap + piece[:keep]
+                                for needle in needles)
+                    overlap = _last(overlap, piece, keep)
+            elif not pending:
+                break
+        if not inflater.eof:
+            raise _NotALog("truncated gzip")
+        data = inflater.unused_data
+        if not data.strip(b"\0"):  # some writers pad the last member
+            break
+    return found, count, head, counted, has_records
+
+
+def _records_around(text: bytes, needles: tuple[bytes, ...]) -> list[dict[str, Any]] | None:
+    """Only the records in which a needle occurs, each parsed from where it starts
+    (CloudTrail opens every record with `{"eventVersion"`): parsing a whole file of a
+    thousand records to keep two costs more than decompressing it. None when the text
+    does not have that shape; the caller then parses the whole file."""
+    starts: set[int] = set()
+    for needle in needles:
+        at = text.find(needle)
+        while at >= 0:
+            start = text.rfind(RECORD_START, 0, at)
+            if start < 0:
+                return None
+            starts.add(start)
+            at = text.find(needle, at + len(needle))
+    decoder = json.JSONDecoder()
+    wanted = [needle.decode() for needle in needles]
+    records: list[dict[str, Any]] = []
+    for start in sorted(starts):
+        end = text.find(RECORD_START, start + 1)
+        try:
+            record, _ = decoder.raw_decode(text[start: end if end > 0 else len(text)].decode())
+        except ValueError:
+            return None
+        if not isinstance(record, dict) or not any(needle in json.dumps(record)
+                                                   for needle in wanted):
+            return None
+        records.append(record)
+    return records
+
+
+def examine(data: bytes, compressed: bool, needles: tuple[bytes, ...], *,
+            piece_size: int = PIECE) -> _Outcome:
+    """The records of one file that name a needle, the file's record count, and the
+    problem's reason ("" when none). JSON is parsed only when a needle occurs."""
+    try:
+        if not data:
+            raise _NotALog("empty file")
+        if compressed:
+            found, count, head, tail, has_records = _survey(data, needles, piece_size)
+        else:
+            found = any(needle in data for needle in needles)
+            count, head, tail = data.count(RECORD_MARK), data[:64], data[-64:]
+            has_records = b'"Records"' in data
+        if not found:
+            if not head.lstrip().startswith(b"{") or not tail.rstrip().endswith(b"}"):
+                raise _NotALog("invalid JSON")
+            if not has_records:
+                raise _NotALog(_no_records(_gunzip(data) if compressed else data))
+            return [], count, ""
+        text = _gunzip(data) if compressed else data
+        quick = _records_around(text, needles)
+        if quick is not None:
+            return quick, count, ""
+        try:
+            document = json.loads(text)
+        except ValueError:
+            raise _NotALog("invalid JSON") from None
+        records = document.get("Records") if isinstance(document, dict) else None
+        if not isinstance(records, list):
+            raise _NotALog(_no_records(text))
+        wanted = [needle.decode() for needle in needles]
+        matching = [record for record in records
+                    if any(needle in json.dumps(record) for needle in wanted)]
+        return matching, len(records), ""
+    except _NotALog as problem:
+        return [], 0, str(problem)
+
+
+def _examine_paths(paths: Sequence[str], needles: tuple[bytes, ...]) -> list[_Outcome]:
+    """A worker's task: read and examine a few local files itself (no bytes cross the
+    process boundary but the matching records)."""
+    outcomes: list[_Outcome] = []
+    for path in paths:
+        try:
+            with open(path, "rb") as stream:
+                data = stream.read()
+        except OSError as error:
+            outcomes.append(([], 0, os_reason(error)))
+            continue
+        outcomes.append(examine(data, path.endswith(".gz"), needles))
+    return outcomes
+
+
+def _where(store: LogStore, file: LogFile) -> str:
+    path_of = getattr(store, "path_of", None)
+    if path_of is not None:
+        return str(path_of(file))
+    bucket = getattr(store, "bucket", "")
+    return f"s3://{bucket}/{file.location}" if bucket else file.location
+
+
+def _chunks(files: Sequence[LogFile], workers: int) -> Iterator[range]:
+    """Index ranges of files, each about CHUNK_BYTES, with enough of them for every
+    worker to stay busy to the end."""
+    total = sum(file.size for file in files)
+    budget = max(1, min(CHUNK_BYTES, total // (workers * 8) + 1))
+    start = size = 0
+    for index, file in enumerate(files):
+        size += file.size
+        if size >= budget or index + 1 - start >= CHUNK_FILES:
+            yield range(start, index + 1)
+            start, size = index + 1, 0
+    if start < len(files):
+        yield range(start, len(files))
+
+
+def _ignore_interrupts() -> None:
+    """Ctrl-C reaches every process of the terminal's group: the workers leave it to the
+    main process, which cancels what is queued and shuts the pool down."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    # not fork: the caller may hold boto3's threads and connections; the fork server
+    # starts once and then forks each worker from a clean, small process
+    return ProcessPoolExecutor(max_workers=workers,
+                               mp_context=multiprocessing.get_context("forkserver"),
+                               initializer=_ignore_interrupts)
+
+
+def _scan_local(path_of: Callable[[LogFile], Any], files: Sequence[LogFile],
+                needles: tuple[bytes, ...],
+                workers: int, report: Callable[[int, _Outcome], None]) -> None:
+    if workers == 1:
+        for index, file in enumerate(files):
+            report(index, _examine_paths([str(path_of(file))], needles)[0])
+        return
+    pool = _pool(workers)
+    try:
+        pending: dict[Future[list[_Outcome]], range] = {}
+        chunks = _chunks(files, workers)
+        for chunk in chunks:
+            pending[pool.submit(_examine_paths, [str(path_of(files[i])) for i in chunk],
+                                 needles)] = chunk
+            if len(pending) < workers * 2:
+                continue
+            done, _ = wait_for(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                for index, outcome in zip(pending.pop(future), future.result(), strict=True):
+                    report(index, outcome)
+        for future in list(pending):
+            for index, outcome in zip(pending.pop(future), future.result(), strict=True):
+                report(index, outcome)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _scan_remote(store: LogStore, files: Sequence[LogFile], needles: tuple[bytes, ...],
+                 workers: int, report: Callable[[int, _Outcome], None]) -> None:
+    """Downloads in a few threads; each thread hands its bytes to the process pool (or
+    examines them inline for one worker), so only as many files as threads are in
+    memory (DOWNLOADS, or two per worker to keep every core busy)."""
+    pool = _pool(workers) if workers > 1 else None
+
+    def fetch_and_examine(file: LogFile) -> _Outcome:
+        try:
+            data = store.read(file)
+        except LogReadError as error:
+            return [], 0, str(error)
+        compressed = file.location.endswith(".gz")
+        if pool is None:
+            return examine(data, compressed, needles)
+        return pool.submit(examine, data, compressed, needles).result()
+
+    size = max(DOWNLOADS, 2 * workers)
+    threads = ThreadPoolExecutor(max_workers=size)
+    try:
+        pending: dict[Future[_Outcome], int] = {}
+        for index, file in enumerate(files):
+            pending[threads.submit(fetch_and_examine, file)] = index
+            while len(pending) >= 2 * size or (index + 1 == len(files) and pending):
+                done, _ = wait_for(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    report(pending.pop(future), future.result())
+    finally:
+        threads.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def scan(store: LogStore, files: Sequence[LogFile], needles: Collection[str], *,
+         workers: int | None = None, progress: Callable[[int, int], None] | None = None
+         ) -> ScanResult:
+    """Every record of `files` in which any of `needles` occurs, in the order of `files`
+    and of the records in each; the same for any number of workers. workers=1 runs in
+    this process; the default is one worker process per core."""
+    workers = max(1, workers or os.cpu_count() or 1)
+    encoded = tuple(sorted({needle.encode() for needle in needles if needle}))
+    # only files with records or a problem are kept until the end (to keep the order
+    # of `files`): what the search holds does not grow with the corpus
+    kept: dict[int, _Outcome] = {}
+    totals = {"done": 0, "read": 0, "scanned": 0}
+
+    def report(index: int, outcome: _Outcome) -> None:
+        matching, count, reason = outcome
+        totals["done"] += 1
+        if not reason:
+            totals["read"] += 1
+            totals["scanned"] += count
+        if matching or reason:
+            kept[index] = outcome
+        if progress is not None:
+            progress(totals["done"], len(files))
+
+    path_of = getattr(store, "path_of", None)
+    if path_of is not None:
+        _scan_local(path_of, files, encoded, min(workers, max(1, len(files))), report)
+    else:
+        _scan_remote(store, files, encoded, workers, report)
+    records: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for index in sorted(kept):
+        matching, _, reason = kept[index]
+        if reason:
+            problems.append(Problem(_where(store, files[index]), reason))
+        records += matching
+    return ScanResult(tuple(records), totals["read"], totals["scanned"], tuple(problems))
+
+
+def records_after(files: Sequence[LogFile], moment: datetime) -> tuple[LogFile, ...]:
+    """The files that can hold events at or after `moment`: delivered no earlier than
+    one slot before it, or of unknown delivery (a file name without a time)."""
+    earliest = moment - SLOT
+    return tuple(file for file in files if file.delivered is None or file.delivered >= earliest)
+
+
