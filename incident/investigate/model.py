@@ -134,6 +134,7 @@ class Investigation:
     source_ips: tuple[SourceIp, ...]
     tactics: dict[str, int] = field(default_factory=dict)
     follow_ups: tuple[FollowUp, ...] = ()
+    notes: tuple[str, ...] = ()  # what the reader should know: owner lookups, the baseline
 
     @property
     def suspicious(self) -> tuple[Event, ...]:

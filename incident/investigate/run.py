@@ -1,0 +1,223 @@
+"""One investigation, start to end: whose key it is, where its logs are, the search, the
+verdict, and everything that makes the search incomplete said in plain words: a folder
+or file that could not be read, a session acting in an account whose logs are
+elsewhere, a trail that logs one region, a bucket that already deleted the window's
+first days, a trail the attacker stopped."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from auditor.errors import AwsUnavailable, IrreadyError
+from incident.investigate.model import (
+    Credential,
+    CredentialKind,
+    Event,
+    Investigation,
+    Owner,
+    OwnerType,
+    SourceReport,
+    Window,
+)
+from incident.investigate.owner import OwnerLookup, look_up_owner, owner_from_logs
+from incident.investigate.search import Progress, search
+from incident.investigate.source_spec import SourceKind, SourceSpec
+from incident.investigate.verdict import judge
+
+if TYPE_CHECKING:
+    from auditor.session import AwsContext
+    from auditor.snapshot import AccountSnapshot, TrailInfo
+    from incident.investigate.logfiles.layout import LogStore
+    from incident.investigate.tactics import Catalogue
+
+LOGGING_STOPPED = ("StopLogging", "DeleteTrail")
+
+
+class NoSource(IrreadyError):
+    """No source could be read at all: nothing was searched."""
+
+    exit_code = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    key_id: str
+    window: Window
+    sources: tuple[SourceSpec, ...]
+    workers: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Located:
+    store: LogStore
+    trail: TrailInfo | None  # the trail whose bucket this is, when the audit said so
+
+
+def new_investigation_id(at: datetime) -> str:
+    return f"{at:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def run_investigation(request: Request, *, context: Callable[[], AwsContext] | None,
+                      snapshot_of: Callable[[str], AccountSnapshot | None],
+                      clock: Callable[[], datetime],
+                      progress: Progress | None = None) -> Investigation:
+    """`context` makes the AWS session (None: no AWS access, local sources only);
+    `snapshot_of(account)` is the latest audit's snapshot of an account."""
+    started = clock()
+    notes: list[str] = []
+    lookup = OwnerLookup(None, None, ())
+    ctx: AwsContext | None = None
+    snapshot: AccountSnapshot | None = None
+    specs = list(request.sources)
+    if any(spec.kind is SourceKind.S3 for spec in specs):
+        try:
+            if context is None:
+                raise AwsUnavailable("no AWS access")
+            ctx = context()
+            caller = ctx.identity()
+        except AwsUnavailable as exc:
+            if all(spec.kind is SourceKind.S3 for spec in specs):
+                raise NoSource(f"no source could be read: {exc.message}") from None
+            notes.append(f"the S3 sources were skipped: {exc.message}")
+            specs = [spec for spec in specs if spec.kind is SourceKind.LOCAL]
+        else:
+            lookup = look_up_owner(ctx, request.key_id, caller.account_id)
+            snapshot = snapshot_of(lookup.account_id or caller.account_id)
+            lookup = OwnerLookup(lookup.owner, lookup.account_id or caller.account_id,
+                                 lookup.notes)
+    located = _locate(specs, ctx, snapshot)
+    window = request.window
+    found = search([place.store for place in located], request.key_id, lookup.account_id,
+                   window.baseline_start.date(), window.end.date() + timedelta(days=1),
+                   window.start, window.end, workers=request.workers, progress=progress)
+    if not found.sources or found.unreadable:
+        why = "; ".join(note for s in found.sources for note in s.notes[:1])
+        raise NoSource(f"no source could be read: {why or 'no source was given'}")
+    buckets = {place.trail.bucket for place in located if place.trail is not None}
+    verdict = judge(found.records, found.credentials, window, _catalogue(),
+                    trail_buckets=buckets, now=started)
+    owner = lookup.owner or (owner_from_logs(verdict.leaked_identity)
+                             if verdict.leaked_identity is not None
+                             else Owner(OwnerType.UNKNOWN, "", "", True))
+    account = lookup.account_id or (
+        str(verdict.leaked_identity.get("accountId") or "")
+        if verdict.leaked_identity is not None else "")
+    credentials = tuple(
+        Credential(c.access_key_id, c.kind, c.derived_from, c.event_id, c.expires,
+                   c.account_id or account, c.principal_arn or owner.arn, c.minted_at)
+        if c.kind is CredentialKind.LEAKED else c for c in found.credentials)
+    incomplete = [*_source_gaps(found.sources), *_empty(found.sources), *found.unfollowed,
+                  *_trail_gaps(located, snapshot, window, started),
+                  *_stopped_logging(verdict.events, verdict.mentions)]
+    return Investigation(
+        investigation_id=new_investigation_id(started), started_at=started,
+        finished_at=clock(), key=request.key_id, account_id=account, owner=owner,
+        window=window, sources=found.sources, complete=not incomplete,
+        incomplete_because=tuple(incomplete), credentials=credentials,
+        events=verdict.events, mentions=verdict.mentions, source_ips=verdict.source_ips,
+        tactics=verdict.tactics, follow_ups=verdict.follow_ups,
+        notes=(*lookup.notes, *notes, *verdict.notes))
+
+
+def _catalogue() -> Catalogue:
+    from incident.investigate.tactics import load_catalogue
+
+    return load_catalogue()
+
+
+def _locate(specs: list[SourceSpec], ctx: AwsContext | None,
+            snapshot: AccountSnapshot | None) -> list[_Located]:
+    from incident.investigate.logfiles.sources import LocalLogs, S3Logs
+
+    located: list[_Located] = []
+    for spec in specs:
+        if spec.kind is SourceKind.LOCAL:
+            assert spec.path is not None
+            located.append(_Located(LocalLogs(spec.path), None))
+            continue
+        assert ctx is not None
+        if spec.bucket:
+            located.append(_Located(S3Logs(ctx.client("s3"), spec.bucket, spec.prefix), None))
+            continue
+        trails = _audited_trails(snapshot)
+        seen = {(p.store.kind, p.store.location) for p in located}
+        for trail in trails:
+            store = S3Logs(ctx.client("s3", trail.home_region), trail.bucket, trail.key_prefix)
+            if (store.kind, store.location) not in seen:
+                seen.add((store.kind, store.location))
+                located.append(_Located(store, trail))
+    return located
+
+
+def _audited_trails(snapshot: AccountSnapshot | None) -> tuple[TrailInfo, ...]:
+    if snapshot is None:
+        raise NoSource("no audit of this account is stored, so no trail bucket is known: "
+                       "run `irready audit` first, or name the logs with --source "
+                       "s3://BUCKET[/PREFIX] or --source local:DIR")
+    if snapshot.trails is None:
+        raise NoSource("the latest audit could not read the trails: run `irready audit` "
+                       "again, or name the logs with --source s3://BUCKET[/PREFIX]")
+    trails = tuple(t for t in snapshot.trails if t.bucket)
+    if not trails:
+        raise NoSource("the latest audit found no trail that writes log files: with no "
+                       "trail, CloudTrail's 90-day event history is the only record "
+                       "(the console's Event history page)")
+    return trails
+
+
+def _source_gaps(sources: tuple[SourceReport, ...]) -> list[str]:
+    gaps = []
+    for source in sources:
+        if not source.complete:
+            count = len(source.notes)
+            gaps.append(f"{source.location}: {count} folder{'s' if count != 1 else ''} or "
+                        f"file{'s' if count != 1 else ''} could not be read (see the source's "
+                        "notes)")
+    return gaps
+
+
+def _empty(sources: tuple[SourceReport, ...]) -> list[str]:
+    """A source with no log file in the window's days cannot say nothing happened."""
+    return [f"{source.location}: no log file in the window's days (is the trail logging "
+            "there?)" for source in sources if source.complete and not source.files]
+
+
+def _trail_gaps(located: list[_Located], snapshot: AccountSnapshot | None, window: Window,
+                now: datetime) -> list[str]:
+    trails = [place.trail for place in located if place.trail is not None]
+    gaps = []
+    if trails and not any(t.multi_region for t in trails):
+        homes = ", ".join(sorted({t.home_region for t in trails}))
+        gaps.append(f"the trail logs only {homes}: calls the key made in other regions "
+                    "are in no log file")
+    if snapshot is not None and snapshot.retention is not None:
+        searched = {t.bucket for t in trails}
+        for bucket in snapshot.retention:
+            days = [e.days for e in bucket.expirations or () if e.days and not e.tag_filtered]
+            # the baseline only teaches what is usual: its lost days are not a gap
+            if bucket.bucket in searched and days and now - timedelta(days=min(days)) > (
+                    window.start):
+                kept = now - timedelta(days=min(days))
+                gaps.append(f"bucket {bucket.bucket} deletes logs after {min(days)} days: "
+                            f"nothing before {kept:%Y-%m-%d} is left to search")
+    return gaps
+
+
+def _stopped_logging(events: tuple[Event, ...], mentions: tuple[Event, ...]) -> list[str]:
+    gaps = []
+    restarts = sorted(e.event_time for e in (*events, *mentions)
+                      if e.event_name == "StartLogging" and not e.error_code)
+    for event in events:
+        if event.event_name in LOGGING_STOPPED and not event.error_code:
+            until = next((t for t in restarts if t > event.event_time), None)
+            gap = (f"until it was restarted at {until:%Y-%m-%d %H:%M} UTC" if until is not None
+                   else "until it was restarted; no restart is among the events searched: "
+                   "aws cloudtrail get-trail-status tells")
+            gaps.append(f"{event.event_name} at {event.event_time:%Y-%m-%d %H:%M} UTC by "
+                        f"{event.access_key_id}: calls after it are in no log file of that "
+                        f"trail {gap}")
+    return gaps
