@@ -1,6 +1,6 @@
-"""The history store: one SQLite file with every audit run, its findings, and every
-drill with its journal, and what each complete audit learned about the account (its
-snapshot). Reports, trends, "new since last run" and the drill.recent
+"""The history store: one SQLite file with every audit run, its findings, every drill
+with its journal, every investigation, and what each complete audit learned about the
+account (its snapshot). Reports, trends, "new since last run" and the drill.recent
 check all read it. The schema is versioned (PRAGMA user_version) and migrates forward
 on open; secrets are never written here.
 
@@ -13,16 +13,24 @@ from pathlib import Path
 
 from auditor.store.audits import AuditTables
 from auditor.store.drills import DrillTables
+from auditor.store.investigations import InvestigationTables
 from auditor.store.playbooks import PlaybookTables
-from auditor.store.records import DrillRecord, DrillStep, PlaybookRecord, RunSummary
+from auditor.store.records import (
+    DrillRecord,
+    DrillStep,
+    InvestigationRecord,
+    PlaybookRecord,
+    RunSummary,
+)
 from auditor.store.schedule import ScheduleTables
 from auditor.store.snapshots import SnapshotTables
 
-__all__ = ["DrillRecord", "DrillStep", "HistoryStore", "PlaybookRecord", "RunSummary",
-           "open_history"]
+__all__ = ["DrillRecord", "DrillStep", "HistoryStore", "InvestigationRecord", "PlaybookRecord",
+           "RunSummary", "open_history"]
 
 
-class HistoryStore(AuditTables, DrillTables, PlaybookTables, ScheduleTables, SnapshotTables):
+class HistoryStore(AuditTables, DrillTables, InvestigationTables, PlaybookTables,
+                   ScheduleTables, SnapshotTables):
     """Every table of the history store."""
 
 

@@ -81,3 +81,19 @@ class PlaybookRecord:
     digests: dict[str, str] = field(default_factory=dict)
     keys_covered: int | None = None  # active keys with an inventory entry
     keys_total: int | None = None  # active keys; None: the audit could not count them
+
+
+@dataclass(frozen=True)
+class InvestigationRecord:
+    """An investigation as listings show it; its whole result is its JSON document."""
+
+    investigation_id: str
+    account_id: str
+    key_id: str
+    started_at: datetime
+    finished_at: datetime
+    window_from: datetime
+    window_to: datetime
+    complete: bool
+    suspicious: int  # suspicious events found
+    follow_ups: int

@@ -147,4 +147,24 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX playbooks_account ON playbooks (account_id, generated_at);
     """,
+    # 7: each investigation `irready investigate` ran: the key, the window, the verdict's
+    # figures for listings, and the whole result as its JSON document (schema
+    # irready.investigation/1), from which a stored investigation is rendered again. A
+    # key id is no secret; a secret access key is never in the document.
+    """
+    CREATE TABLE investigations (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        window_from TEXT NOT NULL,
+        window_to TEXT NOT NULL,
+        complete INTEGER NOT NULL,
+        suspicious INTEGER NOT NULL,
+        follow_ups INTEGER NOT NULL,
+        document TEXT NOT NULL
+    );
+    CREATE INDEX investigations_key ON investigations (key_id, started_at);
+    """,
 )
