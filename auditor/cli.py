@@ -28,10 +28,13 @@ from auditor.errors import ExitCode, Interrupted, IrreadyError, UsageError
 from auditor.scheduler import cli as schedule_cli
 from drills import cli as drill_cli
 from incident import cli as incident_cli
+from incident import investigate_cli
 from reports import cli as report_cli
 
 if TYPE_CHECKING:
     from typer._click.core import Context  # the click that typer vendors
+
+    from auditor.store import InvestigationRecord, RunSummary
 
 
 
@@ -172,17 +175,27 @@ def history(
     limit: Annotated[int, typer.Option(help="How many runs.", min=1, max=INT_MAX,
                                        metavar="N")] = 20,
 ) -> None:
-    """List past audit runs from the history store, newest first."""
+    """List past audit runs and investigations from the history store, newest first."""
+    config = load(config_path, history_path)
+    with open_store(config) as store:
+        runs = store.runs(account_id=account, limit=limit)
+        investigations = store.investigations(account_id=account, limit=limit)
+    if not runs and not investigations:
+        typer.echo(f"no audit runs in {config.history_file}")
+        return
+    if runs:
+        _print_runs(runs)
+    else:
+        typer.echo(f"no audit runs in {config.history_file}")
+    if investigations:
+        _print_investigations(investigations)
+
+
+def _print_runs(runs: list[RunSummary]) -> None:
     from rich.table import Table
 
     from auditor.clock import iso
 
-    config = load(config_path, history_path)
-    with open_store(config) as store:
-        runs = store.runs(account_id=account, limit=limit)
-    if not runs:
-        typer.echo(f"no audit runs in {config.history_file}")
-        return
     table = Table()
     for column in ("run", "account", "started (UTC)", "score", "FAIL", "ERROR", "PASS"):
         table.add_column(column)
@@ -207,6 +220,24 @@ def history(
                    "  scheduler's weekly audit leave it out")
 
 
+def _print_investigations(found: list[InvestigationRecord]) -> None:
+    from rich.table import Table
+
+    table = Table(title="investigations")
+    for column in ("investigation", "key", "account", "started (UTC)", "suspicious",
+                   "follow-ups"):
+        table.add_column(column, no_wrap=column in ("investigation", "key"))
+    for item in found:
+        table.add_row(item.investigation_id, item.key_id, item.account_id,
+                      f"{item.started_at:%Y-%m-%d %H:%M}",
+                      f"{item.suspicious}" + ("" if item.complete else "*"),
+                      str(item.follow_ups))
+    stdout().print(table)
+    if not all(item.complete for item in found):
+        typer.echo("* incomplete search: part of the logs could not be read (see the\n"
+                   "  investigation: irready report investigation --investigation ID)")
+
+
 @app.command()
 def demo(
     output_dir: Annotated[Path, typer.Option(help="Where the demo writes its reports.",
@@ -219,8 +250,9 @@ def demo(
     raise typer.Exit(int(run_demo(output_dir, stdout())))
 
 
-# after the commands above, so that `irready --help` lists it after audit, checks, history
+# after the commands above, so that `irready --help` lists them after audit, checks, history
 app.command("playbook")(incident_cli.playbook)
+app.command("investigate")(investigate_cli.investigate)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -53,3 +53,16 @@ def policy_securityhub() -> None:
     """The one write `irready audit --security-hub` makes, kept out of the read-only
     audit policy: grant it beside that policy, to the identity that runs the audit."""
     _print_shipped("securityhub.json")
+
+
+@app.command("investigate")
+def policy_investigate(
+    bucket: Annotated[list[str] | None, typer.Option(
+        "--bucket", metavar="BUCKET",
+        help="A trail bucket to read (repeatable; default: every bucket).")] = None,
+) -> None:
+    """The IAM policy `irready investigate` needs (read-only): the key's owner, the
+    trail's log files, and kms:Decrypt through S3 for encrypted ones."""
+    from incident.investigate.policy import investigate_policy
+
+    typer.echo(investigate_policy(bucket or ()), nl=False)

@@ -24,13 +24,15 @@ from auditor.cli_common import (
     load,
     open_store,
 )
+from incident.investigate_cli import InvestigationFormat
 from reports.drill_report import DrillFormat
 from reports.formats import AuditFormat
 
 if TYPE_CHECKING:
     from auditor.store import HistoryStore
 
-app = typer.Typer(help="Compliance PDF, audit and drill reports from the history store.",
+app = typer.Typer(help="Compliance PDF, audit, drill and investigation reports from the "
+                  "history store.",
                   no_args_is_help=True)
 
 AccountOpt = Annotated[str | None, typer.Option("--account", help="Only this account id.")]
@@ -201,3 +203,42 @@ def drill_report(
                                            until=record.started_at)
                    if d.drill_id != record.drill_id]
     _emit(render_drill(record, earlier, fmt), output, fmt is DrillFormat.PDF)
+
+
+@app.command("investigation")
+def investigation_report(
+    investigation: Annotated[str | None, typer.Option(
+        "--investigation", metavar="ID", help="Investigation id (default: the newest).")]
+    = None,
+    key: Annotated[str | None, typer.Option(
+        "--key", metavar="KEY_ID", help="The newest investigation of this key.")] = None,
+    fmt: Annotated[InvestigationFormat | None, typer.Option(
+        "--format", "-f", help="Output format (default: from --output's extension, else "
+        "terminal).")] = None,
+    output: OutputOpt = None,
+    account: AccountOpt = None,
+    config_path: ConfigOpt = None,
+    history_path: HistoryOpt = None,
+) -> None:
+    """A stored investigation, rendered again exactly as it was found."""
+    from auditor.errors import NotFound
+    from incident.investigate.keyids import checked_key_id
+    from incident.investigate.stored import load_investigation
+    from incident.investigate_cli import SUFFIXES, emit
+    from reports.formats import check_output, output_format
+
+    key_id = None if key is None else checked_key_id(key)
+    chosen = output_format(output, fmt, InvestigationFormat.TERMINAL, SUFFIXES)
+    if output is not None:
+        check_output(output)
+    with _store(config_path, history_path) as store:
+        if investigation is None:
+            newest = store.investigations(account_id=account, key_id=key_id, limit=1)
+            if not newest:
+                where = "".join(f" {what} {value}" for what, value in (
+                    ("of key", key_id), ("in account", account)) if value)
+                raise NotFound(f"no investigations{where} in {store.path}: run `irready "
+                               "investigate KEY_ID` first")
+            investigation = newest[0].investigation_id
+        found = load_investigation(store, investigation)
+    emit(found, chosen, output)

@@ -105,6 +105,7 @@ def to_document(inv: Investigation, *, tool_version: str) -> dict[str, Any]:
         "sources": [_source(source) for source in inv.sources],
         "complete": inv.complete,
         "incomplete_because": list(inv.incomplete_because),
+        "notes": list(inv.notes),
         "credentials": [_credential(credential) for credential in inv.credentials],
         "events": [event_dict(event) for event in inv.events],
         "mentions": [event_dict(event) for event in inv.mentions],
@@ -154,6 +155,7 @@ def _read(doc: dict[str, Any]) -> Investigation:
             for item in doc["sources"]),
         complete=bool(doc["complete"]),
         incomplete_because=tuple(doc["incomplete_because"]),
+        notes=tuple(doc["notes"]),
         credentials=tuple(
             Credential(access_key_id=item["access_key_id"],
                        kind=CredentialKind(item["kind"]),
