@@ -14,6 +14,7 @@ from reports.investigation_words import (
     incomplete_line,
     owner_line,
     tactics_seen,
+    usual_line,
     valid_until,
     verdict_line,
     when,
@@ -68,6 +69,7 @@ def render_markdown(inv: Investigation) -> str:
     lines += [f"- Investigation: {inv.investigation_id}, {when(inv.started_at)} to "
               f"{when(inv.finished_at)}",
               f"- Owner: {owner_line(inv)}",
+              *(f"- Note: {note}" for note in inv.notes),
               f"- Window: {when(inv.window.start)} to {when(inv.window.end)} (usual traffic "
               f"learned from {when(inv.window.baseline_start)})"]
     if bounds := first_and_last(inv):
@@ -85,7 +87,9 @@ def render_markdown(inv: Investigation) -> str:
         note = valid_until(follow_up, inv.credentials)
         lines += [f"{number}. {follow_up.kind} {code_span(follow_up.resource)} "
                   f"({when(follow_up.event_time)}, event {follow_up.event_id})"
-                  + (f": {note}" if note else ""), "", *_code_block(follow_up.command), ""]
+                  + (f": {note}" if note else ""), ""]
+        if follow_up.command:
+            lines += [*_code_block(follow_up.command), ""]
     if not inv.follow_ups:
         lines += ["None.", ""]
     lines += ["## Credentials", ""]
@@ -100,8 +104,11 @@ def render_markdown(inv: Investigation) -> str:
                     ([source_ip.ip, "NEW" if source_ip.new else "", when(source_ip.first_seen),
                       when(source_ip.last_seen), str(source_ip.events)]
                      for source_ip in inv.source_ips))
-    lines += ["", f"## Timeline ({len(inv.events)} events)", ""]
-    lines += _table(EVENT_HEADER, (_event_row(event) for event in inv.events))
+    shown = [event for event in inv.events if event.suspicious]
+    lines += ["", f"## Timeline ({len(shown)} suspicious events)", ""]
+    lines += _table(EVENT_HEADER, (_event_row(event) for event in shown))
+    if usual := usual_line(inv):
+        lines += ["", usual]
     lines += ["", "## Others' actions that name the key (not the attacker's)", ""]
     if inv.mentions:
         lines += _table(("Time (UTC)", "Event", "By", "Source IP"),

@@ -18,6 +18,7 @@ from reports.investigation_words import (
     incomplete_line,
     owner_line,
     tactics_seen,
+    usual_line,
     valid_until,
     verdict_line,
     when,
@@ -49,6 +50,8 @@ def _print_summary(console: Console, inv: Investigation) -> None:
     console.print(Text(f"Investigation {inv.investigation_id}: {when(inv.started_at)} to "
                        f"{when(inv.finished_at)}", style="dim"))
     console.print(Text("Owner: " + owner_line(inv)))
+    for note in inv.notes:
+        console.print(Text(f"Note: {note}", style="dim"))
     window = inv.window
     console.print(Text(f"Window: {when(window.start)} to {when(window.end)} "
                        f"(usual traffic learned from {when(window.baseline_start)})"))
@@ -97,7 +100,8 @@ def _print_follow_ups(console: Console, inv: Investigation) -> None:
             console.print(Text(f"   {note}", style="yellow"))
         # One line of its own, never wrapped and never read as markup: copy-paste ready.
         # Text rather than markup.escape(): escape doubles a trailing backslash.
-        console.print(Text("   " + follow_up.command), soft_wrap=True)
+        if follow_up.command:
+            console.print(Text("   " + follow_up.command), soft_wrap=True)
 
 
 def _print_source_ips(console: Console, inv: Investigation) -> None:
@@ -132,17 +136,19 @@ def event_text(event: Event, account_id: str = "") -> Text:
 
 
 def _print_timeline(console: Console, inv: Investigation, limit: int) -> None:
-    console.print(Text(f"\nTimeline ({len(inv.events)} event(s); ! suspicious, dim = the "
-                       "key's usual traffic, > one step down the chain from the leaked "
-                       "key):", style="bold"))
+    shown = [event for event in inv.events if event.suspicious]
+    console.print(Text(f"\nTimeline ({len(shown)} suspicious event(s); > one step down the "
+                       "chain from the leaked key):", style="bold"))
     day = ""
-    for event in inv.events[:limit]:
+    for event in shown[:limit]:
         if (today := f"{event.event_time.astimezone(UTC):%Y-%m-%d}") != day:
             day = today
             console.print(Text(f" {day} (UTC)", style="bold"))
         console.print(event_text(event, inv.account_id))
-    if len(inv.events) > limit:
-        console.print(Text(f"... {len(inv.events) - limit} more: see --format json/csv"))
+    if len(shown) > limit:
+        console.print(Text(f"... {len(shown) - limit} more: see --format json/csv"))
+    if usual := usual_line(inv):
+        console.print(Text(usual, style="dim"))
     if inv.mentions:
         console.print(Text("\nOthers' actions that name the key (not the attacker's):",
                            style="bold"))

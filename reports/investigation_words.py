@@ -48,7 +48,7 @@ def verdict_line(inv: Investigation) -> str:
 def valid_until(follow_up: FollowUp, credentials: tuple[Credential, ...]) -> str:
     """A session outlives the key's deactivation: its follow-up says until when, from
     the note or else from the credential it names."""
-    if "valid until" in follow_up.note:
+    if "valid until" in follow_up.note or "expired" in follow_up.note:
         return follow_up.note
     for credential in credentials:
         if credential.access_key_id == follow_up.resource and credential.expires:
@@ -74,3 +74,16 @@ def first_and_last(inv: Investigation) -> tuple[Event, Event] | None:
 def tactics_seen(inv: Investigation) -> list[tuple[str, int]]:
     """The tactics counted at least once, by name."""
     return [(name, count) for name, count in sorted(inv.tactics.items()) if count]
+
+
+def usual_line(inv: Investigation) -> str:
+    """The key's usual traffic is counted, not listed, where a person reads: a busy
+    key's month is thousands of calls that bury the attacker's twenty."""
+    usual = [event for event in inv.events if not event.suspicious]
+    if not usual:
+        return ""
+    places = sorted({event.source_ip for event in usual})
+    shown = ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3 else "")
+    return (f"{len(usual)} event(s) of the key's usual traffic (known IPs and user agents, "
+            f"no tactic; from {shown}) are not listed here: --format csv or json lists "
+            "every event")

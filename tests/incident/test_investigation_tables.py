@@ -42,7 +42,7 @@ def test_markdown_follows_the_terminals_order() -> None:
         "**SUSPICIOUS ACTIVITY: 9 suspicious event(s) and 7 follow-up(s).**",
         "- Owner: IAM user app-integration-user", "- First suspicious: 2026-12-01 12:11:03Z",
         "## Sources", "## Follow-ups (7)", "## Credentials", "## Source IPs",
-        "## Timeline (11 events)", "## Others' actions that name the key")]
+        "## Timeline (9 suspicious events)", "## Others' actions that name the key")]
     assert order == sorted(order)
     assert "INCOMPLETE" not in text
 
@@ -82,7 +82,7 @@ def test_a_pipe_in_a_value_stays_in_its_cell() -> None:
     agent = "curl/8.0 | [evil]\nsecond line"
     inv = sample_investigation(events=(replace(EVENTS[1], user_agent=agent),))
     lines = render_markdown(inv).splitlines()
-    header = lines.index("## Timeline (1 events)") + 2
+    header = lines.index("## Timeline (1 suspicious events)") + 2
     assert cells(lines[header]) == ["Time (UTC)", "Suspicious", "Event", "Region", "Key",
                                     "Chain", "Source IP", "Error", "Tactics", "User agent"]
     row = cells(lines[header + 2])
