@@ -74,7 +74,8 @@ def prepare_output(output_dir: Path) -> None:
 
 def run_demo(output_dir: Path, console: Console) -> ExitCode:
     """Replay the story: the unprepared account's audit, a fix a week with an audit
-    after each (simulated clock), a real rotation drill, today's audit, and the reports.
+    after each (simulated clock), a real rotation drill, today's audit, the reports, and
+    the investigation of yesterday's leak from the simulated trail's log files.
     Exits 0 when the demo ran, whatever the simulated account's findings are."""
     prepare_output(output_dir)
     isolate_from_aws()
@@ -86,9 +87,11 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
     from auditor.clock import utcnow
     from auditor.store import HistoryStore
     from demo.drill import run_demo_drill
+    from demo.investigation import SINCE, investigate_leak, leaked_key_id
     from demo.playbook import write_playbook
     from demo.weeks import FIXES, simulated_weeks, ticking_clock, write_demo_report
     from reports.drill_report import write_drill_report
+    from reports.investigation_terminal import print_investigation
 
     console.print("[bold]irready demo[/]: a simulated AWS account (moto, in this process); "
                   "no real account is read or changed.\n")
@@ -132,6 +135,14 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
                                       utcnow(), pdf=True)
             written = write_demo_report(store, output_dir, account, generated_at=utcnow())
 
+            console.rule("[bold]Yesterday's leak: what did the attacker do next?[/]",
+                         align="left")
+            key = leaked_key_id(session)
+            console.print(f"$ irready investigate {key} --since {SINCE}", markup=False)
+            investigation, investigation_files = investigate_leak(
+                session, store, account.trail_bucket, utcnow(), output_dir)
+            print_investigation(console, investigation)
+
     console.rule("[bold]Files[/]", align="left")
     for path, what in ((audit_json, "today's audit, JSON (schema irready.audit/1)"),
                        (written[0], "compliance report for management (PDF, simulation)"),
@@ -140,6 +151,9 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
                        (first_playbook[0], "the playbook of week 1: every step that breaks"),
                        (playbook[0], "today's incident playbook (Markdown, for git)"),
                        *((extra, "today's incident playbook (PDF)") for extra in playbook[1:]),
+                       (investigation_files[0],
+                        "the leaked key's investigation, JSON (irready.investigation/1)"),
+                       (investigation_files[1], "the investigation for the ticket (Markdown)"),
                        (config.history_file, "history store (SQLite)")):
         console.print(f"{what}: {path}")
     console.rule("[bold]Next: your own account[/]", align="left")
@@ -148,6 +162,7 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
         ("irready policy audit", "the read-only IAM policy the audit needs"),
         ("irready config init", "a commented irready.toml to adapt"),
         ("irready playbook -o playbook.md", "your account's own incident playbook"),
+        ("irready investigate KEY_ID", "on the day: what a leaked key did"),
         ("irready audit --profile PROFILE", "the weekly audit (read-only)"),
     ):
         console.print(f"  {command:<34}{why}")

@@ -101,6 +101,16 @@ def test_the_demo(user_env: dict[str, str], tmp_path: Path) -> None:
     assert (tmp_path / "out" / "playbook.md").read_text().startswith(
         "# Incident playbook: AWS account 123456789012\n")
     assert (tmp_path / "out" / "playbook.pdf").read_bytes().startswith(b"%PDF")
+    # the story's last act: the leaked key investigated from the simulated trail's files
+    investigation = json.loads((tmp_path / "out" / "investigation.json").read_text())
+    assert investigation["schema"] == "irready.investigation/1"
+    assert investigation["owner"]["user"] == "app-integration-user"
+    assert [c["kind"] for c in investigation["credentials"]] == [
+        "leaked", "session", "created", "session"]
+    assert {"StopLogging", "PutAlternateContact", "CreateUser"} <= {
+        e["event_name"] for e in investigation["events"] if e["suspicious"]}
+    assert "irready investigate AKIA" in result.stdout
+    assert "out/investigation.md" in result.stdout
     # it ends with the way from the demo to a real account
     assert result.stdout.rstrip().endswith("irready audit --profile PROFILE   the weekly audit "
                                            "(read-only)")
