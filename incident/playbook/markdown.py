@@ -68,7 +68,10 @@ def _minute_zero(logs: Logs, root_keys: bool | None) -> list[str]:
               "investigation searches for; deactivate it only once its application runs on "
               "a new one (containment, below).",
               f"3. Find everything the key did: the key id is the one value to type "
-              f"(`{KEY_PLACEHOLDER}` below).", ""]
+              f"(`{KEY_PLACEHOLDER}` below). `irready investigate {KEY_PLACEHOLDER} "
+              "--since 30d` reads the trail's log files, follows the sessions and keys it "
+              "minted and lists what to undo; the queries below answer the same questions "
+              "by hand.", ""]
     if logs.gaps:
         lines += ["### Where this account is not ready", ""]
         lines += [f"- **Not ready:** {gap}" for gap in logs.gaps] + [""]
