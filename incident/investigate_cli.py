@@ -35,7 +35,7 @@ from auditor.errors import ExitCode
 if TYPE_CHECKING:
     from auditor.snapshot import AccountSnapshot
     from incident.investigate.model import Investigation
-    from incident.investigate.search import Progress
+    from incident.investigate.record_source import Progress
 
 
 class InvestigationFormat(StrEnum):

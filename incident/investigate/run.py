@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from auditor.errors import AwsUnavailable, IrreadyError
+from incident.investigate.file_source import FileSource
 from incident.investigate.model import (
     Credential,
     CredentialKind,
@@ -24,7 +25,8 @@ from incident.investigate.model import (
     Window,
 )
 from incident.investigate.owner import OwnerLookup, look_up_owner, owner_from_logs
-from incident.investigate.search import Progress, search
+from incident.investigate.record_source import Progress
+from incident.investigate.search import search
 from incident.investigate.source_spec import SourceKind, SourceSpec
 from incident.investigate.verdict import judge
 
@@ -91,9 +93,10 @@ def run_investigation(request: Request, *, context: Callable[[], AwsContext] | N
                                  lookup.notes)
     located = _locate(specs, ctx, snapshot)
     window = request.window
-    found = search([place.store for place in located], request.key_id, lookup.account_id,
-                   window.baseline_start.date(), window.end.date() + timedelta(days=1),
-                   window.start, window.end, workers=request.workers, progress=progress)
+    first_day, last_day = window.baseline_start.date(), window.end.date() + timedelta(days=1)
+    found = search([FileSource(place.store, first_day, last_day, request.workers)
+                    for place in located], request.key_id, lookup.account_id,
+                   window.start, window.end, progress=progress)
     if not found.sources or found.unreadable:
         why = "; ".join(note for s in found.sources for note in s.notes[:1])
         raise NoSource(f"no source could be read: {why or 'no source was given'}")
