@@ -36,6 +36,10 @@ class FileSource:
     def location(self) -> str:
         return self.store.location
 
+    @property
+    def interrupted(self) -> bool:
+        return False  # a scan stops the whole command on Ctrl-C: files are read fast
+
     def holds(self, account: str) -> bool:
         return account in self.accounts
 

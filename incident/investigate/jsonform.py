@@ -23,6 +23,7 @@ from incident.investigate.model import (
     Investigation,
     Owner,
     OwnerType,
+    SkippedSource,
     SourceIp,
     SourceReport,
     Tactic,
@@ -48,7 +49,8 @@ def _owner(owner: Owner) -> dict[str, Any]:
 def _source(source: SourceReport) -> dict[str, Any]:
     return {"kind": source.kind, "location": source.location, "files": source.files,
             "records_scanned": source.records_scanned, "complete": source.complete,
-            "notes": list(source.notes)}
+            "notes": list(source.notes), "queries": list(source.queries),
+            "bytes_scanned": source.bytes_scanned, "cost_usd": round(source.cost_usd, 6)}
 
 
 def _credential(credential: Credential) -> dict[str, Any]:
@@ -106,6 +108,8 @@ def to_document(inv: Investigation, *, tool_version: str) -> dict[str, Any]:
         "complete": inv.complete,
         "incomplete_because": list(inv.incomplete_because),
         "notes": list(inv.notes),
+        "skipped_sources": [{"kind": skipped.kind, "why": skipped.why}
+                            for skipped in inv.skipped_sources],
         "credentials": [_credential(credential) for credential in inv.credentials],
         "events": [event_dict(event) for event in inv.events],
         "mentions": [event_dict(event) for event in inv.mentions],
@@ -151,11 +155,15 @@ def _read(doc: dict[str, Any]) -> Investigation:
         sources=tuple(
             SourceReport(kind=item["kind"], location=item["location"], files=item["files"],
                          records_scanned=item["records_scanned"],
-                         complete=bool(item["complete"]), notes=tuple(item["notes"]))
+                         complete=bool(item["complete"]), notes=tuple(item["notes"]),
+                         queries=tuple(item.get("queries", ())),
+                         bytes_scanned=int(item.get("bytes_scanned", 0)))
             for item in doc["sources"]),
         complete=bool(doc["complete"]),
         incomplete_because=tuple(doc["incomplete_because"]),
         notes=tuple(doc["notes"]),
+        skipped_sources=tuple(SkippedSource(str(item["kind"]), str(item["why"]))
+                              for item in doc.get("skipped_sources", ())),
         credentials=tuple(
             Credential(access_key_id=item["access_key_id"],
                        kind=CredentialKind(item["kind"]),

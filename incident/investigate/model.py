@@ -106,14 +106,33 @@ class SourceIp:
     new: bool  # not seen from the key in the baseline window
 
 
+ATHENA_USD_PER_TB = 5.0  # Athena's price per TB scanned (10 MB minimum per query)
+
+
 @dataclass(frozen=True, slots=True)
 class SourceReport:
-    kind: str  # s3 | local
-    location: str  # s3://bucket/prefix or a directory
-    files: int
-    records_scanned: int
+    kind: str  # s3 | local | lookup | athena
+    location: str  # s3://bucket/prefix, a directory, "event history", athena:db.table
+    files: int  # log files read (0 for event history and Athena)
+    records_scanned: int  # records in the files read, or returned by the queries
     complete: bool
-    notes: tuple[str, ...] = ()  # every folder, object or file that could not be read
+    notes: tuple[str, ...] = ()  # every folder, file, region or query that failed
+    queries: tuple[str, ...] = ()  # Athena query execution ids
+    bytes_scanned: int = 0  # what Athena scanned (and billed)
+
+    @property
+    def cost_usd(self) -> float:
+        billed = [max(self.bytes_scanned, 10 * 1024**2)] if self.queries else []
+        return sum(billed) / 1024**4 * ATHENA_USD_PER_TB
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedSource:
+    """A source that was not searched, and why (no trail, a window event history does
+    not reach, an Athena table that would scan too much)."""
+
+    kind: str
+    why: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +154,7 @@ class Investigation:
     tactics: dict[str, int] = field(default_factory=dict)
     follow_ups: tuple[FollowUp, ...] = ()
     notes: tuple[str, ...] = ()  # what the reader should know: owner lookups, the baseline
+    skipped_sources: tuple[SkippedSource, ...] = ()
 
     @property
     def suspicious(self) -> tuple[Event, ...]:

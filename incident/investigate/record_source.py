@@ -24,6 +24,12 @@ class RecordSource(Protocol):
     def location(self) -> str:
         ...
 
+    @property
+    def interrupted(self) -> bool:
+        """Ctrl-C stopped a slow source (event history): the search ends with what it
+        found so far, incomplete."""
+        ...
+
     def holds(self, account: str) -> bool:
         """Whether calls made in `account` are in this source (after a first search)."""
         ...

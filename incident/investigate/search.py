@@ -31,7 +31,8 @@ class Found:
     @property
     def unreadable(self) -> bool:
         """Nothing could be read: every source failed, or every file it listed did."""
-        return all(s.notes and not s.files for s in self.sources)
+        return all(not s.complete and not s.files and not s.records_scanned
+                   for s in self.sources)
 
 
 def search(sources: Sequence[RecordSource], key_id: str, account_id: str | None,
@@ -50,6 +51,7 @@ def search(sources: Sequence[RecordSource], key_id: str, account_id: str | None,
         keys, account, since = pending.pop(0)
         found = [record for source in sources
                  for record in source.find(keys, account, since, progress)]
+        stopped = any(source.interrupted for source in sources)
         minted: list[Minted] = []
         for record in found:
             event_id = str(record.get("eventID") or id(record))
@@ -65,6 +67,12 @@ def search(sources: Sequence[RecordSource], key_id: str, account_id: str | None,
                 chain[new.access_key_id] = Credential(
                     new.access_key_id, new.kind, signer, new.event_id, new.expires,
                     new.account_id or account or "", new.principal_arn, new.minted_at)
+        if stopped:
+            left = [key for later, *_ in pending for key in later]
+            left += [m.access_key_id for m in minted]
+            unfollowed.append("interrupted (Ctrl-C): the search stopped with what it had "
+                              "found" + (f"; not searched: {', '.join(left)}" if left else ""))
+            break
         for group_account, group in _by_account(minted, account).items():
             since_when = min(m.minted_at for m in group)
             keys_of = tuple(m.access_key_id for m in group)
