@@ -1,0 +1,395 @@
+"""The trail's Athena table as a source of records: the search the log files answer by
+reading, asked as SQL, so that Athena does the distributed scan over logs that outgrow
+one machine and irready only reads the answer. A day partition (or its projection) keeps
+the scan to the window; a table without one scans every object under its location, so
+that scan is estimated from the bucket before it runs and refused above a budget. Every
+query's id and scanned bytes (its cost) are kept for the report; a failed or denied
+query is a note, never an exception, and Ctrl-C stops the running query, which would
+otherwise keep scanning, and billing, after irready has gone."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from auditor.session import AwsContext, error_code, is_access_denied
+from auditor.snapshot import AthenaTable
+from incident.investigate.model import SourceReport
+from incident.investigate.record_source import Progress
+from incident.playbook.athena import DAY_COLUMNS
+
+# a partition column naming the account, as organization tables built for projection do
+ACCOUNT_COLUMNS = ("account", "account_id", "accountid")
+MAX_LISTING_PAGES = 200  # ListObjectsV2 pages (1,000 objects each) before "at least"
+_KEY_ID = re.compile(r"[A-Z0-9]{20}")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_NAME = re.compile(r"[A-Za-z0-9_-]+")  # a Glue database, table or column name
+_DAY_FORMAT = "%Y/%m/%d"  # CloudTrail's folder days, as the playbook's projection names them
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # eventtime's form: compares as text in time order
+_DONE = ("SUCCEEDED", "FAILED", "CANCELLED")
+_QUERY_NEEDS = ("glue:GetTable, s3:ListBucket and s3:GetObject on the trail's bucket (and "
+                "kms:Decrypt for an encrypted trail), s3:PutObject and s3:GetObject on the "
+                "results location")
+FIX = ("create the partitioned table `irready playbook` prints (Athena section), or raise "
+       "--max-scan-gb")
+
+# The selected columns, in the order the rows answer them; the table's lower-case names.
+COLUMNS = ("eventversion", "eventid", "eventtime", "eventname", "eventsource", "awsregion",
+           "sourceipaddress", "useragent", "errorcode", "errormessage", "recipientaccountid",
+           "readonly", "eventtype", "requestid", "useridentity", "requestparameters",
+           "responseelements")
+# CloudTrail's names for the table's columns (those kept as text in the record)
+_RECORD_FIELDS = {
+    "eventversion": "eventVersion", "eventid": "eventID", "eventtime": "eventTime",
+    "eventname": "eventName", "eventsource": "eventSource", "awsregion": "awsRegion",
+    "sourceipaddress": "sourceIPAddress", "useragent": "userAgent",
+    "errorcode": "errorCode", "errormessage": "errorMessage",
+    "recipientaccountid": "recipientAccountId", "eventtype": "eventType",
+    "requestid": "requestID",
+}
+# CloudTrail's camelCase for the lower-case field names of the useridentity struct
+_IDENTITY_FIELDS = {
+    name.lower(): name for name in (
+        "type", "principalId", "arn", "accountId", "invokedBy", "accessKeyId", "userName",
+        "sessionContext", "attributes", "mfaAuthenticated", "creationDate", "sessionIssuer",
+        "webIdFederationData", "federatedProvider", "sourceIdentity", "ec2RoleDelivery",
+        "identityProvider", "credentialId", "onBehalfOf", "userId", "identityStoreArn",
+        "inScopeOf", "issuerType", "credentialsIssuedTo", "assumedRoot")
+}
+# The struct's fields in the DDL's order: Athena engine 2 cast a row to a JSON array
+_IDENTITY_ORDER = ("type", "principalid", "arn", "accountid", "invokedby", "accesskeyid",
+                   "username", "sessioncontext")
+_CONTEXT_ORDER = ("attributes", "sessionissuer")
+_ATTRIBUTES_ORDER = ("mfaauthenticated", "creationdate")
+_ISSUER_ORDER = ("type", "principalid", "arn", "accountid", "username")
+
+
+@dataclass(frozen=True, slots=True)
+class ScanEstimate:
+    """What a query without partition pruning would read: every object under the
+    table's location (gzip bytes, which is what Athena scans and bills)."""
+
+    bytes: int
+    objects: int
+    at_least: bool  # the listing stopped after MAX_LISTING_PAGES: more is there
+    error: str = ""  # why the location could not be listed ("" when it was)
+
+    def describe(self) -> str:
+        size = f"{self.bytes / 1024**3:.1f} GB"
+        return f"at least {size}" if self.at_least else size
+
+
+class AthenaSource:
+    """A RecordSource over one Athena table of the trail's logs."""
+
+    def __init__(self, ctx: AwsContext, table: AthenaTable, account_id: str,
+                 start: datetime, end: datetime, *, organization: bool = False,
+                 max_scan_bytes: int, output_location: str | None = None,
+                 workgroup: str = "primary", sleep: Callable[[float], None] = time.sleep,
+                 poll_seconds: float = 1.0) -> None:
+        self.ctx = ctx
+        self.table = table
+        self.account_id = account_id
+        self.start = start
+        self.end = end
+        self.organization = organization
+        self.max_scan_bytes = max_scan_bytes
+        self.output_location = output_location
+        self.workgroup = workgroup
+        self.sleep = sleep
+        self.poll_seconds = poll_seconds
+        self.queries: list[str] = []
+        self.bytes_scanned = 0
+        self.rows = 0
+        self.notes: list[str] = []
+        self._interrupted = False
+        self._estimate: ScanEstimate | None = None
+        self._estimated = False
+
+    @property
+    def kind(self) -> str:
+        return "athena"
+
+    @property
+    def location(self) -> str:
+        return f"athena:{self.table.database}.{self.table.table} ({self.table.region})"
+
+    @property
+    def interrupted(self) -> bool:
+        return self._interrupted
+
+    @property
+    def day_column(self) -> str:
+        """The partition column holding the log folder's day; "" when there is none."""
+        return next((c for c in self.table.partition_columns if c.lower() in DAY_COLUMNS), "")
+
+    @property
+    def account_column(self) -> str:
+        return next((c for c in self.table.partition_columns
+                     if c.lower() in ACCOUNT_COLUMNS), "")
+
+    def holds(self, account: str) -> bool:
+        return self.organization or account == self.account_id
+
+    def estimate_scan_bytes(self) -> ScanEstimate | None:
+        """What an unpruned query would scan, from the location's objects (listed once);
+        None when a day partition keeps the scan to the window."""
+        if self.day_column:
+            return None
+        if not self._estimated:
+            self._estimate = self._list_location()
+            self._estimated = True
+        return self._estimate
+
+    @property
+    def refusal(self) -> str:
+        """Why this source must not run (one line), "" when it may."""
+        estimate = self.estimate_scan_bytes()
+        if estimate is None:
+            return ""
+        name = f"{self.table.database}.{self.table.table}"
+        if estimate.error:
+            return (f"{name} has no day partition, so a query would scan every log under "
+                    f"{self.table.location}, whose size could not be estimated "
+                    f"({estimate.error}): not run; {FIX}")
+        if estimate.bytes <= self.max_scan_bytes:
+            return ""
+        return (f"{name} has no day partition, so a query would scan every log under "
+                f"{self.table.location}: {estimate.describe()}, over the "
+                f"{self.max_scan_bytes / 1024**3:.1f} GB limit: not run; {FIX}")
+
+    def sql(self, keys: tuple[str, ...], account: str | None, since: datetime | None) -> str:
+        """The query for `keys`; a ValueError for anything that is not safe to quote."""
+        for key in keys:
+            if not _KEY_ID.fullmatch(key):
+                raise ValueError(f"not an access key id: {key[:4]}...")
+        if not keys:
+            raise ValueError("no key ids to search for")
+        if account is not None and not _ACCOUNT_ID.fullmatch(account):
+            raise ValueError(f"not an account id: {account[:12]!r}")
+        for name in (self.table.database, self.table.table, *self.table.partition_columns):
+            if not _NAME.fullmatch(name):
+                raise ValueError(f"not a Glue name: {name[:40]!r}")
+        first = max(since, self.start) if since is not None else self.start
+        listed = ", ".join(f"'{key}'" for key in keys)
+        mentions = "".join(f"\n    OR strpos({column}, '{key}') > 0"
+                           for key in keys for column in ("requestparameters",
+                                                          "responseelements"))
+        where = [f"(useridentity.accesskeyid IN ({listed}){mentions})",
+                 f"eventtime >= '{first.strftime(_TIME_FORMAT)}'",
+                 f"eventtime <= '{self.end.strftime(_TIME_FORMAT)}'"]
+        if self.day_column:
+            last_day = self.end + timedelta(days=1)  # a file may hold the day before's
+            where.append(f'"{self.day_column}" BETWEEN \'{first.strftime(_DAY_FORMAT)}\' '
+                         f"AND '{last_day.strftime(_DAY_FORMAT)}'")
+        if account is not None:
+            where.append(f"recipientaccountid = '{account}'")
+            if self.account_column:
+                where.append(f'"{self.account_column}" = \'{account}\'')
+        selected = ", ".join("json_format(CAST(useridentity AS JSON)) AS useridentity"
+                             if column == "useridentity" else column for column in COLUMNS)
+        conditions = "\n  AND ".join(where)
+        return (f"SELECT {selected}\n"
+                f'FROM "{self.table.database}"."{self.table.table}"\n'
+                f"WHERE {conditions}\n"
+                "ORDER BY eventtime")
+
+    def find(self, keys: tuple[str, ...], account: str | None, since: datetime | None,
+             progress: Progress | None) -> list[dict[str, Any]]:
+        if self._interrupted:
+            return []
+        refusal = self.refusal
+        if refusal:
+            if refusal not in self.notes:
+                self.notes.append(refusal)
+            return []
+        try:
+            query = self.sql(keys, account, since)
+        except ValueError as exc:
+            self.notes.append(f"query not run: {exc}")
+            return []
+        what = f"{self.location}: {', '.join(keys)}"
+        if progress is not None:
+            progress(what, 0, 1)
+        rows = self._run(query)
+        if progress is not None:
+            progress(what, 1, 1)
+        self.rows += len(rows)
+        return [record_of(row) for row in rows]
+
+    def report(self) -> SourceReport:
+        return SourceReport(self.kind, self.location, 0, self.rows, not self.notes,
+                            tuple(self.notes), tuple(self.queries), self.bytes_scanned)
+
+    def _run(self, query: str) -> list[dict[str, str | None]]:
+        athena = self.ctx.client("athena", self.table.region)
+        params: dict[str, Any] = {
+            "QueryString": query,
+            "QueryExecutionContext": {"Database": self.table.database},
+            "WorkGroup": self.workgroup,
+        }
+        if self.output_location:
+            params["ResultConfiguration"] = {"OutputLocation": self.output_location}
+        try:
+            query_id = str(athena.start_query_execution(**params)["QueryExecutionId"])
+        except Exception as exc:  # noqa: BLE001 - a failed source is a note, never a crash
+            self.notes.append(self._failure("athena:StartQueryExecution", exc))
+            return []
+        self.queries.append(query_id)
+        try:
+            state, reason = self._wait(athena, query_id)
+        except KeyboardInterrupt:
+            self._interrupted = True
+            self._stop(athena, query_id)
+            return []
+        except Exception as exc:  # noqa: BLE001
+            self.notes.append(f"query {query_id}: " +
+                              self._failure("athena:GetQueryExecution", exc))
+            return []
+        if state != "SUCCEEDED":
+            hint = ""
+            if any(word in reason.lower() for word in ("denied", "permission", "not authorized")):
+                hint = f" (the query needs {_QUERY_NEEDS})"
+            elif "output location" in reason.lower():
+                hint = " (give the workgroup a query result location, or an output location)"
+            self.notes.append(f"query {query_id} {state}: {reason or 'no reason given'}{hint}")
+            return []
+        try:
+            return self._results(athena, query_id)
+        except KeyboardInterrupt:
+            self._interrupted = True
+            self.notes.append(f"query {query_id}: interrupted (Ctrl-C) while reading its "
+                              "results: the rows read so far are not used")
+            return []
+        except Exception as exc:  # noqa: BLE001
+            self.notes.append(f"query {query_id}: " +
+                              self._failure("athena:GetQueryResults", exc))
+            return []
+
+    def _wait(self, athena: Any, query_id: str) -> tuple[str, str]:
+        """Poll until the query ends; keep what it scanned (and so billed)."""
+        while True:
+            execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+            status = execution.get("Status", {})
+            state = str(status.get("State", ""))
+            if state in _DONE:
+                scanned = execution.get("Statistics", {}).get("DataScannedInBytes") or 0
+                self.bytes_scanned += int(scanned)
+                return state, str(status.get("StateChangeReason") or "")
+            self.sleep(self.poll_seconds)
+
+    def _stop(self, athena: Any, query_id: str) -> None:
+        try:
+            athena.stop_query_execution(QueryExecutionId=query_id)
+            self.notes.append(f"query {query_id}: interrupted (Ctrl-C); the query was "
+                              "stopped")
+        except Exception as exc:  # noqa: BLE001
+            self.notes.append(f"query {query_id}: interrupted (Ctrl-C), and stopping it "
+                              f"failed ({error_code(exc)}): stop it in the Athena console, "
+                              "it is still scanning (and billed)")
+
+    def _results(self, athena: Any, query_id: str) -> list[dict[str, str | None]]:
+        rows: list[dict[str, str | None]] = []
+        first = True
+        for page in athena.get_paginator("get_query_results").paginate(
+                QueryExecutionId=query_id):
+            for row in page["ResultSet"]["Rows"]:
+                values = tuple(datum.get("VarCharValue") for datum in row.get("Data", ()))
+                if first and values == COLUMNS:
+                    first = False
+                    continue  # the header row Athena puts first
+                first = False
+                rows.append(dict(zip(COLUMNS, values, strict=False)))
+        return rows
+
+    def _failure(self, action: str, exc: Exception) -> str:
+        code = error_code(exc)
+        if is_access_denied(exc):
+            return f"{action} was denied ({code}) on {self.location}"
+        message = ""
+        response = getattr(exc, "response", None)
+        if isinstance(response, dict):
+            message = str(response.get("Error", {}).get("Message") or "")
+        return f"{action} failed on {self.location} ({code}){': ' + message if message else ''}"
+
+    def _list_location(self) -> ScanEstimate:
+        location = self.table.location
+        if not location.startswith(("s3://", "s3a://")):
+            return ScanEstimate(0, 0, False, f"not an S3 location: {location[:80]}")
+        bucket, _, prefix = location.split("://", 1)[1].partition("/")
+        s3 = self.ctx.client("s3", self.table.region)
+        total = objects = 0
+        try:
+            pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for number, page in enumerate(pages, start=1):
+                for item in page.get("Contents", ()):
+                    total += int(item.get("Size", 0))
+                    objects += 1
+                if number >= MAX_LISTING_PAGES and page.get("IsTruncated"):
+                    return ScanEstimate(total, objects, True)
+        except Exception as exc:  # noqa: BLE001
+            code = error_code(exc)
+            action = "s3:ListBucket was denied" if is_access_denied(exc) else "listing failed"
+            return ScanEstimate(total, objects, False, f"{action} ({code}) on s3://{bucket}")
+        return ScanEstimate(total, objects, False)
+
+
+def record_of(row: dict[str, str | None]) -> dict[str, Any]:
+    """A CloudTrail record as the trail's log file holds it, from one row of the query
+    (fields the table does not carry, such as managementEvent, are absent)."""
+    record: dict[str, Any] = {}
+    for column, name in _RECORD_FIELDS.items():
+        value = row.get(column)
+        if value is not None:
+            record[name] = value
+    identity = _json(row.get("useridentity"))
+    if isinstance(identity, list):
+        identity = _named(identity, _IDENTITY_ORDER)
+    if isinstance(identity, dict):
+        record["userIdentity"] = _camel(identity)
+    read_only = row.get("readonly")
+    if read_only is not None:
+        record["readOnly"] = read_only.lower() == "true" if read_only.lower() in (
+            "true", "false") else read_only
+    record["requestParameters"] = _json(row.get("requestparameters"))
+    record["responseElements"] = _json(row.get("responseelements"))
+    return record
+
+
+def _json(value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value  # the readers of a record take an odd value as "nothing here"
+
+
+def _named(values: list[Any], order: tuple[str, ...]) -> dict[str, Any]:
+    """A struct Athena engine 2 cast to a JSON array, named by the DDL's field order."""
+    named = dict(zip(order, values, strict=False))
+    context = named.get("sessioncontext")
+    if isinstance(context, list):
+        context = named["sessioncontext"] = _named(context, _CONTEXT_ORDER)
+    if isinstance(context, dict):
+        for field, fields in (("attributes", _ATTRIBUTES_ORDER),
+                              ("sessionissuer", _ISSUER_ORDER)):
+            if isinstance(context.get(field), list):
+                context[field] = _named(context[field], fields)
+    return named
+
+
+def _camel(value: Any) -> Any:
+    """CloudTrail's camelCase keys for a struct's lower-case ones; null fields dropped,
+    as CloudTrail omits them."""
+    if isinstance(value, dict):
+        return {_IDENTITY_FIELDS.get(key, key): _camel(item)
+                for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_camel(item) for item in value]
+    return value
