@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from auditor.session import AwsContext, error_code, is_access_denied
@@ -175,16 +175,17 @@ class AthenaSource:
         for name in (self.table.database, self.table.table, *self.table.partition_columns):
             if not _NAME.fullmatch(name):
                 raise ValueError(f"not a Glue name: {name[:40]!r}")
-        first = max(since, self.start) if since is not None else self.start
+        first = (max(since, self.start) if since is not None else self.start).astimezone(UTC)
+        end = self.end.astimezone(UTC)
         listed = ", ".join(f"'{key}'" for key in keys)
         mentions = "".join(f"\n    OR strpos({column}, '{key}') > 0"
                            for key in keys for column in ("requestparameters",
                                                           "responseelements"))
         where = [f"(useridentity.accesskeyid IN ({listed}){mentions})",
                  f"eventtime >= '{first.strftime(_TIME_FORMAT)}'",
-                 f"eventtime <= '{self.end.strftime(_TIME_FORMAT)}'"]
+                 f"eventtime <= '{end.strftime(_TIME_FORMAT)}'"]
         if self.day_column:
-            last_day = self.end + timedelta(days=1)  # a file may hold the day before's
+            last_day = end + timedelta(days=1)  # a file may hold the day before's
             where.append(f'"{self.day_column}" BETWEEN \'{first.strftime(_DAY_FORMAT)}\' '
                          f"AND '{last_day.strftime(_DAY_FORMAT)}'")
         if account is not None:
