@@ -506,3 +506,70 @@ def test_an_engine_2_array_identity_is_named_by_the_ddls_order() -> None:
                               "accountId": ACCOUNT, "userName": "ops"}}}
     assert record["requestParameters"] is None
     assert record["responseElements"] is None
+
+
+# What the source calls, as IAM actions: the lead's `irready policy investigate` for Athena.
+ATHENA_ACTIONS = ["athena:StartQueryExecution", "athena:GetQueryExecution",
+                  "athena:GetQueryResults", "athena:StopQueryExecution"]
+
+
+def _allow(actions: list[str]) -> dict[str, Any]:
+    return {"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
+
+
+def test_under_iam_the_athena_actions_are_enough(
+        user_with_policy: Any, enforce_iam: Any) -> None:
+    session = user_with_policy(_allow(ATHENA_ACTIONS))
+    queue([athena_row(story()[0])])
+    athena = AthenaSource(AwsContext(session=session, max_attempts=1), PARTITIONED, ACCOUNT,
+                          START, END, max_scan_bytes=1, sleep=lambda _: None)
+    with enforce_iam():
+        found = athena.find((LEAKED,), ACCOUNT, None, None)
+    assert [r["eventName"] for r in found] == ["GetCallerIdentity"]
+    assert athena.report().complete
+
+
+def test_under_iam_a_user_without_athena_gets_a_note_not_a_crash(
+        user_with_policy: Any, enforce_iam: Any) -> None:
+    session = user_with_policy(_allow(["s3:ListBucket"]))
+    athena = AthenaSource(AwsContext(session=session, max_attempts=1), PARTITIONED, ACCOUNT,
+                          START, END, max_scan_bytes=1, sleep=lambda _: None)
+    with enforce_iam():
+        found = athena.find((LEAKED,), ACCOUNT, None, None)
+    assert found == []
+    [note] = athena.report().notes
+    assert note.startswith("athena:StartQueryExecution was denied (AccessDenied")
+    assert athena.report().queries == ()
+
+
+def test_results_are_read_page_by_page_and_only_the_first_page_has_a_header(
+        ctx: AwsContext) -> None:
+    from botocore.stub import Stubber
+
+    records = story()
+    client = ctx.client("athena", REGION)
+
+    def rows(values: list[list[str | None]]) -> list[dict[str, Any]]:
+        return [{"Data": [{} if v is None else {"VarCharValue": v} for v in row]}
+                for row in values]
+
+    with Stubber(client) as stub:
+        stub.add_response("start_query_execution", {"QueryExecutionId": "q-1"})
+        stub.add_response("get_query_execution", {"QueryExecution": {
+            "QueryExecutionId": "q-1", "Status": {"State": "SUCCEEDED"},
+            "Statistics": {"DataScannedInBytes": 12_345}}})
+        stub.add_response("get_query_results", {
+            "ResultSet": {"Rows": rows([list(COLUMNS), athena_row(records[0])])},
+            "NextToken": "page-2"}, {"QueryExecutionId": "q-1"})
+        stub.add_response("get_query_results", {
+            "ResultSet": {"Rows": rows([athena_row(r) for r in records[1:3]])}},
+            {"QueryExecutionId": "q-1", "NextToken": "page-2"})
+        athena = source(ctx)
+        found = athena.find((LEAKED,), ACCOUNT, None, None)
+        stub.assert_no_pending_responses()
+
+    assert found == [expected(r) for r in records[:3]]
+    report = athena.report()
+    assert (report.queries, report.bytes_scanned, report.records_scanned) == (
+        ("q-1",), 12_345, 3)
