@@ -29,6 +29,7 @@ MAX_LISTING_PAGES = 200  # ListObjectsV2 pages (1,000 objects each) before "at l
 _KEY_ID = re.compile(r"[A-Z0-9]{20}")
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _NAME = re.compile(r"[A-Za-z0-9_-]+")  # a Glue database, table or column name
+_SPLIT_DAY = ("year", "month", "day")  # AWS's manual partitions: region/year/month/day
 _DAY_FORMAT = "%Y/%m/%d"  # CloudTrail's folder days, as the playbook's projection names them
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # eventtime's form: compares as text in time order
 _DONE = ("SUCCEEDED", "FAILED", "CANCELLED")
@@ -110,6 +111,7 @@ class AthenaSource:
         self._interrupted = False
         self._estimate: ScanEstimate | None = None
         self._estimated = False
+        self._format: str | None = None
 
     @property
     def kind(self) -> str:
@@ -184,10 +186,12 @@ class AthenaSource:
         where = [f"(useridentity.accesskeyid IN ({listed}){mentions})",
                  f"eventtime >= '{first.strftime(_TIME_FORMAT)}'",
                  f"eventtime <= '{end.strftime(_TIME_FORMAT)}'"]
-        if self.day_column:
+        days = self._days()
+        if days:
             last_day = end + timedelta(days=1)  # a file may hold the day before's
-            where.append(f'"{self.day_column}" BETWEEN \'{first.strftime(_DAY_FORMAT)}\' '
-                         f"AND '{last_day.strftime(_DAY_FORMAT)}'")
+            layout = _DAY_FORMAT if days != f'"{self.day_column}"' else self._day_format()
+            where.append(f"{days} BETWEEN '{first.strftime(layout)}' "
+                         f"AND '{last_day.strftime(layout)}'")
         if account is not None:
             where.append(f"recipientaccountid = '{account}'")
             if self.account_column:
@@ -199,6 +203,33 @@ class AthenaSource:
                 f'FROM "{self.table.database}"."{self.table.table}"\n'
                 f"WHERE {conditions}\n"
                 "ORDER BY eventtime")
+
+    def _days(self) -> str:
+        """The SQL expression of a partition's day: the day column, or the year, month
+        and day columns of AWS's manually partitioned table joined as yyyy/MM/dd."""
+        columns = {c.lower(): c for c in self.table.partition_columns}
+        if all(part in columns for part in _SPLIT_DAY):
+            year, month, day = (f'"{columns[part]}"' for part in _SPLIT_DAY)
+            return f"concat({year}, '/', {month}, '/', {day})"
+        return f'"{self.day_column}"' if self.day_column else ""
+
+    def _day_format(self) -> str:
+        """The day column's format as the table's projection declares it (glue:GetTable,
+        read once); CloudTrail's yyyy/MM/dd when it declares none or cannot be read."""
+        if self._format is None:
+            self._format = _DAY_FORMAT
+            try:
+                table = self.ctx.client("glue", self.table.region).get_table(
+                    DatabaseName=self.table.database, Name=self.table.table)["Table"]
+            except Exception:  # noqa: BLE001 - the playbook's format is the likely one
+                return self._format
+            declared = (table.get("Parameters") or {}).get(f"projection.{self.day_column}.format")
+            if isinstance(declared, str):
+                layout = declared.replace("yyyy", "%Y").replace("MM", "%m").replace("dd", "%d")
+                if not re.search(r"[A-Za-z]", layout.replace("%Y", "").replace(
+                        "%m", "").replace("%d", "")):
+                    self._format = layout
+        return self._format
 
     def find(self, keys: tuple[str, ...], account: str | None, since: datetime | None,
              progress: Progress | None) -> list[dict[str, Any]]:

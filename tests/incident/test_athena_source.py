@@ -236,6 +236,37 @@ def test_a_later_pass_searches_from_the_minting_and_the_search_follows_the_sessi
     assert report.complete
 
 
+def test_the_day_format_the_tables_projection_declares_is_used(
+        aws: Any, ctx: AwsContext) -> None:
+    glue = aws.client("glue")
+    glue.create_database(DatabaseInput={"Name": "security_logs"})
+    glue.create_table(DatabaseName="security_logs", TableInput={
+        "Name": "by_dt", "PartitionKeys": [{"Name": "dt", "Type": "string"}],
+        "Parameters": {"projection.enabled": "true", "projection.dt.type": "date",
+                       "projection.dt.format": "yyyy-MM-dd"}})
+    table = AthenaTable(REGION, "security_logs", "by_dt", LOCATION, ("dt",))
+
+    source(ctx, table).find((LEAKED,), ACCOUNT, None, None)
+
+    [sql] = started_queries()
+    assert "\"dt\" BETWEEN '2026-11-20' AND '2026-12-06'" in sql
+
+
+def test_a_manually_partitioned_table_is_pruned_on_year_month_and_day(
+        ctx: AwsContext, calls: list[str]) -> None:
+    table = AthenaTable(REGION, "default", "cloudtrail_manual", LOCATION,
+                        ("region", "year", "month", "day"))
+    athena = source(ctx, table)
+
+    assert athena.estimate_scan_bytes() is None
+    athena.find((LEAKED,), ACCOUNT, None, None)
+
+    [sql] = started_queries()
+    assert ("concat(\"year\", '/', \"month\", '/', \"day\") BETWEEN '2026/11/20' AND "
+            "'2026/12/06'") in sql
+    assert "GetTable" not in calls  # the folders' own yyyy, MM and dd: nothing to look up
+
+
 def test_an_organization_table_filters_the_account_partition_and_holds_every_account(
         ctx: AwsContext) -> None:
     athena = source(ctx, ORGANIZATION, organization=True)
@@ -509,7 +540,7 @@ def test_an_engine_2_array_identity_is_named_by_the_ddls_order() -> None:
 
 
 # What the source calls, as IAM actions: the lead's `irready policy investigate` for Athena.
-ATHENA_ACTIONS = ["athena:StartQueryExecution", "athena:GetQueryExecution",
+ATHENA_ACTIONS = ["glue:GetTable", "athena:StartQueryExecution", "athena:GetQueryExecution",
                   "athena:GetQueryResults", "athena:StopQueryExecution"]
 
 
