@@ -604,3 +604,21 @@ def test_results_are_read_page_by_page_and_only_the_first_page_has_a_header(
     report = athena.report()
     assert (report.queries, report.bytes_scanned, report.records_scanned) == (
         ("q-1",), 12_345, 3)
+
+
+def test_ctrl_c_when_the_query_cannot_be_stopped_says_it_still_runs(
+        ctx: AwsContext, slow_queries: None) -> None:
+    def interrupt(_: float) -> None:
+        raise KeyboardInterrupt
+
+    ctx.client("athena", REGION).meta.events.register(
+        "before-call.athena.StopQueryExecution",
+        lambda **_: error_response("AccessDeniedException", "not authorized", 400))
+    athena = source(ctx, sleep=interrupt)
+
+    athena.find((LEAKED,), ACCOUNT, None, None)
+
+    [note] = athena.report().notes
+    assert "stopping it failed (AccessDeniedException)" in note
+    assert "still scanning (and billed)" in note
+    assert athena.interrupted
