@@ -5,6 +5,7 @@ denied and disabled regions, unreadable events, pacing, progress and Ctrl-C."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import threading
@@ -17,13 +18,20 @@ import pytest
 from lookupkit import FakeEventHistory, page, request, stubbed
 
 from auditor.session import AwsContext
-from demo.cloudtrail_records import event, iam_user
+from demo.cloudtrail_records import (
+    event,
+    iam_user,
+    response_time,
+    session_credentials,
+    user_session,
+)
 from incident.investigate.lookup_source import (
     EVENT_HISTORY_DAYS,
     WHAT_IT_CANNOT_SHOW,
     LookupSource,
     lookup_limits,
 )
+from incident.investigate.search import search
 
 ACCOUNT = "123456789012"
 KEY = "AKIAIOSFODNN7EXAMPLE"
@@ -452,3 +460,68 @@ def test_what_it_cannot_show_names_data_events_and_the_90_days() -> None:
     assert "data events" in WHAT_IT_CANNOT_SHOW
     assert "90 days" in WHAT_IT_CANNOT_SHOW
     assert "no trail" in WHAT_IT_CANNOT_SHOW
+
+
+# -- with the search ---------------------------------------------------------------------
+
+
+def test_the_search_follows_minted_credentials_through_event_history(
+        history_ctx: AwsContext, fake_time: FakeTime) -> None:
+    """The leaked key mints a session (used in eu-west-1) and a backdoor key (used in
+    us-west-2); the admin deactivates the backdoor key: every region's history is
+    searched for every credential, and the mention is found by ResourceName."""
+    minted_at = START + timedelta(days=2, minutes=5)
+    session_key, backdoor_key = "ASIAQEXAMPLESESSION1", "AKIAQEXAMPLEBACKDOR1"
+    session = user_session(MAILER, minted_at)
+    backdoor = iam_user("svc-backup", ACCOUNT)
+    records = [
+        call("GetCallerIdentity", minute=1),
+        event("GetSessionToken", "sts", minted_at, principal=MAILER, key=KEY,
+              response={"credentials": session_credentials(session_key, minted_at,
+                                                           timedelta(hours=12))}),
+        event("DescribeInstances", "ec2", minted_at + timedelta(minutes=2), principal=session,
+              key=session_key, region="eu-west-1"),
+        event("CreateAccessKey", "iam", minted_at + timedelta(minutes=3), principal=session,
+              key=session_key, request={"userName": "svc-backup"},
+              response={"accessKey": {"userName": "svc-backup", "accessKeyId": backdoor_key,
+                                      "status": "Active",
+                                      "createDate": response_time(minted_at)}}),
+        event("RunInstances", "ec2", minted_at + timedelta(minutes=9), principal=backdoor,
+              key=backdoor_key, region="us-west-2"),
+        call("UpdateAccessKey", key="AKIAADMINKEYEXAMPLE1", principal=ADMIN, minute=60,
+             request_params={"accessKeyId": backdoor_key, "status": "Inactive"}),
+        call("ListUsers", key=OTHER_KEY, minute=3),  # someone else: never found
+    ]
+    regions = ("us-east-1", "eu-west-1", "us-west-2")
+    history = FakeEventHistory(records)
+    history.install(history_ctx, regions)
+    lookup = source(history_ctx, regions, fake_time)
+
+    found = search([lookup], KEY, ACCOUNT, START, END)
+
+    assert ids(list(found.records)) == ids(records[:-1])
+    assert [c.access_key_id for c in found.credentials] == [KEY, session_key, backdoor_key]
+    assert found.sources == (lookup.report(),)
+    assert found.sources[0].complete
+    asked = {(region, params["LookupAttributes"][0]["AttributeValue"],
+              params["LookupAttributes"][0]["AttributeKey"]) for region, params in history.calls}
+    assert asked == {(region, key, attribute) for region in regions
+                     for key in (KEY, session_key, backdoor_key)
+                     for attribute in ("AccessKeyId", "ResourceName")}
+    session_calls = [params for _, params in history.calls
+                     if params["LookupAttributes"][0]["AttributeValue"] == session_key]
+    assert {params["StartTime"] for params in session_calls} == {minted_at}
+
+
+def test_real_sleep_and_clock_pace_the_calls(history_ctx: AwsContext) -> None:
+    records = [call("ListUsers", minute=minute) for minute in range(4)]
+    stamps: list[float] = []
+    history = FakeEventHistory(records, page_size=1,
+                               on_call=lambda region, _: stamps.append(time.monotonic()))
+    history.install(history_ctx, ("us-east-1",))
+    lookup = LookupSource(history_ctx, ACCOUNT, ("us-east-1",), START, END,
+                          per_region_rate=20.0)
+
+    assert len(lookup.find((KEY,), ACCOUNT, None, None)) == 4
+    assert len(stamps) == 5  # 4 pages by key, 1 by resource name
+    assert all(later - earlier >= 0.045 for earlier, later in itertools.pairwise(stamps))
