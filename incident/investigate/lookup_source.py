@@ -143,6 +143,9 @@ class LookupSource:
         start = self.start if since is None else max(self.start, since)
         if start > self.end:
             return []
+        if not self.regions:
+            self._note("no region to search: event history was not searched")
+            return []
         per_region = len(keys) * len(LookupAttribute)
         run = _Pass(keys, start, f"{self.location}: {', '.join(keys)}",
                     per_region * len(self.regions), progress, self._stop)

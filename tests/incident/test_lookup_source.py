@@ -190,6 +190,14 @@ def test_nothing_is_asked_outside_the_window_or_the_account(history_ctx: AwsCont
     assert lookup.report().complete
 
 
+def test_no_region_is_a_note(history_ctx: AwsContext, fake_time: FakeTime) -> None:
+    lookup = source(history_ctx, (), fake_time)
+
+    assert lookup.find((KEY,), ACCOUNT, None, None) == []
+    assert lookup.location == "CloudTrail event history (0 regions)"
+    assert lookup.report().notes == ("no region to search: event history was not searched",)
+
+
 # -- failures ----------------------------------------------------------------------------
 
 
