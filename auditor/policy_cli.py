@@ -60,9 +60,14 @@ def policy_investigate(
     bucket: Annotated[list[str] | None, typer.Option(
         "--bucket", metavar="BUCKET",
         help="A trail bucket to read (repeatable; default: every bucket).")] = None,
+    results_bucket: Annotated[str | None, typer.Option(
+        "--results-bucket", metavar="BUCKET",
+        help="Athena's query-results bucket (default: aws-athena-query-results-*).")]
+    = None,
 ) -> None:
-    """The IAM policy `irready investigate` needs (read-only): the key's owner, the
-    trail's log files, and kms:Decrypt through S3 for encrypted ones."""
-    from incident.investigate.policy import investigate_policy
+    """The IAM policy `irready investigate` needs: the key's owner, the trail's log
+    files (kms:Decrypt through S3), event history, and the Athena table; it changes
+    nothing in the account (Athena writes its results to the results bucket)."""
+    from incident.investigate.policy import RESULTS_BUCKET, investigate_policy
 
-    typer.echo(investigate_policy(bucket or ()), nl=False)
+    typer.echo(investigate_policy(bucket or (), results_bucket or RESULTS_BUCKET), nl=False)

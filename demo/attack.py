@@ -56,7 +56,7 @@ def write_attack_logs(session: Any, bucket: str, leaked_key: str, today: datetim
     """Write the story's log files into `bucket`; `today` is the demo's now."""
     day = datetime.combine(today.date() - timedelta(days=1), time(), UTC)
     records = [*_usual_traffic(leaked_key, day - timedelta(days=HISTORY_DAYS - 1), day),
-               *_attack(leaked_key, day), *_defender(day)]
+               *attack_records(leaked_key, day), *defender_records(day)]
     s3 = session.client("s3")
     files = 0
     for account, region, delivered, batch in group_into_files(
@@ -93,7 +93,7 @@ def _usual_traffic(leaked_key: str, first: datetime, attack_day: datetime
         day += timedelta(days=1)
 
 
-def _attack(leaked_key: str, day: datetime) -> Iterator[dict[str, Any]]:
+def attack_records(leaked_key: str, day: datetime) -> Iterator[dict[str, Any]]:
     mailer = iam_user(LEAKED_USER, DEMO_ACCOUNT)
     at = day + timedelta(hours=12, minutes=11, seconds=5)
 
@@ -158,7 +158,7 @@ def _attack(leaked_key: str, day: datetime) -> Iterator[dict[str, Any]]:
                                  "main-trail"})
 
 
-def _defender(day: datetime) -> Iterator[dict[str, Any]]:
+def defender_records(day: datetime) -> Iterator[dict[str, Any]]:
     """The afternoon after: an admin restarts the trail and deactivates the backdoor key.
     Only the second names a key of the attacker's chain: a `mention`."""
     admin = iam_user("admin-user", DEMO_ACCOUNT)

@@ -11,6 +11,7 @@ from demo.account import LEAKED_USER
 from demo.attack import write_attack_logs
 from incident.investigate.jsonform import render_json
 from incident.investigate.model import Investigation
+from incident.investigate.plan import Limits
 from incident.investigate.run import Request, run_investigation
 from incident.investigate.source_spec import SourceKind, SourceSpec
 from incident.investigate.stored import store_investigation
@@ -46,7 +47,8 @@ def investigate_leak(session: Any, store: HistoryStore, bucket: str, now: dateti
         latest = store.latest_snapshot(account)
         return None if latest is None else latest[1]
 
-    result = run_investigation(Request(key, window, (SourceSpec(SourceKind.S3),), workers=1),
+    result = run_investigation(Request(key, window, (SourceSpec(SourceKind.AUTO),),
+                                       Limits(workers=1)),
                                context=lambda: AwsContext(session=session),
                                snapshot_of=snapshot_of, clock=utcnow)
     store_investigation(store, result)

@@ -43,12 +43,16 @@ class InvestigationFormat(StrEnum):
     JSON = "json"
     MARKDOWN = "markdown"
     CSV = "csv"
+    HTML = "html"
+    PDF = "pdf"
 
 
 SUFFIXES = {".txt": InvestigationFormat.TERMINAL, ".json": InvestigationFormat.JSON,
             ".md": InvestigationFormat.MARKDOWN, ".markdown": InvestigationFormat.MARKDOWN,
-            ".csv": InvestigationFormat.CSV}
+            ".csv": InvestigationFormat.CSV, ".html": InvestigationFormat.HTML,
+            ".htm": InvestigationFormat.HTML, ".pdf": InvestigationFormat.PDF}
 MAX_WORKERS = 256
+MAX_GB = 1_000_000.0
 
 
 def investigate(
@@ -65,8 +69,9 @@ def investigate(
         metavar="SPAN", help="How long before --from the key's usual IPs and user agents "
         "are learned.")] = "14d",
     source: Annotated[list[str] | None, typer.Option(
-        metavar="SOURCE", help="s3 (the audited trails' buckets; the default), "
-        "s3://BUCKET[/PREFIX], or local:DIR (no AWS access needed); repeatable.")] = None,
+        metavar="SOURCE", help="auto (the default), s3 (the audited trails' buckets), "
+        "s3://BUCKET[/PREFIX], local:DIR (no AWS access needed), lookup (event history, "
+        "90 days) or athena (the audited table); repeatable.")] = None,
     fmt: Annotated[InvestigationFormat | None, typer.Option(
         "--format", "-f", help="Output format (default: from --output's extension, else "
         "terminal).")] = None,
@@ -74,6 +79,15 @@ def investigate(
     workers: Annotated[int | None, typer.Option(
         min=1, max=MAX_WORKERS, metavar="N",
         help="Processes that decompress logs (default: one per core).")] = None,
+    max_scan_gb: Annotated[float, typer.Option(
+        min=0.001, max=MAX_GB, metavar="GB",
+        help="Athena: refuse a query that would scan more than this.")] = 50,
+    max_download_gb: Annotated[float, typer.Option(
+        min=0, max=MAX_GB, metavar="GB",
+        help="auto: above this much log, let Athena scan instead (when a table "
+        "exists).")] = 20,
+    notify: Annotated[bool, typer.Option(
+        "--notify", help="Send suspicious findings to the [notify] channels.")] = False,
     config_path: ConfigOpt = None,
     profile: ProfileOpt = None,
     region: RegionOpt = None,
@@ -84,20 +98,24 @@ def investigate(
     minted and theirs, the follow-ups; exit 1 when anything is suspicious."""
     from auditor.clock import utcnow
     from incident.investigate.keyids import checked_key_id
+    from incident.investigate.plan import GB, Limits, check_specs
     from incident.investigate.run import Request, run_investigation
-    from incident.investigate.source_spec import SourceKind, parse_sources
+    from incident.investigate.source_spec import parse_sources
     from incident.investigate.stored import store_investigation
     from incident.investigate.window import make_window
     from reports.formats import check_output, output_format
 
     key_id = checked_key_id(key)
-    window = make_window(utcnow(), since=since, start=start, end=end, baseline=baseline)
+    now = utcnow()
+    window = make_window(now, since=since, start=start, end=end, baseline=baseline)
     specs = parse_sources(source)
+    check_specs(specs, window, now)
     chosen = output_format(output, fmt, InvestigationFormat.TERMINAL, SUFFIXES)
     if output is not None:
         check_output(output)
+    refuse_pdf_on_terminal(chosen, output)
     config = load(config_path, history_path)
-    needs_aws = any(spec.kind is SourceKind.S3 for spec in specs)
+    needs_aws = any(spec.needs_aws for spec in specs)
     context = (lambda: aws_context(profile, region, endpoint_url)) if needs_aws else None
     with open_store(config) as store:
         store.check_writable()
@@ -107,8 +125,9 @@ def investigate(
             return None if latest is None else latest[1]
 
         with _progress() as progress:
+            limits = Limits(int(max_scan_gb * GB), int(max_download_gb * GB), workers)
             result = run_investigation(
-                Request(key_id, window, specs, workers), context=context,
+                Request(key_id, window, specs, limits), context=context,
                 snapshot_of=snapshot_of, clock=utcnow, progress=progress)
         store_investigation(store, result)
     emit(result, chosen, output)
@@ -136,6 +155,16 @@ def render(result: Investigation, fmt: InvestigationFormat) -> bytes:
         from reports.investigation_csv import render_csv
 
         return render_csv(result).encode()
+    if fmt is InvestigationFormat.HTML:
+        from reports.investigation_report import render_investigation_html
+
+        html: str = render_investigation_html(result)
+        return html.encode()
+    if fmt is InvestigationFormat.PDF:
+        from reports.investigation_report import render_investigation_pdf
+
+        pdf: bytes = render_investigation_pdf(result)
+        return pdf
     import io
 
     from rich.console import Console
@@ -145,6 +174,14 @@ def render(result: Investigation, fmt: InvestigationFormat) -> bytes:
     console = Console(record=True, width=100, file=io.StringIO(), color_system=None)
     print_investigation(console, result)
     return console.export_text().encode()
+
+
+def refuse_pdf_on_terminal(fmt: InvestigationFormat, output: Path | None) -> None:
+    """Before anything is read: a PDF is not for a terminal."""
+    if fmt is InvestigationFormat.PDF and output is None and sys.stdout.isatty():
+        from auditor.errors import UsageError
+
+        raise UsageError("--format pdf is binary: pass --output FILE.pdf (or redirect stdout)")
 
 
 def emit(result: Investigation, fmt: InvestigationFormat, output: Path | None) -> None:

@@ -224,13 +224,14 @@ def investigation_report(
     from auditor.errors import NotFound
     from incident.investigate.keyids import checked_key_id
     from incident.investigate.stored import load_investigation
-    from incident.investigate_cli import SUFFIXES, emit
+    from incident.investigate_cli import SUFFIXES, emit, refuse_pdf_on_terminal
     from reports.formats import check_output, output_format
 
     key_id = None if key is None else checked_key_id(key)
     chosen = output_format(output, fmt, InvestigationFormat.TERMINAL, SUFFIXES)
     if output is not None:
         check_output(output)
+    refuse_pdf_on_terminal(chosen, output)
     with _store(config_path, history_path) as store:
         if investigation is None:
             newest = store.investigations(account_id=account, key_id=key_id, limit=1)

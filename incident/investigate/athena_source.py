@@ -109,6 +109,7 @@ class AthenaSource:
         self.rows = 0
         self.notes: list[str] = []
         self._interrupted = False
+        self._answered = False  # a query ran to the end and its results were read
         self._estimate: ScanEstimate | None = None
         self._estimated = False
         self._format: str | None = None
@@ -248,11 +249,17 @@ class AthenaSource:
         what = f"{self.location}: {', '.join(keys)}"
         if progress is not None:
             progress(what, 0, 1)
+        failures = len(self.notes)
         rows = self._run(query)
+        self._answered = self._answered or len(self.notes) == failures
         if progress is not None:
             progress(what, 1, 1)
         self.rows += len(rows)
         return [record_of(row) for row in rows]
+
+    @property
+    def answered(self) -> bool:
+        return self._answered
 
     def report(self) -> SourceReport:
         return SourceReport(self.kind, self.location, 0, self.rows, not self.notes,

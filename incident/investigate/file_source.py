@@ -27,6 +27,7 @@ class FileSource:
     records_scanned: int = 0
     problems: list[Problem] = field(default_factory=list)
     failed: str = ""  # why the source could not be read at all
+    listed_bytes: int = 0  # the size of every file listed: what a search downloads
 
     @property
     def kind(self) -> str:
@@ -39,6 +40,11 @@ class FileSource:
     @property
     def interrupted(self) -> bool:
         return False  # a scan stops the whole command on Ctrl-C: files are read fast
+
+    @property
+    def answered(self) -> bool:
+        """Some file was read, or the listing found none and failed nowhere."""
+        return self.files_read > 0 or (not self.failed and not self.problems)
 
     def holds(self, account: str) -> bool:
         return account in self.accounts
@@ -64,6 +70,10 @@ class FileSource:
         self.problems.extend(p for p in result.problems if p not in self.problems)
         return list(result.records)
 
+    def prepare(self, account: str | None) -> str:
+        """List the account's files now; why they cannot be listed, or ""."""
+        return self.failed if self._files(account) is None else ""
+
     def report(self) -> SourceReport:
         notes = tuple(f"{p.location}: {p.reason}" for p in self.problems)
         if self.failed:
@@ -84,6 +94,7 @@ class FileSource:
         self.accounts = self.accounts | listing.accounts
         self.problems.extend(p for p in listing.problems if p not in self.problems)
         self.listed[account] = listing.files
+        self.listed_bytes += sum(file.size for file in listing.files)
         if account is not None and account not in listing.accounts and not listing.files:
             self.problems.append(Problem(self.location, f"no log folder for account {account}"))
         return listing.files

@@ -118,6 +118,7 @@ class LookupSource:
         self._notes_lock = threading.Lock()
         self._records_scanned = 0
         self._interrupted = False
+        self._answered = False  # some region answered a search
         self._stop = threading.Event()
 
     @property
@@ -172,6 +173,10 @@ class LookupSource:
             self._note(self._interrupt_note(run))
         with run.lock:
             return list(run.records.values())
+
+    @property
+    def answered(self) -> bool:
+        return self._answered
 
     def report(self) -> SourceReport:
         with self._notes_lock:
@@ -231,6 +236,7 @@ class LookupSource:
             response = self._call(client, region, request, f"{attribute}={key}", pages)
             if response is None:
                 return
+            self._answered = True
             pages += 1
             events = response.get("Events") or []
             parsed = [self._record(region, event) for event in events]

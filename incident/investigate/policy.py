@@ -1,6 +1,7 @@
 """The least-privilege policy of `irready investigate`: name the key's owner, list and
-read the trail's log files, decrypt them through S3. Nothing else, and nothing that
-writes: an investigation changes nothing in the account."""
+read the trail's log files and decrypt them through S3, search CloudTrail's event
+history in every enabled region, and query the Athena table (which writes its results
+to the query-results bucket: Athena's one write, and nothing in the account changes)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,15 @@ from collections.abc import Sequence
 from auditor.errors import UsageError
 from incident.investigate.source_spec import BUCKET
 
+RESULTS_BUCKET = "aws-athena-query-results-*"  # the console's default results buckets
 
-def investigate_policy(buckets: Sequence[str]) -> str:
+
+def investigate_policy(buckets: Sequence[str], results_bucket: str = RESULTS_BUCKET) -> str:
     for bucket in buckets:
         if not BUCKET.fullmatch(bucket):
             raise UsageError(f"--bucket: {bucket!r} is not an S3 bucket name")
+    if results_bucket != RESULTS_BUCKET and not BUCKET.fullmatch(results_bucket):
+        raise UsageError(f"--results-bucket: {results_bucket!r} is not an S3 bucket name")
     names = sorted(set(buckets)) or ["*"]
     document = {
         "Version": "2012-10-17",
@@ -32,6 +37,19 @@ def investigate_policy(buckets: Sequence[str]) -> str:
             {"Sid": "DecryptLogFilesThroughS3", "Effect": "Allow",
              "Action": ["kms:Decrypt"], "Resource": "*",
              "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}},
+            {"Sid": "SearchEventHistoryInEveryRegion", "Effect": "Allow",
+             "Action": ["cloudtrail:LookupEvents", "ec2:DescribeRegions"],
+             "Resource": "*"},
+            {"Sid": "QueryTheAthenaTable", "Effect": "Allow",
+             "Action": ["athena:GetQueryExecution", "athena:GetQueryResults",
+                        "athena:StartQueryExecution", "athena:StopQueryExecution",
+                        "glue:GetDatabase", "glue:GetPartitions", "glue:GetTable"],
+             "Resource": "*"},
+            {"Sid": "WriteAthenaQueryResults", "Effect": "Allow",
+             "Action": ["s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket",
+                        "s3:PutObject"],
+             "Resource": [f"arn:aws:s3:::{results_bucket}",
+                          f"arn:aws:s3:::{results_bucket}/*"]},
         ],
     }
     return json.dumps(document, indent=2) + "\n"

@@ -30,6 +30,12 @@ class RecordSource(Protocol):
         found so far, incomplete."""
         ...
 
+    @property
+    def answered(self) -> bool:
+        """Something was read: a file, an event history page, a query's results. A
+        source that answered nothing cannot say that nothing happened."""
+        ...
+
     def holds(self, account: str) -> bool:
         """Whether calls made in `account` are in this source (after a first search)."""
         ...

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from auditor.errors import AwsUnavailable, IrreadyError
-from incident.investigate.file_source import FileSource
+from auditor.errors import AwsUnavailable
 from incident.investigate.model import (
     Credential,
     CredentialKind,
@@ -25,24 +24,19 @@ from incident.investigate.model import (
     Window,
 )
 from incident.investigate.owner import OwnerLookup, look_up_owner, owner_from_logs
+from incident.investigate.plan import Limits, NoSource, Scope, plan_sources
 from incident.investigate.record_source import Progress
 from incident.investigate.search import search
-from incident.investigate.source_spec import SourceKind, SourceSpec
+from incident.investigate.source_spec import SourceSpec
 from incident.investigate.verdict import judge
 
 if TYPE_CHECKING:
     from auditor.session import AwsContext
     from auditor.snapshot import AccountSnapshot, TrailInfo
-    from incident.investigate.logfiles.layout import LogStore
     from incident.investigate.tactics import Catalogue
 
 LOGGING_STOPPED = ("StopLogging", "DeleteTrail")
-
-
-class NoSource(IrreadyError):
-    """No source could be read at all: nothing was searched."""
-
-    exit_code = 3
+__all__ = ["NoSource", "Request", "run_investigation"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +44,7 @@ class Request:
     key_id: str
     window: Window
     sources: tuple[SourceSpec, ...]
-    workers: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Located:
-    store: LogStore
-    trail: TrailInfo | None  # the trail whose bucket this is, when the audit said so
+    limits: Limits = field(default_factory=Limits)
 
 
 def new_investigation_id(at: datetime) -> str:
@@ -75,32 +63,32 @@ def run_investigation(request: Request, *, context: Callable[[], AwsContext] | N
     ctx: AwsContext | None = None
     snapshot: AccountSnapshot | None = None
     specs = list(request.sources)
-    if any(spec.kind is SourceKind.S3 for spec in specs):
+    if any(spec.needs_aws for spec in specs):
         try:
             if context is None:
                 raise AwsUnavailable("no AWS access")
             ctx = context()
             caller = ctx.identity()
         except AwsUnavailable as exc:
-            if all(spec.kind is SourceKind.S3 for spec in specs):
+            if all(spec.needs_aws for spec in specs):
                 raise NoSource(f"no source could be read: {exc.message}") from None
-            notes.append(f"the S3 sources were skipped: {exc.message}")
-            specs = [spec for spec in specs if spec.kind is SourceKind.LOCAL]
+            notes.append(f"the AWS sources were skipped: {exc.message}")
+            specs = [spec for spec in specs if not spec.needs_aws]
         else:
             lookup = look_up_owner(ctx, request.key_id, caller.account_id)
             snapshot = snapshot_of(lookup.account_id or caller.account_id)
             lookup = OwnerLookup(lookup.owner, lookup.account_id or caller.account_id,
                                  lookup.notes)
-    located = _locate(specs, ctx, snapshot)
     window = request.window
-    first_day, last_day = window.baseline_start.date(), window.end.date() + timedelta(days=1)
-    found = search([FileSource(place.store, first_day, last_day, request.workers)
-                    for place in located], request.key_id, lookup.account_id,
-                   window.start, window.end, progress=progress)
+    plan = plan_sources(tuple(specs), Scope(ctx, snapshot, lookup.account_id, window,
+                                            started, request.limits))
+    found = search(plan.sources, request.key_id, lookup.account_id, window.start,
+                   window.end, progress=progress)
     if not found.sources or found.unreadable:
         why = "; ".join(note for s in found.sources for note in s.notes[:1])
+        why = why or "; ".join(f"{s.kind}: {s.why}" for s in plan.skipped)
         raise NoSource(f"no source could be read: {why or 'no source was given'}")
-    buckets = {place.trail.bucket for place in located if place.trail is not None}
+    buckets = {trail.bucket for trail in plan.trails}
     verdict = judge(found.records, found.credentials, window, _catalogue(),
                     trail_buckets=buckets, now=started)
     owner = lookup.owner or (owner_from_logs(verdict.leaked_identity)
@@ -114,7 +102,7 @@ def run_investigation(request: Request, *, context: Callable[[], AwsContext] | N
                    c.account_id or account, c.principal_arn or owner.arn, c.minted_at)
         if c.kind is CredentialKind.LEAKED else c for c in found.credentials)
     incomplete = [*_source_gaps(found.sources), *_empty(found.sources), *found.unfollowed,
-                  *_trail_gaps(located, snapshot, window, started),
+                  *plan.incomplete, *_trail_gaps(plan.trails, snapshot, window, started),
                   *_stopped_logging(verdict.events, verdict.mentions)]
     return Investigation(
         investigation_id=new_investigation_id(started), started_at=started,
@@ -123,53 +111,14 @@ def run_investigation(request: Request, *, context: Callable[[], AwsContext] | N
         incomplete_because=tuple(incomplete), credentials=credentials,
         events=verdict.events, mentions=verdict.mentions, source_ips=verdict.source_ips,
         tactics=verdict.tactics, follow_ups=verdict.follow_ups,
-        notes=(*lookup.notes, *notes, *verdict.notes))
+        notes=(*lookup.notes, *notes, *plan.notes, *verdict.notes),
+        skipped_sources=tuple(plan.skipped))
 
 
 def _catalogue() -> Catalogue:
     from incident.investigate.tactics import load_catalogue
 
     return load_catalogue()
-
-
-def _locate(specs: list[SourceSpec], ctx: AwsContext | None,
-            snapshot: AccountSnapshot | None) -> list[_Located]:
-    from incident.investigate.logfiles.sources import LocalLogs, S3Logs
-
-    located: list[_Located] = []
-    for spec in specs:
-        if spec.kind is SourceKind.LOCAL:
-            assert spec.path is not None
-            located.append(_Located(LocalLogs(spec.path), None))
-            continue
-        assert ctx is not None
-        if spec.bucket:
-            located.append(_Located(S3Logs(ctx.client("s3"), spec.bucket, spec.prefix), None))
-            continue
-        trails = _audited_trails(snapshot)
-        seen = {(p.store.kind, p.store.location) for p in located}
-        for trail in trails:
-            store = S3Logs(ctx.client("s3", trail.home_region), trail.bucket, trail.key_prefix)
-            if (store.kind, store.location) not in seen:
-                seen.add((store.kind, store.location))
-                located.append(_Located(store, trail))
-    return located
-
-
-def _audited_trails(snapshot: AccountSnapshot | None) -> tuple[TrailInfo, ...]:
-    if snapshot is None:
-        raise NoSource("no audit of this account is stored, so no trail bucket is known: "
-                       "run `irready audit` first, or name the logs with --source "
-                       "s3://BUCKET[/PREFIX] or --source local:DIR")
-    if snapshot.trails is None:
-        raise NoSource("the latest audit could not read the trails: run `irready audit` "
-                       "again, or name the logs with --source s3://BUCKET[/PREFIX]")
-    trails = tuple(t for t in snapshot.trails if t.bucket)
-    if not trails:
-        raise NoSource("the latest audit found no trail that writes log files: with no "
-                       "trail, CloudTrail's 90-day event history is the only record "
-                       "(the console's Event history page)")
-    return trails
 
 
 def _source_gaps(sources: tuple[SourceReport, ...]) -> list[str]:
@@ -189,9 +138,8 @@ def _empty(sources: tuple[SourceReport, ...]) -> list[str]:
             "there?)" for source in sources if source.complete and not source.files]
 
 
-def _trail_gaps(located: list[_Located], snapshot: AccountSnapshot | None, window: Window,
+def _trail_gaps(trails: list[TrailInfo], snapshot: AccountSnapshot | None, window: Window,
                 now: datetime) -> list[str]:
-    trails = [place.trail for place in located if place.trail is not None]
     gaps = []
     if trails and not any(t.multi_region for t in trails):
         homes = ", ".join(sorted({t.home_region for t in trails}))

@@ -27,12 +27,7 @@ class Found:
     credentials: tuple[Credential, ...]  # the leaked key first, then in minting order
     sources: tuple[SourceReport, ...]
     unfollowed: tuple[str, ...]  # why a credential's calls could not be searched
-
-    @property
-    def unreadable(self) -> bool:
-        """Nothing could be read: every source failed, or every file it listed did."""
-        return all(not s.complete and not s.files and not s.records_scanned
-                   for s in self.sources)
+    unreadable: bool  # no source answered anything: not even "nothing here"
 
 
 def search(sources: Sequence[RecordSource], key_id: str, account_id: str | None,
@@ -85,7 +80,8 @@ def search(sources: Sequence[RecordSource], key_id: str, account_id: str | None,
                     f"{group_account}, whose logs these sources do not hold: its calls "
                     "were not searched" for m in group)
     return Found(tuple(sorted(records.values(), key=_time_of)), tuple(chain.values()),
-                 tuple(source.report() for source in sources), tuple(unfollowed))
+                 tuple(source.report() for source in sources), tuple(unfollowed),
+                 not any(source.answered for source in sources))
 
 
 def _by_account(minted: list[Minted], default: str | None) -> dict[str | None, list[Minted]]:

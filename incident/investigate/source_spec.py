@@ -1,7 +1,10 @@
-"""Where the logs are, as a responder names them with --source: `s3` (the trails the
-latest audit found), `s3://BUCKET[/PREFIX]` (a bucket named outright: no audit needed),
-or `local:DIR` (a forensic copy or an export in the same layout, read with no AWS access
-at all). Every value is checked before anything is read."""
+"""Where the logs are, as a responder names them with --source: `auto` (the default:
+the trail's files when readable, else event history, Athena for what is too large to
+download), `s3` (the trails the latest audit found), `s3://BUCKET[/PREFIX]` (a bucket
+named outright: no audit needed), `local:DIR` (a forensic copy or an export in the same
+layout, read with no AWS access at all), `lookup` (CloudTrail's 90-day event history) or
+`athena` (the table the latest audit found). Every value is checked before anything is
+read."""
 
 from __future__ import annotations
 
@@ -13,12 +16,15 @@ from pathlib import Path
 from auditor.errors import UsageError
 
 BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-USAGE = "use s3, s3://BUCKET[/PREFIX] or local:DIR"
+USAGE = "use auto, s3, s3://BUCKET[/PREFIX], local:DIR, lookup or athena"
 
 
 class SourceKind(StrEnum):
+    AUTO = "auto"
     S3 = "s3"
     LOCAL = "local"
+    LOOKUP = "lookup"
+    ATHENA = "athena"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,14 +35,14 @@ class SourceSpec:
     path: Path | None = None
 
     @property
-    def from_audit(self) -> bool:
-        return self.kind is SourceKind.S3 and not self.bucket
+    def needs_aws(self) -> bool:
+        return self.kind is not SourceKind.LOCAL
 
 
 def parse_source(text: str) -> SourceSpec:
     value = text.strip()
-    if value == "s3":
-        return SourceSpec(SourceKind.S3)
+    if value in (SourceKind.AUTO, SourceKind.S3, SourceKind.LOOKUP, SourceKind.ATHENA):
+        return SourceSpec(SourceKind(value))
     if value.startswith("s3://"):
         bucket, _, prefix = value.removeprefix("s3://").partition("/")
         if not BUCKET.fullmatch(bucket) or ".." in bucket:
@@ -58,9 +64,9 @@ def parse_source(text: str) -> SourceSpec:
 
 
 def parse_sources(values: list[str] | None) -> tuple[SourceSpec, ...]:
-    """The sources named, without repeats; none named: the audit's trails."""
+    """The sources named, without repeats; none named: auto."""
     specs: list[SourceSpec] = []
-    for value in values or ["s3"]:
+    for value in values or ["auto"]:
         spec = parse_source(value)
         if spec not in specs:
             specs.append(spec)

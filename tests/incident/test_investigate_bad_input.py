@@ -4,6 +4,7 @@ read), nothing on stdout, no traceback, and a pasted secret never repeated."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,23 +45,33 @@ def account(aws: Any) -> Any:
                      "--since: 'a week' is not a duration: use a number and a unit, as in "
                      "30d, 12h, 2w or 90m", id="a window that is no duration"),
         pytest.param((KEY, "--source", "cloudtrail"), ExitCode.USAGE,
-                     "--source: unknown source 'cloudtrail': use s3, s3://BUCKET[/PREFIX] or "
-                     "local:DIR", id="an unknown source"),
+                     "--source: unknown source 'cloudtrail': use auto, s3, s3://BUCKET[/PREFIX], "
+                     "local:DIR, lookup or athena", id="an unknown source"),
         pytest.param((KEY, "--source", "local:{tmp}/nowhere"), ExitCode.USAGE,
                      "--source local:{tmp}/nowhere: {tmp}/nowhere does not exist",
                      id="a local copy that is not there"),
         pytest.param((KEY, "--output", "inv.docx"), ExitCode.USAGE,
-                     "--output inv.docx: irready writes no .docx format (it writes .csv, "
-                     ".json, .markdown, .md, .txt): rename the file or pass --format",
+                     "--output inv.docx: irready writes no .docx format (it writes .csv, .htm, "
+                     ".html, .json, .markdown, .md, .pdf, .txt): rename the file or pass "
+                     "--format",
                      id="an extension irready does not write"),
-        pytest.param((KEY, "--format", "pdf"), ExitCode.USAGE,
-                     "Invalid value for '--format' / '-f': 'pdf' is not one of 'terminal', "
-                     "'json', 'markdown', 'csv' (see 'irready investigate --help')",
+        pytest.param((KEY, "--format", "docx"), ExitCode.USAGE,
+                     "Invalid value for '--format' / '-f': 'docx' is not one of 'terminal', "
+                     "'json', 'markdown', 'csv', 'html', 'pdf' (see 'irready investigate "
+                     "--help')",
                      id="a format investigate does not write"),
+        pytest.param((KEY, "--max-scan-gb", "0"), ExitCode.USAGE,
+                     "Invalid value for '--max-scan-gb': must be greater than or equal to 0.001 "
+                     "(see 'irready investigate --help')", id="an Athena budget of nothing"),
+        pytest.param((KEY, "--source", "lookup", "--since", "120d"), ExitCode.USAGE,
+                     "--source lookup: event history keeps 90 days: the window starts {start}, "
+                     "30 days before that: name the trail's logs too (--source s3 or "
+                     "local:DIR), or shorten the window",
+                     id="event history alone for a window it cannot reach"),
         pytest.param((KEY, "--workers", "0"), ExitCode.USAGE,
                      "Invalid value for '--workers': must be greater than or equal to 1 (see "
                      "'irready investigate --help')", id="no workers"),
-        pytest.param((KEY,), ExitCode.UNAVAILABLE,
+        pytest.param((KEY, "--source", "s3"), ExitCode.UNAVAILABLE,
                      "no audit of this account is stored, so no trail bucket is known: run "
                      "`irready audit` first, or name the logs with --source "
                      "s3://BUCKET[/PREFIX] or --source local:DIR", id="no audit knows a trail"),
@@ -73,7 +84,8 @@ def account(aws: Any) -> Any:
 def test_bad_input_is_one_line(tmp_path: Path, args: tuple[str, ...], code: ExitCode,
                                message: str) -> None:
     result = irready("investigate", *(arg.format(tmp=tmp_path) for arg in args))
-    assert result.stderr == f"irready: error: {message.format(tmp=tmp_path)}\n"
+    start = f"{datetime.now(UTC) - timedelta(days=120):%Y-%m-%d}"
+    assert result.stderr == f"irready: error: {message.format(tmp=tmp_path, start=start)}\n"
     assert result.exit_code == code
     assert result.stdout == ""
     assert SECRET not in result.output

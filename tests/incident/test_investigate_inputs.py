@@ -86,7 +86,10 @@ def test_a_window_that_cannot_be_searched_is_refused(
 
 
 def test_sources_name_a_bucket_a_folder_or_the_audited_trails(tmp_path: Path) -> None:
-    assert parse_sources(None)[0].from_audit
+    assert parse_sources(None)[0].kind is SourceKind.AUTO
+    assert [parse_source(kind).kind for kind in ("s3", "lookup", "athena")] == [
+        SourceKind.S3, SourceKind.LOOKUP, SourceKind.ATHENA]
+    assert not parse_source(f"local:{tmp_path}").needs_aws
     bucket = parse_source("s3://trail-logs-123/org/prefix/")
     assert (bucket.kind, bucket.bucket, bucket.prefix) == (SourceKind.S3, "trail-logs-123",
                                                            "org/prefix")
@@ -95,7 +98,8 @@ def test_sources_name_a_bucket_a_folder_or_the_audited_trails(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize(("value", "message"), [
-    ("athena", "--source: unknown source 'athena': use s3, s3://BUCKET[/PREFIX] or local:DIR"),
+    ("cloudtrail", "--source: unknown source 'cloudtrail': use auto, s3, s3://BUCKET[/PREFIX], "
+                   "local:DIR, lookup or athena"),
     ("s3://Bad_Bucket", "--source s3://Bad_Bucket: 'Bad_Bucket' is not an S3 bucket name"),
     ("local:", "--source local: needs a folder, as in local:./cloudtrail-copy"),
     ("local:{tmp}/missing", "--source local:{tmp}/missing: {tmp}/missing does not exist"),

@@ -19,6 +19,7 @@ from auditor.clock import utcnow
 from auditor.session import AwsContext
 from demo.attack import BACKDOOR_KEY
 from incident.investigate.model import Investigation
+from incident.investigate.plan import Limits
 from incident.investigate.run import NoSource, Request, run_investigation
 from incident.investigate.source_spec import parse_sources
 from incident.investigate.window import make_window
@@ -36,7 +37,7 @@ def _run(session: Any, key_id: str) -> Investigation:
     window = make_window(NOW + timedelta(minutes=1), since="7d", start=None, end=None,
                          baseline="14d")
     return run_investigation(
-        Request(key_id, window, parse_sources([f"s3://{BUCKET}"]), workers=1),
+        Request(key_id, window, parse_sources([f"s3://{BUCKET}"]), Limits(workers=1)),
         context=lambda: AwsContext(session=session, max_attempts=1),
         snapshot_of=lambda account: None, clock=utcnow)
 
@@ -59,11 +60,21 @@ def test_the_policy_reads_only_and_decrypts_only_through_s3() -> None:
     statements = _policy()["Statement"]
     actions = {action for s in statements for action in s["Action"]}
     assert actions == {"iam:GetAccessKeyLastUsed", "sts:GetAccessKeyInfo",
-                       "sts:GetCallerIdentity", "s3:ListBucket", "s3:GetObject", "kms:Decrypt"}
+                       "sts:GetCallerIdentity", "s3:ListBucket", "s3:GetObject", "kms:Decrypt",
+                       "cloudtrail:LookupEvents", "ec2:DescribeRegions",
+                       "athena:GetQueryExecution", "athena:GetQueryResults",
+                       "athena:StartQueryExecution", "athena:StopQueryExecution",
+                       "glue:GetDatabase", "glue:GetPartitions", "glue:GetTable",
+                       "s3:GetBucketLocation", "s3:PutObject"}
+    # the one write: Athena's results, into the results bucket only
+    writes = [s for s in statements if "s3:PutObject" in s["Action"]]
+    assert [w["Resource"] for w in writes] == [[
+        "arn:aws:s3:::aws-athena-query-results-*", "arn:aws:s3:::aws-athena-query-results-*/*"]]
     kms = next(s for s in statements if s["Action"] == ["kms:Decrypt"])
     assert kms["Condition"] == {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}
     scoped = _policy("--bucket", BUCKET)["Statement"]
-    assert {r for s in scoped if s["Action"][0].startswith("s3:") for r in s["Resource"]} == {
+    trail = [s for s in scoped if s["Sid"] in ("ListTheTrailsLogFiles", "ReadTheTrailsLogFiles")]
+    assert {r for s in trail for r in s["Resource"]} == {
         f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"}
 
 
