@@ -289,8 +289,8 @@ def _time_ticks(start: datetime, end: datetime, count: int = 5) -> list[tuple[fl
 def event_timeline(marks: Sequence[Mark], *, rows: Sequence[str],
                    legend: Sequence[tuple[str, str, bool]], title: str, note: str = "",
                    width: int = 680) -> Markup:
-    """Events over time, one mark per event: a row per depth in the chain (the leaked
-    key on top), the mark's shape and fill naming its tactic (`legend`: label, shape,
+    """Events over time, one mark per event (twins at the same point drawn once): a row
+    per depth in the chain (the leaked key on top), the mark's shape and fill naming its tactic (`legend`: label, shape,
     filled), so that the chart reads in black and white. `note` is printed under the
     axis (the usual traffic, counted rather than drawn)."""
     row_h, left, right, top = 26, 120, 16, 10
@@ -326,10 +326,15 @@ def event_timeline(marks: Sequence[Mark], *, rows: Sequence[str],
             body.append(f'<line x1="{_num(x)}" y1="{axis_y}" x2="{_num(x)}" '
                         f'y2="{axis_y + 3}" stroke="{INK}" stroke-width="0.8"/>')
             body.append(_text(x, axis_y + 13, label, anchor="middle", size=8))
+        drawn: set[str] = set()
         for mark in sorted(marks, key=lambda m: (m.moment, m.row, m.shape)):
             row = min(max(mark.row, 0), max(len(rows) - 1, 0))
-            body.append(_shape(mark.shape, x_of(mark.moment),
-                               top + row_h * row + row_h / 2, mark.filled))
+            # to the half pixel: a 7-pixel mark moved by less is the same mark
+            x = round(x_of(mark.moment) * 2) / 2
+            shape = _shape(mark.shape, x, top + row_h * row + row_h / 2, mark.filled)
+            if shape not in drawn:  # a mark on top of its twin adds bytes, not ink
+                drawn.add(shape)
+                body.append(shape)
     y = axis_y + 22
     if note:
         body.append(_text(left, y + 4, note, size=8))
