@@ -290,9 +290,9 @@ def event_timeline(marks: Sequence[Mark], *, rows: Sequence[str],
                    legend: Sequence[tuple[str, str, bool]], title: str, note: str = "",
                    width: int = 680) -> Markup:
     """Events over time, one mark per event (twins at the same point drawn once): a row
-    per depth in the chain (the leaked key on top), the mark's shape and fill naming its tactic (`legend`: label, shape,
-    filled), so that the chart reads in black and white. `note` is printed under the
-    axis (the usual traffic, counted rather than drawn)."""
+    per depth in the chain (the leaked key on top), the mark's shape and fill naming its
+    tactic (`legend`: label, shape, filled), so that the chart reads in black and white.
+    `note` is printed under the axis (the usual traffic, counted rather than drawn)."""
     row_h, left, right, top = 26, 120, 16, 10
     legend_rows = math.ceil(len(legend) / 3)
     plot_h = row_h * max(len(rows), 1)
