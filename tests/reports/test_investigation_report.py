@@ -218,3 +218,16 @@ def test_the_tables_hold_every_credential_and_follow_up() -> None:
     assert keys == [LEAKED, SESSION, BACKDOOR, ROLE_SESSION]
     assert len(rows(html, "backdoors")) == 5
     assert len(rows(html, "followups")) == 7  # one table per kind, one row per follow-up
+
+
+def test_no_source_read_is_said_in_bold() -> None:
+    inv = quiet_investigation(
+        sources=(), events=(), source_ips=(), complete=False,
+        incomplete_because=("no source could be read: the bucket denied ListObjectsV2",),
+        skipped_sources=(SkippedSource("athena", "no Athena table covers the trail"),))
+    html = render_investigation_html(inv)
+
+    assert "<p><b>No source could be read.</b></p>" in html
+    assert "The search is INCOMPLETE: no source could be read: the bucket denied" in html
+    assert [r[1].text for r in rows(html, "skipped")] == ["no Athena table covers the trail"]
+    assert "Nothing suspicious found." not in html
