@@ -48,11 +48,11 @@ TACTIC_WORDS: Mapping[Tactic, str] = {
     Tactic.RECONNAISSANCE: "looked around the account (who the key is, what exists)",
     Tactic.PERMISSION_PROBING: "tried actions to find out what the key is allowed to do",
     Tactic.PERSISTENCE: "created ways back in (users, keys, roles)",
-    Tactic.PRIVILEGE_ESCALATION: "gave itself more rights",
+    Tactic.PRIVILEGE_ESCALATION: "gave themselves more rights",
     Tactic.TEMPORARY_CREDENTIALS: ("made temporary credentials, which keep working after "
                                    "the key is disabled"),
     Tactic.CREDENTIAL_ACCESS: "read secrets, credentials or data",
-    Tactic.DEFENSE_EVASION: "tried to hide its tracks (for example by stopping logging)",
+    Tactic.DEFENSE_EVASION: "tried to hide their tracks (for example by stopping logging)",
     Tactic.ACCOUNT_MANIPULATION: "changed account settings such as contacts",
     Tactic.EXPOSURE: "opened resources or data to the outside",
     Tactic.IMPACT: "deleted, encrypted or started resources (damage or cost)",
@@ -184,7 +184,7 @@ def story(inv: Investigation) -> tuple[str, ...]:
             sentences.append(f"{deeper} other credential(s) made from the key were used too.")
         did = tactic_words(inv)
         if did:
-            sentences.append("In doing so it " + "; ".join(did) + ".")
+            sentences.append("In doing so they " + "; ".join(did) + ".")
     elif inv.follow_ups:
         sentences.append(f"No action stood out as suspicious, but {len(inv.follow_ups)} "
                          "thing(s) it created or changed should be checked and undone if "
@@ -195,7 +195,7 @@ def story(inv: Investigation) -> tuple[str, ...]:
         sentences.append("Nothing suspicious was found in what could be read, but the "
                          "search could not read everything (see below), so this is not a "
                          "clean bill of health.")
-    if inv.follow_ups:
+    if bounds and inv.follow_ups:
         sentences.append(f"{len(inv.follow_ups)} thing(s) the attacker created or changed "
                          "are listed below, each with the command that undoes it.")
     return tuple(sentences)

@@ -89,7 +89,7 @@ def test_the_story_reads_back_in_order() -> None:
             "before (203.0.113.9), first at 2026-12-01 12:11:03Z and last at "
             "2026-12-01 12:25:00Z.") in text
     assert "3 other credential(s) made from the key were used too." in text
-    assert "tried to hide its tracks" in text
+    assert "tried to hide their tracks" in text
     assert "changed account settings such as contacts" in text
     assert "IAM users created (1)" in text
     assert "aws cloudtrail start-logging --name management-events" in text
@@ -231,3 +231,12 @@ def test_no_source_read_is_said_in_bold() -> None:
     assert "The search is INCOMPLETE: no source could be read: the bucket denied" in html
     assert [r[1].text for r in rows(html, "skipped")] == ["no Athena table covers the trail"]
     assert "Nothing suspicious found." not in html
+
+
+def test_follow_ups_without_suspicious_events_are_still_told() -> None:
+    inv = quiet_investigation(follow_ups=sample_investigation().follow_ups[:1])
+    html = render_investigation_html(inv)
+
+    assert "No action stood out as suspicious, but 1 thing(s) it created or changed" in html
+    assert "listed below, each with the command" not in html  # said once, not twice
+    assert [r[1].text for r in rows(html, "backdoors")] == ["backdoor-user"]
