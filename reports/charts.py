@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from markupsafe import Markup, escape
 
@@ -242,6 +243,18 @@ def timeline_chart(spans: Sequence[Span], *, title: str, target: float | None = 
     return _svg(width, height, title, body)
 
 
+class Shape(StrEnum):
+    """The marks of the event timeline: five shapes, filled or hollow, tell ten tactics
+    apart; a small dot is an event that carries none."""
+
+    CIRCLE = "circle"
+    SQUARE = "square"
+    TRIANGLE = "triangle"
+    DIAMOND = "diamond"
+    CROSS = "cross"
+    DOT = "dot"
+
+
 @dataclass(frozen=True)
 class Mark:
     """One event on a time axis: its row (the depth of the signing key in the leaked
@@ -249,28 +262,27 @@ class Mark:
 
     moment: datetime
     row: int
-    shape: str  # one of SHAPES
+    shape: Shape
     filled: bool
 
 
-SHAPES = ("circle", "square", "triangle", "diamond", "cross")
-
-
-def _shape(shape: str, x: float, y: float, filled: bool, size: float = 3.6) -> str:
+def _shape(shape: Shape, x: float, y: float, filled: bool, size: float = 3.6) -> str:
     fill = INK if filled else "white"
     style = f'fill="{fill}" stroke="{INK}" stroke-width="1"'
-    if shape == "square":
+    if shape is Shape.SQUARE:
         return (f'<rect x="{_num(x - size)}" y="{_num(y - size)}" width="{_num(2 * size)}" '
                 f'height="{_num(2 * size)}" {style}/>')
-    if shape == "triangle":
+    if shape is Shape.TRIANGLE:
         points = f"{_num(x)},{_num(y - size * 1.2)} {_num(x - size * 1.1)},{_num(y + size)} " \
                  f"{_num(x + size * 1.1)},{_num(y + size)}"
         return f'<polygon points="{points}" {style}/>'
-    if shape == "diamond":
+    if shape is Shape.DIAMOND:
         points = (f"{_num(x)},{_num(y - size * 1.3)} {_num(x + size * 1.3)},{_num(y)} "
                   f"{_num(x)},{_num(y + size * 1.3)} {_num(x - size * 1.3)},{_num(y)}")
         return f'<polygon points="{points}" {style}/>'
-    if shape == "cross":
+    if shape is Shape.DOT:
+        return f'<circle cx="{_num(x)}" cy="{_num(y)}" r="{_num(size / 2)}" fill="{INK}"/>'
+    if shape is Shape.CROSS:
         return (f'<path d="M{_num(x - size)},{_num(y - size)} L{_num(x + size)},{_num(y + size)} '
                 f'M{_num(x - size)},{_num(y + size)} L{_num(x + size)},{_num(y - size)}" '
                 f'stroke="{INK}" stroke-width="{1.8 if filled else 1}"/>')
@@ -287,7 +299,7 @@ def _time_ticks(start: datetime, end: datetime, count: int = 5) -> list[tuple[fl
 
 
 def event_timeline(marks: Sequence[Mark], *, rows: Sequence[str],
-                   legend: Sequence[tuple[str, str, bool]], title: str, note: str = "",
+                   legend: Sequence[tuple[str, Shape, bool]], title: str, note: str = "",
                    width: int = 680) -> Markup:
     """Events over time, one mark per event (twins at the same point drawn once): a row
     per depth in the chain (the leaked key on top), the mark's shape and fill naming its

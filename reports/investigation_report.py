@@ -29,7 +29,7 @@ from incident.investigate.model import (
     SourceReport,
     Tactic,
 )
-from reports.charts import Mark, event_timeline
+from reports.charts import Mark, Shape, event_timeline
 from reports.investigation_words import (
     ROOT_P1,
     first_and_last,
@@ -59,19 +59,19 @@ TACTIC_WORDS: Mapping[Tactic, str] = {
 }
 
 # (shape, filled) per tactic: ten tactics, five shapes, filled or hollow; reads in grey.
-TACTIC_MARKS: Mapping[Tactic, tuple[str, bool]] = {
-    Tactic.RECONNAISSANCE: ("circle", False),
-    Tactic.PERMISSION_PROBING: ("cross", False),
-    Tactic.PERSISTENCE: ("square", True),
-    Tactic.PRIVILEGE_ESCALATION: ("triangle", True),
-    Tactic.TEMPORARY_CREDENTIALS: ("diamond", False),
-    Tactic.CREDENTIAL_ACCESS: ("diamond", True),
-    Tactic.DEFENSE_EVASION: ("triangle", False),
-    Tactic.ACCOUNT_MANIPULATION: ("square", False),
-    Tactic.EXPOSURE: ("circle", True),
-    Tactic.IMPACT: ("cross", True),
+TACTIC_MARKS: Mapping[Tactic, tuple[Shape, bool]] = {
+    Tactic.RECONNAISSANCE: (Shape.CIRCLE, False),
+    Tactic.PERMISSION_PROBING: (Shape.CROSS, False),
+    Tactic.PERSISTENCE: (Shape.SQUARE, True),
+    Tactic.PRIVILEGE_ESCALATION: (Shape.TRIANGLE, True),
+    Tactic.TEMPORARY_CREDENTIALS: (Shape.DIAMOND, False),
+    Tactic.CREDENTIAL_ACCESS: (Shape.DIAMOND, True),
+    Tactic.DEFENSE_EVASION: (Shape.TRIANGLE, False),
+    Tactic.ACCOUNT_MANIPULATION: (Shape.SQUARE, False),
+    Tactic.EXPOSURE: (Shape.CIRCLE, True),
+    Tactic.IMPACT: (Shape.CROSS, True),
 }
-NO_TACTIC_MARK = ("circle", False)
+NO_TACTIC_MARK: tuple[Shape, bool] = (Shape.DOT, True)
 NO_TACTIC_LABEL = "no tactic (new IP or user agent)"
 
 FOLLOW_UP_HEADINGS: Mapping[str, str] = {

@@ -9,10 +9,10 @@ import pytest
 
 from auditor.durations import format_duration
 from reports.charts import (
-    SHAPES,
     Bar,
     Mark,
     Point,
+    Shape,
     Span,
     bar_chart,
     duration_ceiling,
@@ -107,8 +107,8 @@ def marks_of(svg: str) -> list[ET.Element]:
 
 def test_event_timeline_draws_one_mark_per_event_in_its_row() -> None:
     marks = [Mark(NOON + timedelta(minutes=i), i % 2, shape, filled=i % 2 == 0)
-             for i, shape in enumerate(SHAPES)]
-    legend = [(f"<{shape}>", shape, False) for shape in SHAPES]
+             for i, shape in enumerate(Shape)]
+    legend = [(f"<{shape}>", shape, False) for shape in Shape]
     svg = event_timeline(marks, rows=ROWS, legend=legend, title="t & <t>",
                          note="3 usual & not drawn")
 
@@ -116,14 +116,14 @@ def test_event_timeline_draws_one_mark_per_event_in_its_row() -> None:
     labels = texts(svg)
     assert labels[:2] == list(ROWS)
     assert "12:00" in labels
-    assert "12:04" in labels
+    assert "12:05" in labels  # the last of six marks, a minute apart
     assert "<circle>" in labels  # escaped in the SVG, read back as text
     assert "3 usual & not drawn" in labels
 
 
 def test_event_timeline_over_days_prints_dates_and_draws_twins_once() -> None:
-    marks = [Mark(NOON, 0, "square", True)] * 50 + [Mark(NOON + timedelta(days=3), 5,
-                                                         "circle", False)]
+    marks = [Mark(NOON, 0, Shape.SQUARE, True)] * 50 + [Mark(NOON + timedelta(days=3), 5,
+                                                         Shape.CIRCLE, False)]
     svg = event_timeline(marks, rows=ROWS, legend=[], title="busy")
 
     assert len(marks_of(svg)) == 2  # fifty twins are one mark; row 5 is drawn in the last

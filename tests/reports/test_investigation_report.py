@@ -240,3 +240,21 @@ def test_follow_ups_without_suspicious_events_are_still_told() -> None:
     assert "No action stood out as suspicious, but 1 thing(s) it created or changed" in html
     assert "listed below, each with the command" not in html  # said once, not twice
     assert [r[1].text for r in rows(html, "backdoors")] == ["backdoor-user"]
+
+
+def test_every_tactic_has_its_own_mark() -> None:
+    from reports.investigation_report import NO_TACTIC_MARK, TACTIC_MARKS
+
+    marks = [*TACTIC_MARKS.values(), NO_TACTIC_MARK]
+    assert set(TACTIC_MARKS) == set(Tactic)
+    assert len(set(marks)) == len(marks)  # black and white: shape and fill tell them apart
+
+
+def test_an_event_from_a_new_place_without_tactic_is_a_dot() -> None:
+    new_place = event(50, at(12, 30), "DescribeInstances", "ec2")  # suspicious, no tactic
+    html = render_investigation_html(sample_investigation(
+        events=(*sample_investigation().events, new_place)))
+    svg = ET.fromstring(html).find(".//{http://www.w3.org/2000/svg}svg")
+    assert svg is not None
+    labels = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert labels[-1] == "no tactic (new IP or user agent)"
