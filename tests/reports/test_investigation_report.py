@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from report_seed import pdf_pages
 
 # the investigation fixtures live beside the investigate tests, which build them too
@@ -258,3 +259,33 @@ def test_an_event_from_a_new_place_without_tactic_is_a_dot() -> None:
     assert svg is not None
     labels = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
     assert labels[-1] == "no tactic (new IP or user agent)"
+
+
+@pytest.mark.pdf
+def test_the_demo_story_investigated_from_a_forensic_copy_reads_back(tmp_path: Path) -> None:
+    from investigatekit import story_in_folder
+
+    from auditor.clock import utcnow
+    from incident.investigate.run import Request, run_investigation
+    from incident.investigate.source_spec import parse_sources
+    from incident.investigate.window import make_window
+
+    key = "AKIAQDEMOLEAKEDKEY01"
+    story_in_folder(tmp_path / "copy", key)
+    window = make_window(utcnow(), since="7d", start=None, end=None, baseline="14d")
+    inv = run_investigation(Request(key, window, parse_sources([f"local:{tmp_path / 'copy'}"])),
+                            context=None, snapshot_of=lambda account: None, clock=utcnow)
+    assert inv.suspicious
+
+    text = pdf_text(inv)
+    assert f"The access key {key} belongs to the IAM user app-integration-user" in text
+    assert f"SUSPICIOUS ACTIVITY: {len(inv.suspicious)} suspicious event(s)" in text
+    assert f"Suspicious events ({len(inv.suspicious)})" in text
+    expected = "The search is complete" if inv.complete else "The search is INCOMPLETE"
+    assert expected in text
+    html = render_investigation_html(inv)
+    assert inv.follow_ups
+    commands = [follow_up.command for follow_up in inv.follow_ups if follow_up.command]
+    assert commands
+    for command in commands:  # every command, exactly, for the responder to copy
+        assert f"<code>{escape(command)}</code>" in html
