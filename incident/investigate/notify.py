@@ -76,16 +76,17 @@ def investigation_message(inv: Investigation, report_path: str | None) -> Messag
     lines.extend(f"session {c.access_key_id} still valid until {_when(c.expires)}"
                  for c in open_sessions if c.expires is not None)
     if inv.follow_ups:
-        shown = inv.follow_ups[:TOP_FOLLOW_UPS]
+        # what a person can act on first; an expired session has nothing left to undo
+        shown = sorted(inv.follow_ups, key=lambda item: not item.command)[:TOP_FOLLOW_UPS]
         lines.append(f"follow-ups ({len(shown)} of {len(inv.follow_ups)}):")
         for follow_up in shown:
-            lines.append(f"- {follow_up.kind} {follow_up.resource}")
+            note = f" ({follow_up.note})" if follow_up.note else ""
+            lines.append(f"- {follow_up.kind} {follow_up.resource}{note}")
             if follow_up.command:
                 lines.append(f"  {follow_up.command}")
     if not inv.complete:
-        lines.append("INCOMPLETE: " + ("; ".join(inv.incomplete_because)
-                                       or "a source could not be read whole")
-                     + ": there may be more")
+        lines.append("INCOMPLETE, there may be more: " + ("; ".join(inv.incomplete_because)
+                                                         or "a source could not be read whole"))
     lines.append(f"report: {report_path}" if report_path else
                  "report: none written (irready investigate --format pdf -o FILE)")
     lines.append(f"investigation {inv.investigation_id}, finished {_when(inv.finished_at)}")

@@ -7,11 +7,19 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from investigationkit import LEAKED, SESSION, quiet_investigation, sample_investigation
+from investigationkit import (
+    BACKDOOR,
+    LEAKED,
+    ROLE_SESSION,
+    SESSION,
+    quiet_investigation,
+    sample_investigation,
+)
 
 # the webhook receiver of the notifier's own tests
 sys.path.insert(0, str(Path(__file__).parents[1] / "auditor"))
@@ -53,7 +61,11 @@ def test_a_suspicious_investigation_reaches_the_webhook(webhook: Webhook) -> Non
     assert "follow-ups (5 of 7):" in lines
     assert "- user backdoor-user" in lines
     assert "  aws iam delete-user --user-name backdoor-user" in lines
-    assert "- trail management-events" not in lines  # the sixth: only in the report
+    # the top five, in time order; the stopped trail and the contact are in the report
+    assert [line for line in lines if line.startswith("- ")] == [
+        "- user backdoor-user", f"- access_key {BACKDOOR}",
+        "- policy backdoor-user:arn:aws:iam::aws:policy/AdministratorAccess",
+        f"- session {SESSION}", f"- session {ROLE_SESSION} (valid until 2026-12-01 13:20:00Z)"]
     assert f"report: {REPORT}" in lines
     assert not any(line.startswith("INCOMPLETE") for line in lines)
     assert post["irready"] == {"job": "investigate", "status": "SUSPICIOUS", "key": LEAKED,
@@ -82,7 +94,7 @@ def test_follow_ups_alone_are_sent(webhook: Webhook) -> None:
 
     lines = webhook.posts[0]["text"].splitlines()
     assert lines[0] == f"irready: follow-ups for {LEAKED} (0 events, 1 follow-ups)"
-    assert "INCOMPLETE: 2 files could not be read: there may be more" in lines
+    assert "INCOMPLETE, there may be more: 2 files could not be read" in lines
     assert "report: none written (irready investigate --format pdf -o FILE)" in lines
     assert webhook.posts[0]["irready"]["status"] == "FOLLOW_UPS"
     assert not any(line.startswith("first suspicious") for line in lines)
@@ -143,3 +155,15 @@ def test_sns_to_a_missing_topic_is_a_line(aws: Any) -> None:
                                     session_factory=lambda: AwsContext(session=aws))
     assert [failure.split(":")[0] for failure in failures] == ["sns"]
     assert "NotFound" in failures[0]
+
+
+def test_follow_ups_with_a_command_come_first() -> None:
+    sample = sample_investigation()
+    expired = replace(sample.follow_ups[3], command="", note="expired 2026-12-02T00:14:00Z")
+    inv = sample_investigation(follow_ups=(expired, *sample.follow_ups[4:]))
+    lines = investigation_message(inv, None).body.splitlines()
+
+    listed = [line for line in lines if line.startswith("- ")]
+    assert listed[0] == f"- session {ROLE_SESSION} (valid until 2026-12-01 13:20:00Z)"
+    assert listed[-1] == f"- session {SESSION} (expired 2026-12-02T00:14:00Z)"
+    assert "follow-ups (4 of 4):" in lines
