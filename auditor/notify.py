@@ -15,12 +15,16 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from auditor.errors import ConfigError
 from auditor.redact import redact
+
+if TYPE_CHECKING:
+    from auditor.session import AwsContext
 
 SUBJECT_LIMIT = 100  # SNS refuses longer subjects
 WEBHOOK_TIMEOUT_SECONDS = 10.0
@@ -98,8 +102,12 @@ def slack_escape(text: str) -> str:
 class Notifier:
     """Sends a Message to every channel configured in [notify]."""
 
-    def __init__(self, settings: NotifySettings) -> None:
+    def __init__(self, settings: NotifySettings,
+                 context: Callable[[], AwsContext] | None = None) -> None:
+        """`context`: the AWS session SNS and SES are reached through (the command's
+        --profile and endpoint); None: the default credentials chain."""
         self.settings = settings
+        self.context = context
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -147,15 +155,17 @@ class Notifier:
         from auditor.session import AwsContext
 
         region = self.settings.sns_topic_arn.split(":")[3]
-        client = AwsContext(region=region, max_attempts=3).client("sns")
+        context = self.context() if self.context else AwsContext(region=region, max_attempts=3)
+        client = context.client("sns", region)
         client.publish(TopicArn=self.settings.sns_topic_arn, Subject=_ascii(note.subject),
                        Message=note.text)
 
     def _email(self, note: Message) -> None:
         from auditor.session import AwsContext
 
-        context = AwsContext(region=self.settings.ses_region or None, max_attempts=3)
-        context.client("ses").send_email(
+        region = self.settings.ses_region or None
+        context = self.context() if self.context else AwsContext(region=region, max_attempts=3)
+        context.client("ses", region).send_email(
             Source=self.settings.email_from,
             Destination={"ToAddresses": list(self.settings.email_to)},
             Message={"Subject": {"Data": note.subject, "Charset": "UTF-8"},

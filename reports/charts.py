@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from markupsafe import Markup, escape
 
@@ -238,4 +240,121 @@ def timeline_chart(spans: Sequence[Span], *, title: str, target: float | None = 
             body.append(_text(x - 3, top - 3, label, anchor="end", size=8))
         else:
             body.append(_text(x + 3, top - 3, label, size=8))
+    return _svg(width, height, title, body)
+
+
+class Shape(StrEnum):
+    """The marks of the event timeline: five shapes, filled or hollow, tell ten tactics
+    apart; a small dot is an event that carries none."""
+
+    CIRCLE = "circle"
+    SQUARE = "square"
+    TRIANGLE = "triangle"
+    DIAMOND = "diamond"
+    CROSS = "cross"
+    DOT = "dot"
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One event on a time axis: its row (the depth of the signing key in the leaked
+    key's chain) and a shape that names its tactic in the legend."""
+
+    moment: datetime
+    row: int
+    shape: Shape
+    filled: bool
+
+
+def _shape(shape: Shape, x: float, y: float, filled: bool, size: float = 3.6) -> str:
+    fill = INK if filled else "white"
+    style = f'fill="{fill}" stroke="{INK}" stroke-width="1"'
+    if shape is Shape.SQUARE:
+        return (f'<rect x="{_num(x - size)}" y="{_num(y - size)}" width="{_num(2 * size)}" '
+                f'height="{_num(2 * size)}" {style}/>')
+    if shape is Shape.TRIANGLE:
+        points = f"{_num(x)},{_num(y - size * 1.2)} {_num(x - size * 1.1)},{_num(y + size)} " \
+                 f"{_num(x + size * 1.1)},{_num(y + size)}"
+        return f'<polygon points="{points}" {style}/>'
+    if shape is Shape.DIAMOND:
+        points = (f"{_num(x)},{_num(y - size * 1.3)} {_num(x + size * 1.3)},{_num(y)} "
+                  f"{_num(x)},{_num(y + size * 1.3)} {_num(x - size * 1.3)},{_num(y)}")
+        return f'<polygon points="{points}" {style}/>'
+    if shape is Shape.DOT:
+        return f'<circle cx="{_num(x)}" cy="{_num(y)}" r="{_num(size / 2)}" fill="{INK}"/>'
+    if shape is Shape.CROSS:
+        return (f'<path d="M{_num(x - size)},{_num(y - size)} L{_num(x + size)},{_num(y + size)} '
+                f'M{_num(x - size)},{_num(y + size)} L{_num(x + size)},{_num(y - size)}" '
+                f'stroke="{INK}" stroke-width="{1.8 if filled else 1}"/>')
+    return f'<circle cx="{_num(x)}" cy="{_num(y)}" r="{_num(size)}" {style}/>'
+
+
+def _time_ticks(start: datetime, end: datetime, count: int = 5) -> list[tuple[float, str]]:
+    """Evenly spaced ticks as (fraction of the axis, label); a span over a day prints
+    dates and times, a shorter one times only."""
+    span = (end - start).total_seconds()
+    fmt = "%m-%d %H:%M" if span > 86400 else "%H:%M"
+    return [(i / (count - 1), (start + timedelta(seconds=span * i / (count - 1)))
+             .astimezone(UTC).strftime(fmt)) for i in range(count)]
+
+
+def event_timeline(marks: Sequence[Mark], *, rows: Sequence[str],
+                   legend: Sequence[tuple[str, Shape, bool]], title: str, note: str = "",
+                   width: int = 680) -> Markup:
+    """Events over time, one mark per event (twins at the same point drawn once): a row
+    per depth in the chain (the leaked key on top), the mark's shape and fill naming its
+    tactic (`legend`: label, shape, filled), so that the chart reads in black and white.
+    `note` is printed under the axis (the usual traffic, counted rather than drawn)."""
+    row_h, left, right, top = 26, 120, 16, 10
+    legend_rows = math.ceil(len(legend) / 3)
+    plot_h = row_h * max(len(rows), 1)
+    axis_y = top + plot_h
+    height = axis_y + 22 + (14 if note else 0) + 16 * legend_rows + 6
+    plot_w = width - left - right
+    body: list[str] = []
+    for i, label in enumerate(rows):
+        y = top + row_h * i + row_h / 2
+        body.append(f'<line x1="{left}" y1="{_num(y)}" x2="{width - right}" y2="{_num(y)}" '
+                    f'stroke="{GRID}" stroke-width="0.5" stroke-dasharray="2,2"/>')
+        body.append(_text(left - 6, y + 3, label, anchor="end", size=8))
+    body.append(f'<line x1="{left}" y1="{axis_y}" x2="{width - right}" y2="{axis_y}" '
+                f'stroke="{INK}" stroke-width="0.8"/>')
+    if not marks:
+        body.append(_text(left + plot_w / 2, top + plot_h / 2, "no suspicious event",
+                          anchor="middle"))
+    else:
+        start = min(mark.moment for mark in marks)
+        end = max(mark.moment for mark in marks)
+        if end - start < timedelta(minutes=1):
+            start, end = start - timedelta(seconds=30), end + timedelta(seconds=30)
+        span = (end - start).total_seconds()
+        inset = 8
+
+        def x_of(moment: datetime) -> float:
+            return left + inset + (plot_w - 2 * inset) * (moment - start).total_seconds() / span
+
+        for fraction, label in _time_ticks(start, end):
+            x = left + inset + (plot_w - 2 * inset) * fraction
+            body.append(f'<line x1="{_num(x)}" y1="{axis_y}" x2="{_num(x)}" '
+                        f'y2="{axis_y + 3}" stroke="{INK}" stroke-width="0.8"/>')
+            body.append(_text(x, axis_y + 13, label, anchor="middle", size=8))
+        drawn: set[str] = set()
+        for mark in sorted(marks, key=lambda m: (m.moment, m.row, m.shape)):
+            row = min(max(mark.row, 0), max(len(rows) - 1, 0))
+            # to the half pixel: a 7-pixel mark moved by less is the same mark
+            x = round(x_of(mark.moment) * 2) / 2
+            shape = _shape(mark.shape, x, top + row_h * row + row_h / 2, mark.filled)
+            if shape not in drawn:  # a mark on top of its twin adds bytes, not ink
+                drawn.add(shape)
+                body.append(shape)
+    y = axis_y + 22
+    if note:
+        body.append(_text(left, y + 4, note, size=8))
+        y += 14
+    column_w = plot_w / 3
+    for i, (label, shape, filled) in enumerate(legend):
+        x = left + column_w * (i % 3)
+        line_y = y + 16 * (i // 3) + 6
+        body.append(_shape(shape, x + 4, line_y - 3, filled))
+        body.append(_text(x + 12, line_y, label, size=8))
     return _svg(width, height, title, body)

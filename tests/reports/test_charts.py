@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from auditor.durations import format_duration
 from reports.charts import (
     Bar,
+    Mark,
     Point,
+    Shape,
     Span,
     bar_chart,
     duration_ceiling,
+    event_timeline,
     line_chart,
     timeline_chart,
 )
@@ -89,3 +93,45 @@ def test_format_duration(seconds: float, text: str) -> None:
 ])
 def test_axis_ends_on_a_round_value_in_its_unit(seconds: float, ceiling: float) -> None:
     assert duration_ceiling(seconds) == ceiling
+
+
+NOON = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+ROWS = ("leaked key", "1 step down")
+
+
+def marks_of(svg: str) -> list[ET.Element]:
+    drawn = ("circle", "rect", "polygon", "path")
+    return [node for node in ET.fromstring(svg).iter()
+            if node.tag.removeprefix(SVG) in drawn]
+
+
+def test_event_timeline_draws_one_mark_per_event_in_its_row() -> None:
+    marks = [Mark(NOON + timedelta(minutes=i), i % 2, shape, filled=i % 2 == 0)
+             for i, shape in enumerate(Shape)]
+    legend = [(f"<{shape}>", shape, False) for shape in Shape]
+    svg = event_timeline(marks, rows=ROWS, legend=legend, title="t & <t>",
+                         note="3 usual & not drawn")
+
+    assert len(marks_of(svg)) == len(marks) + len(legend)
+    labels = texts(svg)
+    assert labels[:2] == list(ROWS)
+    assert "12:00" in labels
+    assert "12:05" in labels  # the last of six marks, a minute apart
+    assert "<circle>" in labels  # escaped in the SVG, read back as text
+    assert "3 usual & not drawn" in labels
+
+
+def test_event_timeline_over_days_prints_dates_and_draws_twins_once() -> None:
+    marks = [Mark(NOON, 0, Shape.SQUARE, True)] * 50 + [Mark(NOON + timedelta(days=3), 5,
+                                                         Shape.CIRCLE, False)]
+    svg = event_timeline(marks, rows=ROWS, legend=[], title="busy")
+
+    assert len(marks_of(svg)) == 2  # fifty twins are one mark; row 5 is drawn in the last
+    assert "12-01 12:00" in texts(svg)
+    assert "12-04 12:00" in texts(svg)
+
+
+def test_event_timeline_without_events_says_so() -> None:
+    svg = event_timeline([], rows=("leaked key",), legend=[], title="none")
+    assert "no suspicious event" in texts(svg)
+    assert marks_of(svg) == []
