@@ -18,6 +18,7 @@ from incident.investigate.stored import store_investigation
 from incident.investigate.window import make_window
 from reports.formats import write_output
 from reports.investigation_markdown import render_markdown
+from reports.investigation_report import render_investigation_pdf
 
 if TYPE_CHECKING:
     from auditor.snapshot import AccountSnapshot
@@ -34,7 +35,7 @@ def leaked_key_id(session: Any) -> str:
 def investigate_leak(session: Any, store: HistoryStore, bucket: str, now: datetime,
                      output_dir: Path) -> tuple[Investigation, tuple[Path, ...]]:
     """Write the attack's logs, investigate the leaked key over the last week, store the
-    result and write it as JSON and Markdown (the ticket)."""
+    result and write it as JSON, Markdown (the ticket) and the incident report's PDF."""
     from auditor import __version__
     from auditor.clock import utcnow
     from auditor.session import AwsContext
@@ -54,6 +55,8 @@ def investigate_leak(session: Any, store: HistoryStore, bucket: str, now: dateti
     store_investigation(store, result)
     json_path = output_dir / "investigation.json"
     markdown_path = output_dir / "investigation.md"
+    pdf_path = output_dir / "investigation.pdf"
     write_output(json_path, render_json(result, tool_version=__version__).encode())
     write_output(markdown_path, render_markdown(result).encode())
-    return result, (json_path, markdown_path)
+    write_output(pdf_path, render_investigation_pdf(result))
+    return result, (json_path, markdown_path, pdf_path)

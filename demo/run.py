@@ -154,6 +154,8 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
                        (investigation_files[0],
                         "the leaked key's investigation, JSON (irready.investigation/1)"),
                        (investigation_files[1], "the investigation for the ticket (Markdown)"),
+                       (investigation_files[2], "the incident report, for those not in the room "
+                                                "(PDF)"),
                        (config.history_file, "history store (SQLite)")):
         console.print(f"{what}: {path}")
     console.rule("[bold]Next: your own account[/]", align="left")

@@ -95,7 +95,8 @@ def investigate(
     history_path: HistoryOpt = None,
 ) -> None:
     """What a leaked key did, and what it left behind: its calls, the credentials it
-    minted and theirs, the follow-ups; exit 1 when anything is suspicious."""
+    minted and theirs, the follow-ups; exit 1 when anything is suspicious, 4 when the
+    search could not look everywhere."""
     from auditor.clock import utcnow
     from incident.investigate.keyids import checked_key_id
     from incident.investigate.plan import GB, Limits, check_specs
@@ -115,6 +116,13 @@ def investigate(
         check_output(output)
     refuse_pdf_on_terminal(chosen, output)
     config = load(config_path, history_path)
+    if notify and not (config.notify.webhook_url or config.notify.sns_topic_arn
+                       or config.notify.email_to):
+        from auditor.errors import UsageError
+
+        where = config.source or "the config"
+        raise UsageError(f"--notify: {where} sets no [notify] channel (webhook_url, "
+                         "sns_topic_arn or email_to)")
     needs_aws = any(spec.needs_aws for spec in specs)
     context = (lambda: aws_context(profile, region, endpoint_url)) if needs_aws else None
     with open_store(config) as store:
@@ -131,6 +139,13 @@ def investigate(
                 snapshot_of=snapshot_of, clock=utcnow, progress=progress)
         store_investigation(store, result)
     emit(result, chosen, output)
+    if notify:
+        from incident.investigate.notify import notify_investigation
+
+        for failure in notify_investigation(config.notify, result,
+                                            str(output) if output else None,
+                                            session_factory=context):
+            typer.echo(f"irready: warning: --notify: {failure}", err=True)
     raise typer.Exit(int(exit_code(result)))
 
 

@@ -111,6 +111,7 @@ def test_the_demo(user_env: dict[str, str], tmp_path: Path) -> None:
         e["event_name"] for e in investigation["events"] if e["suspicious"]}
     assert "irready investigate AKIA" in result.stdout
     assert "out/investigation.md" in result.stdout
+    assert (tmp_path / "out" / "investigation.pdf").read_bytes().startswith(b"%PDF")
     # it ends with the way from the demo to a real account
     assert result.stdout.rstrip().endswith("irready audit --profile PROFILE   the weekly audit "
                                            "(read-only)")

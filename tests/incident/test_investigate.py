@@ -256,3 +256,44 @@ def test_a_session_key_is_investigated_with_its_owner_from_the_logs(
     assert any("session key" in note for note in found["notes"])
     # the leaked key's GetSessionToken names the session: listed apart, as a mention
     assert [m["event_name"] for m in found["mentions"]] == ["GetSessionToken"]
+
+
+@pytest.mark.pdf
+def test_the_incident_report_is_written_as_pdf_and_html(story: tuple[Any, str, str],
+                                                        tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "reports"))
+    from report_seed import pdf_pages
+
+    _, key_id, secret = story
+    result = irready("investigate", key_id, "--since", "7d", "--source", f"s3://{BUCKET}",
+                     "--output", tmp_path / "incident.pdf", "--workers", "1")
+    assert result.exit_code == ExitCode.FAILED
+    text = " ".join(" ".join(pdf_pages((tmp_path / "incident.pdf").read_bytes())).split())
+    assert key_id in text
+    assert BACKDOOR_USER in text
+    assert "INCOMPLETE" in text
+    assert "aws cloudtrail start-logging" in text
+    html = irready("report", "investigation", "--key", key_id, "--format", "html")
+    assert html.exit_code == 0
+    assert "<html" in html.stdout
+    assert secret not in html.stdout
+
+
+def test_notify_sends_what_was_found_to_the_configured_webhook(
+        story: tuple[Any, str, str], tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "auditor"))
+    from clikit import write_config
+    from test_notify import Webhook
+
+    _, key_id, _ = story
+    with Webhook() as webhook:
+        config = write_config(tmp_path, f'[notify]\nwebhook_url = "{webhook.url}"\n')
+        result = irready("investigate", key_id, "--since", "7d", "--source", f"s3://{BUCKET}",
+                         "--notify", "--config", config, "--format", "json", "--workers", "1")
+        assert result.exit_code == ExitCode.FAILED
+        (post,) = webhook.posts
+    assert post["text"].startswith(f"irready: suspicious activity by {key_id}")

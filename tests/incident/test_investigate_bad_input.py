@@ -68,6 +68,9 @@ def account(aws: Any) -> Any:
                      "30 days before that: name the trail's logs too (--source s3 or "
                      "local:DIR), or shorten the window",
                      id="event history alone for a window it cannot reach"),
+        pytest.param((KEY, "--notify"), ExitCode.USAGE,
+                     "--notify: the config sets no [notify] channel (webhook_url, "
+                     "sns_topic_arn or email_to)", id="notify with nowhere to send"),
         pytest.param((KEY, "--workers", "0"), ExitCode.USAGE,
                      "Invalid value for '--workers': must be greater than or equal to 1 (see "
                      "'irready investigate --help')", id="no workers"),
