@@ -121,11 +121,35 @@ def test_a_damaged_store_is_named_before_anything_is_read(tmp_path: Path) -> Non
         pytest.param(("--key", "nope"), ExitCode.USAGE,
                      "'nope' is not an access key id: expected AKIA or ASIA followed by 16 "
                      "letters or digits (20 characters)", id="a malformed --key"),
+        pytest.param(("--investigation", "nope-id"), ExitCode.USAGE,
+                     "no investigation 'nope-id' in {store}: `irready history` lists them",
+                     id="an investigation that is not stored"),
+        pytest.param(("--key", KEY), ExitCode.USAGE,
+                     "no history store at {store}: run `irready audit` first, or pass "
+                     "--history PATH", id="a key never investigated, nothing stored"),
     ],
 )
 def test_report_investigation_bad_input(tmp_path: Path, args: tuple[str, ...], code: ExitCode,
                                         message: str) -> None:
+    if "nope-id" in args:  # a store that exists, without that investigation
+        from auditor.store import HistoryStore
+
+        Path(STORE.format(tmp=tmp_path)).parent.mkdir(parents=True)
+        HistoryStore(Path(STORE.format(tmp=tmp_path))).close()
     result = irready("report", "investigation", *args)
     store = STORE.format(tmp=tmp_path)
     assert result.stderr == f"irready: error: {message.format(store=store)}\n"
     assert result.exit_code == code
+
+
+def test_report_of_a_key_never_investigated_names_it(tmp_path: Path) -> None:
+    from auditor.store import HistoryStore
+
+    store = Path(STORE.format(tmp=tmp_path))
+    store.parent.mkdir(parents=True)
+    HistoryStore(store).close()
+    result = irready("report", "investigation", "--key", KEY, "--account", "123456789012")
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr == (f"irready: error: no investigations of key {KEY} in account "
+                             f"123456789012 in {store}: run `irready investigate KEY_ID` "
+                             "first\n")
