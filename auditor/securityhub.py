@@ -115,7 +115,8 @@ def _import_region(ctx: AwsContext, region: str, findings: Sequence[Mapping[str,
             return RegionImport(region, len(findings), imported, not_enabled(code, region))
         return RegionImport(region, len(findings), imported,
                             f"{code}: {first.get('ErrorMessage', '')} "
-                            f"(finding {first.get('Id', '?')})")
+                            f"(finding {first.get('Id', '?')}; {len(rejected)} rejected by "
+                            f"{PERMISSION} in {region})")
     return RegionImport(region, len(findings), imported)
 
 

@@ -222,6 +222,7 @@ def _progress() -> Iterator[Progress | None]:
     if not sys.stderr.isatty():
         yield None
         return
+    from rich.markup import escape
     from rich.progress import Progress as Bar
 
     with Bar(transient=True, console=stderr()) as bar:
@@ -229,7 +230,7 @@ def _progress() -> Iterator[Progress | None]:
 
         def step(what: str, done: int, total: int) -> None:
             if what not in tasks:
-                tasks[what] = bar.add_task(f"reading {what}", total=total)
+                tasks[what] = bar.add_task(f"reading {escape(what)}", total=total)
             bar.update(tasks[what], completed=done, total=total)  # type: ignore[arg-type]
 
         yield step

@@ -5,6 +5,7 @@ escaped, and commands sit in code blocks a responder can copy."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from incident.investigate.model import Event, Investigation, OwnerType
@@ -20,10 +21,13 @@ from reports.investigation_words import (
     when,
 )
 
+MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]<>|!#~])")
+
 
 def table_cell(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ")
-            .replace("\n", " "))
+    """A value as the ticket shows it: an attacker's user agent or user name is text,
+    never a link, an image, emphasis or HTML."""
+    return MARKDOWN_PUNCTUATION.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
@@ -68,14 +72,14 @@ def render_markdown(inv: Investigation) -> str:
         lines += [f"**{incomplete}**", ""]
     lines += [f"- Investigation: {inv.investigation_id}, {when(inv.started_at)} to "
               f"{when(inv.finished_at)}",
-              f"- Owner: {owner_line(inv)}",
-              *(f"- Note: {note}" for note in inv.notes),
+              f"- Owner: {table_cell(owner_line(inv))}",
+              *(f"- Note: {table_cell(note)}" for note in inv.notes),
               f"- Window: {when(inv.window.start)} to {when(inv.window.end)} (usual traffic "
               f"learned from {when(inv.window.baseline_start)})"]
     if bounds := first_and_last(inv):
-        lines += [f"- {label} suspicious: {when(event.event_time)} {event.event_name} from "
-                  f"{event.source_ip}" for label, event in zip(("First", "Last"), bounds,
-                                                               strict=True)]
+        lines += [f"- {label} suspicious: {when(event.event_time)} "
+                  f"{table_cell(event.event_name)} from {table_cell(event.source_ip)}"
+                  for label, event in zip(("First", "Last"), bounds, strict=True)]
     counted = [f"{name} {count}" for name, count in tactics_seen(inv)]
     lines += [f"- Tactics: {', '.join(counted) or 'none'}", "", "## Sources", ""]
     lines += _table(("Kind", "Location", "Files", "Records", "Complete", "Not read"),

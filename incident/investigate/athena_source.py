@@ -44,6 +44,15 @@ COLUMNS = ("eventversion", "eventid", "eventtime", "eventname", "eventsource", "
            "sourceipaddress", "useragent", "errorcode", "errormessage", "recipientaccountid",
            "readonly", "eventtype", "requestid", "useridentity", "requestparameters",
            "responseelements")
+# How a column is selected when not as is: the identity as JSON, and the answers
+# without their session tokens (the results land in the results bucket: no credential
+# of the attacker's should be copied there)
+_SELECTED = {
+    "useridentity": "json_format(CAST(useridentity AS JSON)) AS useridentity",
+    "responseelements": ("regexp_replace(responseelements, '\"sessionToken\"\\s*:\\s*\"[^\"]*\"', "
+                         "'\"sessionToken\":\"\"') AS responseelements"),
+}
+KEYS_PER_QUERY = 200  # Athena refuses a query over 262,144 bytes; each key costs ~110
 # CloudTrail's names for the table's columns (those kept as text in the record)
 _RECORD_FIELDS = {
     "eventversion": "eventVersion", "eventid": "eventID", "eventtime": "eventTime",
@@ -197,8 +206,7 @@ class AthenaSource:
             where.append(f"recipientaccountid = '{account}'")
             if self.account_column:
                 where.append(f'"{self.account_column}" = \'{account}\'')
-        selected = ", ".join("json_format(CAST(useridentity AS JSON)) AS useridentity"
-                             if column == "useridentity" else column for column in COLUMNS)
+        selected = ", ".join(_SELECTED.get(column, column) for column in COLUMNS)
         conditions = "\n  AND ".join(where)
         return (f"SELECT {selected}\n"
                 f'FROM "{self.table.database}"."{self.table.table}"\n'
@@ -241,21 +249,27 @@ class AthenaSource:
             if refusal not in self.notes:
                 self.notes.append(refusal)
             return []
-        try:
-            query = self.sql(keys, account, since)
-        except ValueError as exc:
-            self.notes.append(f"query not run: {exc}")
-            return []
+        groups = [keys[i:i + KEYS_PER_QUERY] for i in range(0, len(keys), KEYS_PER_QUERY)]
         what = f"{self.location}: {', '.join(keys)}"
+        found: list[dict[str, Any]] = []
+        for done, group in enumerate(groups):
+            try:
+                query = self.sql(group, account, since)
+            except ValueError as exc:
+                self.notes.append(f"query not run: {exc}")
+                continue
+            if progress is not None:
+                progress(what, done, len(groups))
+            failures = len(self.notes)
+            rows = self._run(query)
+            self._answered = self._answered or len(self.notes) == failures
+            self.rows += len(rows)
+            found += [record_of(row) for row in rows]
+            if self._interrupted:
+                break
         if progress is not None:
-            progress(what, 0, 1)
-        failures = len(self.notes)
-        rows = self._run(query)
-        self._answered = self._answered or len(self.notes) == failures
-        if progress is not None:
-            progress(what, 1, 1)
-        self.rows += len(rows)
-        return [record_of(row) for row in rows]
+            progress(what, len(groups), len(groups))
+        return found
 
     @property
     def answered(self) -> bool:
@@ -405,7 +419,7 @@ def _json(value: str | None) -> Any:
         return None
     try:
         return json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         return value  # the readers of a record take an odd value as "nothing here"
 
 

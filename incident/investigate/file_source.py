@@ -11,6 +11,7 @@ from typing import Any
 from incident.investigate.logfiles.layout import LogFile, LogSourceError, LogStore, Problem
 from incident.investigate.logfiles.scan import records_after, scan
 from incident.investigate.model import SourceReport
+from incident.investigate.record_fields import printable
 from incident.investigate.record_source import Progress
 
 
@@ -75,7 +76,8 @@ class FileSource:
         return self.failed if self._files(account) is None else ""
 
     def report(self) -> SourceReport:
-        notes = tuple(f"{p.location}: {p.reason}" for p in self.problems)
+        # a planted object's key is the attacker's to choose: printed safely
+        notes = tuple(printable(f"{p.location}: {p.reason}") for p in self.problems)
         if self.failed:
             notes = (self.failed, *notes)
         return SourceReport(self.kind, self.location, self.files_read, self.records_scanned,

@@ -13,6 +13,7 @@ from auditor.errors import UsageError
 from auditor.session import error_code, is_access_denied
 from incident.investigate.keyids import is_session_key
 from incident.investigate.model import Owner, OwnerType
+from incident.investigate.record_fields import text
 
 if TYPE_CHECKING:
     from auditor.session import AwsContext
@@ -68,11 +69,11 @@ def _why(action: str, exc: BaseException) -> str:
 
 def owner_from_logs(identity: dict[str, object]) -> Owner:
     """The owner as the key's own events name it (userIdentity)."""
-    kind = str(identity.get("type") or "")
-    arn = str(identity.get("arn") or "")
+    kind = text(identity.get("type"))
+    arn = text(identity.get("arn"))
     try:
         owner_type = OwnerType(kind)
     except ValueError:
         owner_type = OwnerType.UNKNOWN
-    user = str(identity.get("userName") or "") if owner_type is OwnerType.IAM_USER else ""
+    user = text(identity.get("userName")) if owner_type is OwnerType.IAM_USER else ""
     return Owner(owner_type, arn, user, True)

@@ -48,6 +48,7 @@ class Plan:
     skipped: list[SkippedSource] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     incomplete: list[str] = field(default_factory=list)
+    trail_buckets: set[str] = field(default_factory=set)  # S3 calls on these are evasion
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,9 @@ def check_specs(specs: tuple[SourceSpec, ...], window: Window, now: datetime) ->
 
 def plan_sources(specs: tuple[SourceSpec, ...], scope: Scope) -> Plan:
     plan = Plan()
+    known = _known_trails(scope.snapshot)
+    plan.trail_buckets = {t.bucket for t in known} | {
+        spec.bucket for spec in specs if spec.kind is SourceKind.S3 and spec.bucket}
     lookup_only = all(spec.kind is SourceKind.LOOKUP for spec in specs)
     for spec in specs:
         if spec.kind is SourceKind.LOCAL:
@@ -88,12 +92,15 @@ def plan_sources(specs: tuple[SourceSpec, ...], scope: Scope) -> Plan:
 
             plan.sources.append(_files(S3Logs(_ctx(scope).client("s3"), spec.bucket,
                                               spec.prefix), scope))
+            # a bucket named outright is still some audited trail's: its gaps apply
+            plan.trails += [t for t in known if t.bucket == spec.bucket]
         elif spec.kind is SourceKind.S3:
             _add_trails(plan, scope, _audited_trails(scope.snapshot))
         elif spec.kind is SourceKind.LOOKUP:
             _add_lookup(plan, scope, alone=lookup_only)
         elif spec.kind is SourceKind.ATHENA:
             _add_athena(plan, scope, explicit=True)
+            plan.trails += list(known)
         else:
             _auto(plan, scope)
     return plan
@@ -126,9 +133,8 @@ def _trail_sources(scope: Scope, trails: tuple[TrailInfo, ...]
 
 
 def _add_trails(plan: Plan, scope: Scope, trails: tuple[TrailInfo, ...]) -> None:
-    for trail, source in _trail_sources(scope, trails):
-        plan.sources.append(source)
-        plan.trails.append(trail)
+    plan.sources += [source for _, source in _trail_sources(scope, trails)]
+    plan.trails += list(trails)  # two trails may share a bucket: each has its own gaps
 
 
 def _audited_trails(snapshot: AccountSnapshot | None) -> tuple[TrailInfo, ...]:
@@ -144,6 +150,12 @@ def _audited_trails(snapshot: AccountSnapshot | None) -> tuple[TrailInfo, ...]:
         raise NoSource("the latest audit found no trail that writes log files: use "
                        "--source lookup (CloudTrail's 90-day event history)")
     return trails
+
+
+def _known_trails(snapshot: AccountSnapshot | None) -> tuple[TrailInfo, ...]:
+    if snapshot is None or snapshot.trails is None:
+        return ()
+    return tuple(t for t in snapshot.trails if t.bucket)
 
 
 def _add_lookup(plan: Plan, scope: Scope, *, alone: bool) -> None:
@@ -199,7 +211,14 @@ def _add_athena(plan: Plan, scope: Scope, *, explicit: bool) -> bool:
             raise NoSource(f"--source athena: {why}")
         plan.skipped.append(SkippedSource("athena", why))
         return False
-    table = tables[0]
+    prefixes = [f"s3://{t.bucket}/{t.key_prefix}".rstrip("/") for t in _known_trails(snapshot)]
+    matching = [t for t in tables if any(t.location.startswith(p) for p in prefixes)]
+    if not matching and not explicit:
+        plan.skipped.append(SkippedSource(
+            "athena", "no Athena table reads the trail's log files (the tables found point "
+                      "elsewhere)"))
+        return False
+    table = (matching or list(tables))[0]
     organization = any(t.organization for t in (snapshot.trails or ())) if snapshot else False
     source = AthenaSource(_ctx(scope), table, scope.account or "",
                           scope.window.baseline_start, scope.window.end,
@@ -238,14 +257,14 @@ def _auto(plan: Plan, scope: Scope) -> None:
         _add_lookup(plan, scope, alone=False)
         return
     if size > scope.limits.max_download_bytes and _add_athena(plan, scope, explicit=False):
+        plan.trails += list(trails)  # the table reads their files
         plan.skipped.append(SkippedSource(
             "s3", f"the window's log files are {size / GB:.1f} GB, more than "
                   f"--max-download-gb {scope.limits.max_download_bytes / GB:g}: Athena scans "
                   "them instead"))
         return
-    for trail, source in readable:
-        plan.sources.append(source)
-        plan.trails.append(trail)
+    plan.sources += [source for _, source in readable]
+    plan.trails += list(trails)  # two trails may share a bucket: each has its own gaps
     plan.skipped.append(SkippedSource("lookup", "the trail's log files are readable (event "
                                                 "history holds less: 90 days, no data "
                                                 "events)"))

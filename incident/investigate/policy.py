@@ -29,7 +29,7 @@ def investigate_policy(buckets: Sequence[str], results_bucket: str = RESULTS_BUC
                         "sts:GetCallerIdentity"],
              "Resource": "*"},
             {"Sid": "ListTheTrailsLogFiles", "Effect": "Allow",
-             "Action": ["s3:ListBucket"],
+             "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
              "Resource": [f"arn:aws:s3:::{name}" for name in names]},
             {"Sid": "ReadTheTrailsLogFiles", "Effect": "Allow",
              "Action": ["s3:GetObject"],

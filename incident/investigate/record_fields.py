@@ -21,8 +21,19 @@ def mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+# C0 and C1 control characters: a record's values are the caller's to choose, and an
+# escape sequence in a user agent or a user name would redraw a responder's terminal
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(value: str) -> str:
+    """`value` with every control character (but tab and newline) shown as U+FFFD."""
+    return _CONTROL.sub("\ufffd", value)
+
+
 def text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+    """A string field of a record, safe to print; anything else reads as empty."""
+    return printable(value) if isinstance(value, str) else ""
 
 
 def request(record: dict[str, Any]) -> dict[str, Any]:

@@ -21,10 +21,11 @@ from incident.investigate.model import (
     Owner,
     OwnerType,
     SourceReport,
+    Tactic,
     Window,
 )
 from incident.investigate.owner import OwnerLookup, look_up_owner, owner_from_logs
-from incident.investigate.plan import Limits, NoSource, Scope, plan_sources
+from incident.investigate.plan import Limits, NoSource, Plan, Scope, plan_sources
 from incident.investigate.record_source import Progress
 from incident.investigate.search import search
 from incident.investigate.source_spec import SourceSpec
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from incident.investigate.tactics import Catalogue
 
 LOGGING_STOPPED = ("StopLogging", "DeleteTrail")
+LOGGING_CHANGED = ("PutEventSelectors", "PutInsightSelectors", "UpdateTrail")
+FILE_KINDS = ("s3", "local")
 __all__ = ["NoSource", "Request", "run_investigation"]
 
 
@@ -83,12 +86,12 @@ def run_investigation(request: Request, *, context: Callable[[], AwsContext] | N
     plan = plan_sources(tuple(specs), Scope(ctx, snapshot, lookup.account_id, window,
                                             started, request.limits))
     found = search(plan.sources, request.key_id, lookup.account_id, window.start,
-                   window.end, progress=progress)
+                   window.end, baseline_start=window.baseline_start, progress=progress)
     if not found.sources or found.unreadable:
         why = "; ".join(note for s in found.sources for note in s.notes[:1])
         why = why or "; ".join(f"{s.kind}: {s.why}" for s in plan.skipped)
         raise NoSource(f"no source could be read: {why or 'no source was given'}")
-    buckets = {trail.bucket for trail in plan.trails}
+    buckets = plan.trail_buckets
     verdict = judge(found.records, found.credentials, window, _catalogue(),
                     trail_buckets=buckets, now=started)
     owner = lookup.owner or (owner_from_logs(verdict.leaked_identity)
@@ -111,7 +114,8 @@ def run_investigation(request: Request, *, context: Callable[[], AwsContext] | N
         incomplete_because=tuple(incomplete), credentials=credentials,
         events=verdict.events, mentions=verdict.mentions, source_ips=verdict.source_ips,
         tactics=verdict.tactics, follow_ups=verdict.follow_ups,
-        notes=(*lookup.notes, *notes, *plan.notes, *verdict.notes),
+        notes=(*lookup.notes, *notes, *plan.notes, *_unknown_trails(plan, found.sources),
+               *verdict.notes),
         skipped_sources=tuple(plan.skipped))
 
 
@@ -132,10 +136,21 @@ def _source_gaps(sources: tuple[SourceReport, ...]) -> list[str]:
     return gaps
 
 
+def _unknown_trails(plan: Plan, sources: tuple[SourceReport, ...]) -> list[str]:
+    """Files read with no audited trail behind them: what the trail logs and keeps is
+    not known here, so its gaps could not be checked."""
+    if plan.trails or not any(s.kind in FILE_KINDS for s in sources):
+        return []
+    return ["no audited trail is known for these files: whether the trail logs every "
+            "region, and how long its bucket keeps logs, were not checked (`irready audit` "
+            "records both)"]
+
+
 def _empty(sources: tuple[SourceReport, ...]) -> list[str]:
     """A source with no log file in the window's days cannot say nothing happened."""
     return [f"{source.location}: no log file in the window's days (is the trail logging "
-            "there?)" for source in sources if source.complete and not source.files]
+            "there?)" for source in sources
+            if source.kind in FILE_KINDS and source.complete and not source.files]
 
 
 def _trail_gaps(trails: list[TrailInfo], snapshot: AccountSnapshot | None, window: Window,
@@ -171,4 +186,13 @@ def _stopped_logging(events: tuple[Event, ...], mentions: tuple[Event, ...]) -> 
             gaps.append(f"{event.event_name} at {event.event_time:%Y-%m-%d %H:%M} UTC by "
                         f"{event.access_key_id}: calls after it are in no log file of that "
                         f"trail {gap}")
+        elif event.event_name in LOGGING_CHANGED and not event.error_code:
+            gaps.append(f"{event.event_name} at {event.event_time:%Y-%m-%d %H:%M} UTC by "
+                        f"{event.access_key_id} changed what the trail logs or where: calls "
+                        "after it may be in no log file searched")
+        elif (event.event_source == "s3.amazonaws.com" and not event.error_code
+              and Tactic.DEFENSE_EVASION in event.tactics):
+            gaps.append(f"{event.event_name} at {event.event_time:%Y-%m-%d %H:%M} UTC by "
+                        f"{event.access_key_id} on the trail's bucket: its logs may have been "
+                        "deleted or may expire early")
     return gaps

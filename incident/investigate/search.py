@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from incident.investigate.keyids import KEY_ID
 from incident.investigate.minted import Minted, minted_by
 from incident.investigate.model import Credential, CredentialKind, SourceReport
 from incident.investigate.record_fields import event_time, signing_key
@@ -32,6 +33,7 @@ class Found:
 
 def search(sources: Sequence[RecordSource], key_id: str, account_id: str | None,
            window_start: datetime, window_end: datetime, *,
+           baseline_start: datetime | None = None,
            progress: Progress | None = None) -> Found:
     """Search `sources` for `key_id` and whatever it minted within the window."""
     leaked = Credential(key_id, CredentialKind.LEAKED, "", "", None, account_id or "", "")
@@ -48,20 +50,20 @@ def search(sources: Sequence[RecordSource], key_id: str, account_id: str | None,
                  for record in source.find(keys, account, since, progress)]
         stopped = any(source.interrupted for source in sources)
         minted: list[Minted] = []
-        for record in found:
-            event_id = str(record.get("eventID") or id(record))
-            if event_id in records:
-                continue
-            records[event_id] = record
+        # in time order: a key is minted before it signs anything; a record already seen
+        # (it named an earlier key) is looked at again now that its signer may be known
+        for record in sorted(found, key=_time_of):
+            records.setdefault(str(record.get("eventID") or id(record)), record)
             signer = signing_key(record)
-            if signer not in chain or not _within(record, window_start, window_end):
+            new = minted_by(record) if signer in chain else None
+            if new is None or new.access_key_id in chain or not KEY_ID.fullmatch(
+                    new.access_key_id) or not _still_counts(record, new, window_start,
+                                                           window_end, baseline_start):
                 continue
-            new = minted_by(record)
-            if new is not None and new.access_key_id not in chain:
-                minted.append(new)
-                chain[new.access_key_id] = Credential(
-                    new.access_key_id, new.kind, signer, new.event_id, new.expires,
-                    new.account_id or account or "", new.principal_arn, new.minted_at)
+            minted.append(new)
+            chain[new.access_key_id] = Credential(
+                new.access_key_id, new.kind, signer, new.event_id, new.expires,
+                new.account_id or account or "", new.principal_arn, new.minted_at)
         if stopped:
             left = [key for later, *_ in pending for key in later]
             left += [m.access_key_id for m in minted]
@@ -93,6 +95,19 @@ def _by_account(minted: list[Minted], default: str | None) -> dict[str | None, l
 
 def _time_of(record: dict[str, Any]) -> str:
     return str(record.get("eventTime") or "")
+
+
+def _still_counts(record: dict[str, Any], new: Minted, window_start: datetime,
+                  window_end: datetime, baseline_start: datetime | None) -> bool:
+    """Whether a credential minted by `record` can act in the window: minted in it, or
+    before it (in the baseline) as a key, which lasts, or as a session still valid when
+    the window starts. An application's hourly sessions of last week are not followed."""
+    if _within(record, window_start, window_end):
+        return True
+    if baseline_start is None or not _within(record, baseline_start, window_start):
+        return False
+    return new.kind is CredentialKind.CREATED or (
+        new.expires is not None and new.expires > window_start)
 
 
 def _within(record: dict[str, Any], start: datetime, end: datetime) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from auditor import __version__
+from auditor.errors import StoreError
 from auditor.store import HistoryStore, InvestigationRecord
 from incident.investigate.jsonform import from_document, render_json
 from incident.investigate.model import Investigation
@@ -21,4 +22,10 @@ def store_investigation(store: HistoryStore, result: Investigation) -> None:
 
 
 def load_investigation(store: HistoryStore, investigation_id: str) -> Investigation:
-    return from_document(json.loads(store.investigation_document(investigation_id)))
+    try:
+        return from_document(json.loads(store.investigation_document(investigation_id)))
+    except (ValueError, KeyError, TypeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StoreError(f"investigation {investigation_id} in {store.path} cannot be read "
+                         f"({reason}): a newer irready wrote it, or the store is damaged; "
+                         "its JSON output, if kept, still holds it") from None

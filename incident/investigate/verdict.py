@@ -30,9 +30,10 @@ from incident.investigate.model import (
     Window,
 )
 from incident.investigate.record_fields import event_name, event_time, identity, signing_key, text
-from incident.investigate.tactics import Catalogue, probing_bursts
+from incident.investigate.tactics import Catalogue, is_denied, probing_bursts
 
 FALLBACK_BASELINE = timedelta(days=1)
+ROUTINE = frozenset({Tactic.RECONNAISSANCE, Tactic.TEMPORARY_CREDENTIALS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,16 +86,20 @@ def judge(records: Sequence[dict[str, Any]], credentials: Sequence[Credential],
                      f"usual IPs and user agents are learned from its first day in the logs "
                      f"({first:%Y-%m-%d}); a call made that day from a new place may pass "
                      "as usual")
-    usual = _usual(before)
+    usual = _usual(before, catalogue, trail_buckets)
     bursts = probing_bursts([r for _, r in ours])
     events = tuple(_event(r, moment, chain, catalogue, trail_buckets, bursts, usual)
                    for moment, r in sorted(ours, key=lambda pair: pair[0]))
     mentions = tuple(_event(r, moment, chain, catalogue, trail_buckets, set(), None)
                      for moment, r in sorted(others, key=lambda pair: pair[0]))
     counts = Counter(tactic for event in events for tactic in event.tactics)
+    # a session the application minted as usual and nobody misused needs no revoking
+    flagged = {e.event_id for e in events if e.suspicious}
+    misused = {e.access_key_id for e in events if e.suspicious}
     minted = [Minted(c.access_key_id, c.kind, c.event_id, c.minted_at or now, c.expires,
                      c.account_id, c.principal_arn)
-              for c in credentials if c.kind is not CredentialKind.LEAKED]
+              for c in credentials if c.kind is not CredentialKind.LEAKED
+              and (c.event_id in flagged or c.access_key_id in misused)]
     return Verdict(
         events=events, mentions=mentions,
         source_ips=_source_ips(events, usual.ips),
@@ -104,11 +109,21 @@ def judge(records: Sequence[dict[str, Any]], credentials: Sequence[Credential],
         notes=tuple(notes), leaked_identity=leaked_identity)
 
 
-def _usual(records: Sequence[dict[str, Any]]) -> _Usual:
-    ips = frozenset(text(r.get("sourceIPAddress")) for r in records)
-    agents = frozenset(text(r.get("userAgent")) for r in records)
-    calls = frozenset((event_name(r), text(r.get("sourceIPAddress")),
-                       text(r.get("userAgent"))) for r in records)
+def _usual(records: Sequence[dict[str, Any]], catalogue: Catalogue,
+           trail_buckets: Collection[str]) -> _Usual:
+    """What the baseline teaches. Places (IPs, user agents) come from its plain calls
+    only, so that an attacker who started before --from does not make their own IP
+    usual; a routine call (reconnaissance, temporary credentials) is usual only when
+    made from such a place."""
+    tactics = [(r, set(catalogue.tactics_of(r, trail_buckets))) for r in records
+               if not is_denied(r)]
+    plain = [r for r, found in tactics if not found]
+    ips = frozenset(text(r.get("sourceIPAddress")) for r in plain)
+    agents = frozenset(text(r.get("userAgent")) for r in plain)
+    calls = frozenset(
+        (event_name(r), text(r.get("sourceIPAddress")), text(r.get("userAgent")))
+        for r, found in tactics if found <= ROUTINE
+        and text(r.get("sourceIPAddress")) in ips and text(r.get("userAgent")) in agents)
     return _Usual(ips, agents, calls)
 
 
@@ -116,7 +131,7 @@ def _event(record: dict[str, Any], moment: datetime, chain: dict[str, Credential
            catalogue: Catalogue, trail_buckets: Collection[str], bursts: set[str],
            usual: _Usual | None) -> Event:
     signer = signing_key(record)
-    event_id = str(record.get("eventID") or "")
+    event_id = text(record.get("eventID"))
     tactics = set(catalogue.tactics_of(record, trail_buckets))
     if event_id in bursts:
         tactics.add(Tactic.PERMISSION_PROBING)
@@ -126,17 +141,19 @@ def _event(record: dict[str, Any], moment: datetime, chain: dict[str, Credential
     suspicious = False
     if usual is not None:
         known_place = ip in usual.ips and agent in usual.agents
-        daily_recon = tactics <= {Tactic.RECONNAISSANCE} and (name, ip, agent) in usual.calls
-        suspicious = not known_place or (bool(tactics) and not daily_recon)
+        # the application's own daily calls (a ListBuckets, the hourly AssumeRole) from
+        # where it always makes them are its traffic, not reconnaissance
+        routine = tactics <= ROUTINE and (name, ip, agent) in usual.calls
+        suspicious = not known_place or (bool(tactics) and not routine)
     return Event(
         event_id=event_id, event_time=moment, event_name=name,
-        event_source=str(record.get("eventSource") or ""),
-        region=str(record.get("awsRegion") or ""), access_key_id=signer,
+        event_source=text(record.get("eventSource")),
+        region=text(record.get("awsRegion")), access_key_id=signer,
         principal_arn=text(identity(record).get("arn")), source_ip=ip, user_agent=agent,
-        error_code=str(record.get("errorCode") or ""),
+        error_code=text(record.get("errorCode")),
         tactics=tuple(sorted(tactics, key=list(Tactic).index)), suspicious=suspicious,
         chain=_chain(signer, chain) if signer in chain else (),
-        account_id=str(record.get("recipientAccountId") or ""),
+        account_id=text(record.get("recipientAccountId")),
     )
 
 

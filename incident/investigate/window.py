@@ -40,6 +40,15 @@ def parse_moment(option: str, text: str) -> datetime:
 
 def make_window(now: datetime, *, since: str | None, start: str | None, end: str | None,
                 baseline: str) -> Window:
+    try:
+        return _window(now, since, start, end, baseline)
+    except OverflowError:
+        raise UsageError("--from, --to, --since or --baseline reaches before the year 1 or "
+                         "after 9999: give a window of this era") from None
+
+
+def _window(now: datetime, since: str | None, start: str | None, end: str | None,
+            baseline: str) -> Window:
     if since is not None and (start is not None or end is not None):
         raise UsageError("--since and --from/--to both set the window: give one or the other")
     window_end = now if end is None else parse_moment("--to", end)

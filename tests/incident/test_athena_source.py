@@ -622,3 +622,21 @@ def test_ctrl_c_when_the_query_cannot_be_stopped_says_it_still_runs(
     assert "stopping it failed (AccessDeniedException)" in note
     assert "still scanning (and billed)" in note
     assert athena.interrupted
+
+
+def test_no_session_token_is_copied_into_the_results_bucket(ctx: AwsContext) -> None:
+    sql = source(ctx).sql(("AKIAIOSFODNN7EXAMPLE",), "123456789012", None)
+    assert "regexp_replace(responseelements, '\"sessionToken\"" in sql
+    assert ", responseelements\n" not in sql
+    assert "responseelements FROM" not in sql
+
+
+def test_many_keys_are_searched_in_queries_athena_accepts(ctx: AwsContext) -> None:
+    from incident.investigate.athena_source import KEYS_PER_QUERY
+
+    keys = tuple(f"ASIAQDEMO{index:011d}" for index in range(KEYS_PER_QUERY * 2 + 1))
+    found = source(ctx).find(keys, "123456789012", None, None)
+    assert found == []
+    queries = started_queries()
+    assert len(queries) == 3
+    assert all(len(query.encode()) < 262_144 for query in queries)

@@ -297,3 +297,68 @@ def test_notify_sends_what_was_found_to_the_configured_webhook(
         assert result.exit_code == ExitCode.FAILED
         (post,) = webhook.posts
     assert post["text"].startswith(f"irready: suspicious activity by {key_id}")
+
+
+def test_a_key_minted_by_a_record_seen_before_its_signer_was_known_is_followed(
+        tmp_path: Path) -> None:
+    """A session's CreateAccessKey that also names the leaked key is found in the first
+    pass, before the session is known; it is looked at again once it is."""
+    key = "AKIAQDEMOLEAKEDKEY01"
+    mailer = iam_user("app-integration-user", DEMO_ACCOUNT)
+    session = "ASIAQDEMOSESSIONKEY1"
+    created = "AKIAQDEMOCREATEDKEY1"
+    records = [
+        event("GetSessionToken", "sts", ATTACK_DAY, principal=mailer, key=key, ip=ATTACKER_IP,
+              response={"credentials": session_credentials(session, ATTACK_DAY,
+                                                           timedelta(hours=12))}),
+        # logged in another region's folder (read first), naming the leaked key
+        event("CreateAccessKey", "iam", ATTACK_DAY + timedelta(minutes=3), region="eu-west-1",
+              principal=mailer, key=session, ip=ATTACKER_IP,
+              request={"userName": "svc-x", "note": key},
+              response={"accessKey": {"userName": "svc-x", "accessKeyId": created,
+                                      "status": "Active"}}),
+        event("ListBuckets", "s3", ATTACK_DAY + timedelta(minutes=5),
+              principal=iam_user("svc-x", DEMO_ACCOUNT), key=created, ip=ATTACKER_IP),
+    ]
+    write_records(records, folder=tmp_path / "copy")
+    _, found = _investigate(key, "--since", "7d", "--source", f"local:{tmp_path / 'copy'}")
+    assert {c["access_key_id"] for c in found["credentials"]} == {key, session, created}
+    assert [e["chain"] for e in found["events"] if e["event_name"] == "ListBuckets"] == [
+        [key, session, created]]
+
+
+def test_control_characters_from_a_record_never_reach_the_terminal(tmp_path: Path) -> None:
+    key = "AKIAQDEMOLEAKEDKEY01"
+    mailer = iam_user("app-integration-user", DEMO_ACCOUNT)
+    write_records([event("CreateUser", "iam", ATTACK_DAY, principal=mailer, key=key,
+                         ip=ATTACKER_IP, agent="evil\x1b[2J\x1b[31m",
+                         request={"userName": "svc\x1b[8m-x"})], folder=tmp_path / "copy")
+    result = irready("investigate", key, "--since", "7d", "--source",
+                     f"local:{tmp_path / 'copy'}", "--workers", "1")
+    assert result.exit_code == ExitCode.FAILED
+    assert "\x1b" not in result.stdout
+    assert "svc\ufffd[8m-x" in result.stdout
+
+
+def test_an_application_that_assumes_a_role_every_hour_is_not_suspicious(aws: Any) -> None:
+    key_id, _ = leaked_user(aws)
+    aws.client("s3").create_bucket(Bucket=BUCKET)
+    mailer = iam_user("app-integration-user", DEMO_ACCOUNT)
+    records = []
+    for hour in range(24 * 20):
+        moment = ATTACK_DAY - timedelta(days=19) + timedelta(hours=hour)
+        session = f"ASIAQDEMOAPPSESS{hour:04d}"
+        records.append(event("SendEmail", "ses", moment + timedelta(minutes=1),
+                             principal=mailer, key=key_id, ip=APP_IP))
+        records.append(event(
+            "AssumeRole", "sts", moment, principal=mailer, key=key_id, ip=APP_IP,
+            request={"roleArn": f"arn:aws:iam::{DEMO_ACCOUNT}:role/mailer",
+                     "roleSessionName": "app"},
+            response={"credentials": session_credentials(session, moment, timedelta(hours=1)),
+                      "assumedRoleUser": {"assumedRoleId": "AROAQDEMO:app",
+                                          "arn": f"arn:aws:sts::{DEMO_ACCOUNT}:assumed-role/"
+                                                 "mailer/app"}}))
+    write_records(records, session=aws)
+    code, found = _investigate(key_id, "--since", "7d", "--source", f"s3://{BUCKET}")
+    assert (code, found["verdict"]["suspicious_events"], found["follow_ups"]) == (
+        ExitCode.OK, 0, [])

@@ -71,6 +71,9 @@ def account(aws: Any) -> Any:
         pytest.param((KEY, "--notify"), ExitCode.USAGE,
                      "--notify: the config sets no [notify] channel (webhook_url, "
                      "sns_topic_arn or email_to)", id="notify with nowhere to send"),
+        pytest.param((KEY, "--from", "0001-01-01", "--to", "0001-01-05"), ExitCode.USAGE,
+                     "--from, --to, --since or --baseline reaches before the year 1 or after "
+                     "9999: give a window of this era", id="a window before the calendar"),
         pytest.param((KEY, "--workers", "0"), ExitCode.USAGE,
                      "Invalid value for '--workers': must be greater than or equal to 1 (see "
                      "'irready investigate --help')", id="no workers"),
@@ -153,3 +156,20 @@ def test_report_of_a_key_never_investigated_names_it(tmp_path: Path) -> None:
     assert result.stderr == (f"irready: error: no investigations of key {KEY} in account "
                              f"123456789012 in {store}: run `irready investigate KEY_ID` "
                              "first\n")
+
+
+def test_a_stored_investigation_that_cannot_be_read_is_one_line(tmp_path: Path) -> None:
+    from auditor.store import HistoryStore, InvestigationRecord
+
+    store = Path(STORE.format(tmp=tmp_path))
+    store.parent.mkdir(parents=True)
+    now = datetime.now(UTC)
+    with HistoryStore(store) as history:
+        history.record_investigation(InvestigationRecord(
+            "20261206-000000-abcdef", "123456789012", KEY, now, now, now, now, True, 0, 0),
+            '{"schema": "irready.investigation/2"}')
+    result = irready("report", "investigation", "--key", KEY)
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr.startswith(f"irready: error: investigation 20261206-000000-abcdef in "
+                                    f"{store} cannot be read (")
+    assert result.stderr.count("\n") == 1

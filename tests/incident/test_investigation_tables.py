@@ -87,7 +87,7 @@ def test_a_pipe_in_a_value_stays_in_its_cell() -> None:
                                     "Chain", "Source IP", "Error", "Tactics", "User agent"]
     row = cells(lines[header + 2])
     assert len(row) == 10
-    assert row[-1] == "curl/8.0 \\| [evil] second line"
+    assert row[-1] == "curl/8.0 \\| \\[evil\\] second line"
     assert row[:3] == ["2026-12-01 12:11:03Z", "yes", "sts.amazonaws.com:GetCallerIdentity"]
 
 

@@ -391,3 +391,13 @@ def test_a_missing_bucket_is_a_source_error(aws: Any) -> None:
 def test_an_empty_bucket_lists_nothing_and_no_problem(s3: Any) -> None:
     listing = S3Logs(s3, BUCKET).list_files(None, FIRST_DAY, LAST_DAY)
     assert listing == type(listing)(files=(), problems=(), accounts=frozenset(), regions={})
+
+
+def test_json_nested_past_the_parsers_depth_is_a_named_problem() -> None:
+    import gzip
+
+    from incident.investigate.logfiles.scan import examine
+
+    body = b'{"Records": [' + b"[" * 200_000 + b'"AKIAQDEMOLEAKEDKEY01"' + b"]" * 200_000 + b"]}"
+    assert examine(gzip.compress(body), True, (b"AKIAQDEMOLEAKEDKEY01",)) == (
+        [], 0, "invalid JSON")

@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -196,6 +197,22 @@ def examine(data: bytes, compressed: bool, needles: tuple[bytes, ...], *,
         return matching, len(records), ""
     except _NotALog as problem:
         return [], 0, str(problem)
+    except (RecursionError, ValueError):  # JSON nested past the parser's depth, odd text
+        return [], 0, "invalid JSON"
+    except MemoryError:
+        return [], 0, "too large to parse in memory"
+
+
+WORKER_DIED = "not read: the process reading it died (out of memory?)"
+
+
+def _outcomes(future: Future[list[_Outcome]], count: int) -> list[_Outcome]:
+    """A chunk's outcomes; a worker that died (killed, out of memory) leaves each of its
+    files a named problem instead of a traceback."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return [([], 0, WORKER_DIED)] * count
 
 
 def _examine_paths(paths: Sequence[str], needles: tuple[bytes, ...]) -> list[_Outcome]:
@@ -268,10 +285,12 @@ def _scan_local(path_of: Callable[[LogFile], Any], files: Sequence[LogFile],
                 continue
             done, _ = wait_for(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                for index, outcome in zip(pending.pop(future), future.result(), strict=True):
+                chunk = pending.pop(future)
+                for index, outcome in zip(chunk, _outcomes(future, len(chunk)), strict=True):
                     report(index, outcome)
         for future in list(pending):
-            for index, outcome in zip(pending.pop(future), future.result(), strict=True):
+            chunk = pending.pop(future)
+            for index, outcome in zip(chunk, _outcomes(future, len(chunk)), strict=True):
                 report(index, outcome)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -292,7 +311,10 @@ def _scan_remote(store: LogStore, files: Sequence[LogFile], needles: tuple[bytes
         compressed = file.location.endswith(".gz")
         if pool is None:
             return examine(data, compressed, needles)
-        return pool.submit(examine, data, compressed, needles).result()
+        try:
+            return pool.submit(examine, data, compressed, needles).result()
+        except BrokenProcessPool:
+            return [], 0, WORKER_DIED
 
     size = max(DOWNLOADS, 2 * workers)
     threads = ThreadPoolExecutor(max_workers=size)
