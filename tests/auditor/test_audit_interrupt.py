@@ -82,7 +82,7 @@ def test_ctrl_c_during_an_audit_exits_130_saying_nothing_was_stored(
         gated_server.release.set()
         _, stderr = audit.communicate(timeout=WAIT_SECONDS)
 
-    assert audit.returncode == ExitCode.INTERRUPTED == 130
+    assert audit.returncode == ExitCode.INTERRUPTED == 130, stderr
     assert stderr == ("irready: error: interrupted: the audit stopped before it ended; "
                       "nothing was stored (a run is stored only once it ends)\n")
     with HistoryStore(tmp_path / "data" / "irready" / "history.sqlite3") as store:
