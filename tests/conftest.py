@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import signal
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -32,6 +33,14 @@ TEST_REGIONS = ("us-east-1", "eu-west-1")
 
 SCRUBBED = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN",
             "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A shell starts a background job (`pytest &`) with Ctrl-C ignored, and an ignored
+    signal stays ignored in every child: the tests that press Ctrl-C on irready, in
+    this process or in a subprocess, need Python's own handler back."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
