@@ -55,8 +55,8 @@ def audit(
         "terminal).")] = None,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", dir_okay=False, callback=checked_path, metavar="PATH",
-        help="Write the report here (.txt, .json, .html, .pdf, .csv, .md, .xml or .jsonl "
-        "for OCSF).")] = None,
+        help="Write the report here (.txt, .json, .html, .pdf, .csv, .md, .xml, .jsonl "
+        "for OCSF or .sarif).")] = None,
     fail_on: Annotated[str | None, typer.Option(
         help="Exit 1 only for failures at or above: low, medium, high, critical.")] = None,
     deep: Annotated[bool, typer.Option(help="Also run an Athena test query.")] = False,

@@ -25,6 +25,7 @@ class AuditFormat(StrEnum):
     JUNIT = "junit"
     OCSF = "ocsf"
     ASFF = "asff"
+    SARIF = "sarif"
 
     @property
     def binary(self) -> bool:
@@ -36,7 +37,7 @@ AUDIT_SUFFIXES: Mapping[str, AuditFormat] = {
     ".txt": AuditFormat.TERMINAL, ".json": AuditFormat.JSON, ".html": AuditFormat.HTML,
     ".htm": AuditFormat.HTML, ".pdf": AuditFormat.PDF, ".csv": AuditFormat.CSV,
     ".md": AuditFormat.MARKDOWN, ".markdown": AuditFormat.MARKDOWN, ".xml": AuditFormat.JUNIT,
-    ".jsonl": AuditFormat.OCSF,
+    ".jsonl": AuditFormat.OCSF, ".sarif": AuditFormat.SARIF,
 }
 
 F = TypeVar("F", bound=StrEnum)
@@ -111,6 +112,10 @@ def render_audit(run: AuditRun, diff: RunDiff | None, fmt: AuditFormat,
         from reports.asff_report import render_asff
 
         return render_asff(run, diff, home(run, home_region)).encode()
+    if fmt is AuditFormat.SARIF:
+        from reports.sarif_report import render_sarif
+
+        return render_sarif(run).encode()
     assert_never(fmt)
 
 

@@ -193,7 +193,7 @@ def test_usage_errors_are_one_line(aws: Any, args: tuple[str, ...], message: str
         pytest.param(("audit", "--format", "xml"),
                      "Invalid value for '--format' / '-f': 'xml' is not one of "
                      "'terminal', 'json', 'html', 'pdf', 'csv', 'markdown', 'junit', 'ocsf', "
-                     "'asff' "
+                     "'asff', 'sarif' "
                      "(see 'irready audit --help')", id="bad choice"),
         pytest.param(("audit", "--verbos"),
                      "No such option: --verbos (Possible options: --verbose) "

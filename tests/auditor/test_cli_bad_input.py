@@ -100,7 +100,7 @@ TARGET_TYPES = "command, credentials-file, env-file, secretsmanager, ssm"
         pytest.param(("audit", "--format", "xml"), {}, USAGE,
                      "Invalid value for '--format' / '-f': 'xml' is not one of 'terminal', "
                      "'json', 'html', 'pdf', 'csv', 'markdown', 'junit', 'ocsf', "
-                     "'asff' "
+                     "'asff', 'sarif' "
                      "(see 'irready audit --help')",
                      id="a bad choice, without a validation library's 'Value error,'"),
         pytest.param(("audit", "--no-no-history"), {}, USAGE,
