@@ -139,12 +139,12 @@ ROWS = [
     # an extension that names no format irready writes
     pytest.param(damaged_store, ("audit", "--regions", "us-east-1", "-o", "{tmp}/r.docx"), 2,
                  "--output r.docx: irready writes no .docx format (it writes .csv, .htm, "
-                 ".html, .json, .jsonl, .markdown, .md, .pdf, .txt, .xml): rename the file "
+                 ".html, .json, .jsonl, .markdown, .md, .pdf, .sarif, .txt, .xml): rename the file "
                  "or pass "
                  "--format", id="audit --output r.docx"),
     pytest.param(no_store, ("report", "audit", "-o", "{tmp}/r.docx"), 2,
                  "--output r.docx: irready writes no .docx format (it writes .csv, .htm, "
-                 ".html, .json, .jsonl, .markdown, .md, .pdf, .txt, .xml): rename the file "
+                 ".html, .json, .jsonl, .markdown, .md, .pdf, .sarif, .txt, .xml): rename the file "
                  "or pass "
                  "--format", id="report audit -o r.docx"),
     pytest.param(no_store, ("report", "drill", "-o", "{tmp}/drill.docx"), 2,
