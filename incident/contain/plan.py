@@ -1,0 +1,242 @@
+"""The containment's read-only preflight and its plan: whose key it is (this account, an
+IAM user; a root key is a P1 and refused), the investigation that says what the key minted
+(the stored one when under an hour old, else a new one), the room a new key needs (a
+second key the attacker made is deactivated first), and the target the new key goes to.
+Everything that can refuse a containment is checked here, before anything changes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from auditor.errors import IrreadyError, NotFound, UsageError
+from drills.engine.aws import AWS_ERRORS, describe_error
+from incident.contain.model import (
+    P1_ROOT,
+    ActionName,
+    ContainOptions,
+    ContainPlan,
+    PlannedAction,
+)
+from incident.investigate.keyids import checked_key_id, is_session_key
+
+if TYPE_CHECKING:
+    from auditor.config import Config
+    from auditor.session import AwsContext
+    from auditor.store import HistoryStore
+    from incident.investigate.model import Investigation
+
+FRESH = timedelta(hours=1)  # a stored investigation younger than this is used as it is
+Clock = Callable[[], datetime]
+
+
+def check_options(options: ContainOptions) -> None:
+    """Bad input, refused before any call to AWS."""
+    key_id = checked_key_id(options.key_id)
+    if is_session_key(key_id):
+        raise UsageError(f"{key_id} is a session key: it cannot be deactivated and expires "
+                         "on its own; contain the long-term key that minted it (`irready "
+                         "investigate` names it)")
+    for other in options.deactivate_first:
+        if checked_key_id(other) == key_id:
+            raise UsageError(f"--deactivate-first {other}: that is the exposed key itself; "
+                             "name the user's other key")
+    if options.block_now and options.target:
+        raise UsageError("--block-now and --target: choose one (--block-now deactivates "
+                         "without rotating, so there is no target to publish to)")
+
+
+def drill_config(config: Config, user: str) -> Config:
+    """The drill engine refuses users not listed for drills (a guard against drilling a
+    production user by mistake); a containment names its user from the key itself."""
+    return replace(config, drill=replace(config.drill, users=(*config.drill.users, user)))
+
+
+def make_plan(ctx: AwsContext, config: Config, store: HistoryStore, options: ContainOptions,
+              *, clock: Clock) -> ContainPlan:
+    check_options(options)
+    from incident.investigate.model import OwnerType
+    from incident.investigate.owner import look_up_owner
+
+    key_id = options.key_id
+    identity = ctx.identity()
+    lookup = look_up_owner(ctx, key_id, identity.account_id)
+    owner = lookup.owner
+    if owner is not None and owner.type is OwnerType.ROOT:
+        raise UsageError(f"{key_id} is {P1_ROOT}")
+    if owner is None or not owner.user:
+        why = "; ".join(lookup.notes) or "IAM did not answer"
+        raise NotFound(f"IAM names no user for {key_id} ({why}). If it is {P1_ROOT}")
+    user = owner.user
+    iam = ctx.client("iam")
+    try:
+        listed = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
+    except AWS_ERRORS as exc:
+        raise UsageError(f"iam:ListAccessKeys on {user} failed ({describe_error(exc)}): "
+                         "containment needs the policy `irready policy contain` prints") from None
+    keys = {str(k["AccessKeyId"]): str(k["Status"]) for k in listed}
+    if keys.get(key_id) != "Active":
+        raise UsageError(f"{key_id} of {user} is already inactive: nothing to contain "
+                         "(`irready investigate` says what it did)")
+    notes: list[str] = []
+    investigation = find_investigation(ctx, store, options, clock=clock, notes=notes)
+    backdoors = minted_keys(investigation, user)
+    actions: list[PlannedAction] = []
+    unknown: list[str] = []
+    first: list[str] = []
+    for other, status in keys.items():
+        if other == key_id:
+            continue
+        named = other in options.deactivate_first
+        if other in backdoors or named:
+            first.append(other)
+            why = "named by --deactivate-first" if named else \
+                "created with the exposed key (the investigation)"
+            then = "; the rotation then deletes it to make room (IAM allows two keys)" \
+                if not options.block_now else ""
+            actions.append(PlannedAction(
+                ActionName.DEACTIVATE_BACKDOOR, f"deactivate {other} ({why}){then}",
+                f"iam:UpdateAccessKey {other} Inactive"
+                + ("; iam:DeleteAccessKey (drill preflight)" if not options.block_now else ""),
+                "none: a key the attacker made is not brought back", other))
+        elif options.block_now:
+            notes.append(f"{user}'s other key {other} ({status}) is left as it is")
+        else:
+            unknown.append(f"{other} ({status.lower()})")
+    for wanted in options.deactivate_first:
+        if wanted not in keys:
+            raise UsageError(f"--deactivate-first {wanted}: not a key of {user} "
+                             f"(its keys: {', '.join(sorted(keys))})")
+    if unknown:
+        raise UsageError(
+            f"{user} has two keys of unknown origin: {key_id} (exposed) and "
+            f"{', '.join(unknown)}; the new key needs room: if {unknown[0].split()[0]} is "
+            f"not the application's, pass --deactivate-first {unknown[0].split()[0]}, else "
+            "pass --block-now")
+    target = ""
+    if not options.block_now:
+        target = options.target or _inventory_target(config, user)
+        _check_target(ctx, config, target, key_id, user)
+        actions.append(PlannedAction(
+            ActionName.ROTATE,
+            f"rotate before block through the drill engine: create a key for {user}, "
+            f"publish it to {target}, verify it works, then deactivate {key_id} and verify "
+            "AWS refuses it (never deleted: the investigation needs it)",
+            "iam:CreateAccessKey; the target's write; sts:GetCallerIdentity; "
+            f"iam:UpdateAccessKey {key_id} Inactive",
+            "before the exposed key is deactivated: the drill's rollback (the target gets "
+            f"{key_id} back, the new key is deleted); after: `contain undo` reactivates "
+            f"{key_id}", key_id))
+    else:
+        application = _application(config, user)
+        notes.append(f"--block-now: whatever uses {key_id} stops working now"
+                     + (f" ({application})" if application else "")
+                     + "; create and ship a new key as soon as the owner is found")
+        actions.append(PlannedAction(
+            ActionName.BLOCK, f"deactivate {key_id} without rotating (never deleted)",
+            f"iam:UpdateAccessKey {key_id} Inactive",
+            f"`contain undo` reactivates {key_id}", key_id))
+    actions.append(PlannedAction(
+        ActionName.VERIFY_BLOCKED, f"verify {key_id} is inactive, retried while IAM "
+        "propagates (with the target's secret, the rotation proves AWS refuses it)",
+        "iam:ListAccessKeys", "none: it changes nothing", key_id))
+    return ContainPlan(
+        account_id=identity.account_id, caller_arn=identity.arn, key_id=key_id, user=user,
+        user_arn=owner.arn, target=target,
+        investigation_id=investigation.investigation_id if investigation else "",
+        actions=tuple(actions), notes=tuple(notes), backdoor_keys=tuple(first))
+
+
+def _inventory_target(config: Config, user: str) -> str:
+    entry = config.inventory_for(user)
+    if entry is None or not entry.rotation_target:
+        raise UsageError(
+            f"no rotation target for {user}: add an [[inventory]] entry with user = "
+            f"\"{user}\" and rotation_target = \"TYPE:VALUE\" to the config, or pass "
+            "--target TYPE:VALUE; --block-now deactivates the key without rotating (what "
+            "uses it breaks)")
+    return entry.rotation_target
+
+
+def _application(config: Config, user: str) -> str:
+    entry = config.inventory_for(user)
+    return entry.application if entry is not None else ""
+
+
+def _check_target(ctx: AwsContext, config: Config, spec: str, key_id: str, user: str) -> None:
+    """The target must hold the exposed key: rotating another key leaves the leak open."""
+    from auditor.redact import Redactor
+    from drills.errors import TargetError
+    from drills.targets import TargetEnv, parse_target
+
+    redactor = Redactor()
+    target = parse_target(spec, TargetEnv(ctx, config.drill.secret_id_field,
+                                          config.drill.secret_key_field,
+                                          float(config.drill.command_timeout_seconds),
+                                          redactor))
+    try:
+        held = target.read()
+    except TargetError:
+        raise
+    except AWS_ERRORS as exc:
+        raise UsageError(f"reading {spec} failed ({describe_error(exc)})") from None
+    redactor.add(held.secret)
+    if held.key_id != key_id:
+        raise UsageError(f"{spec} holds {held.key_id}, not the exposed key {key_id}: the "
+                         f"application does not use {key_id}; pass --block-now to deactivate "
+                         "it without rotating, or name the target that holds it")
+
+
+def find_investigation(ctx: AwsContext, store: HistoryStore, options: ContainOptions, *,
+                       clock: Clock, notes: list[str]) -> Investigation | None:
+    """The stored investigation of the key when under an hour old, else a new one (kept
+    in the store). One that cannot run is said, not fatal: containment comes first."""
+    if not options.investigate:
+        notes.append("--no-investigate: keys the attacker made are not known; only keys "
+                     "named by --deactivate-first are deactivated")
+        return None
+    from incident.investigate.jsonform import from_document
+
+    now = clock()
+    document = store.latest_investigation(options.key_id, now - FRESH)
+    if document is not None:
+        found: Investigation = from_document(json.loads(document))
+        notes.append(f"used investigation {found.investigation_id} (under an hour old)")
+        return found
+    from incident.investigate.run import Request, run_investigation
+    from incident.investigate.source_spec import parse_sources
+    from incident.investigate.stored import store_investigation
+    from incident.investigate.window import make_window
+
+    try:
+        result = run_investigation(
+            Request(options.key_id, make_window(now, since=None, start=None, end=None,
+                                                baseline="14d"), parse_sources(None)),
+            context=lambda: ctx, snapshot_of=lambda account: _snapshot(store, account),
+            clock=clock)
+    except IrreadyError as exc:
+        notes.append(f"no investigation could run ({exc.message}): keys the attacker made "
+                     "are not known")
+        return None
+    store_investigation(store, result)
+    notes.append(f"ran investigation {result.investigation_id}")
+    return result
+
+
+def _snapshot(store: HistoryStore, account: str) -> Any:
+    latest = store.latest_snapshot(account)
+    return None if latest is None else latest[1]
+
+
+def minted_keys(investigation: Investigation | None, user: str) -> frozenset[str]:
+    """Long-term keys the exposed key (or what it minted) created for this user."""
+    if investigation is None:
+        return frozenset()
+    from incident.investigate.model import CredentialKind
+
+    return frozenset(c.access_key_id for c in investigation.credentials
+                     if c.kind is CredentialKind.CREATED
+                     and c.principal_arn.rsplit("/", 1)[-1] == user)
