@@ -43,3 +43,12 @@ def history(contain_config: Config) -> Iterator[HistoryStore]:
 
 
 __all__ = ["APP_SECRET", "APP_USER"]
+
+
+@pytest.fixture
+def no_retry_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore's retries of injected faults happen without their random pause."""
+    from botocore.retries import standard
+
+    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount",
+                        lambda self, context: 0.0)

@@ -1,0 +1,93 @@
+"""The drill's fault cases, on a containment: throttling, a denial, a dropped connection
+and a kill in the middle of a step, then `resume`. Whatever happens, the application
+ends holding a working key, and the secret is in no artifact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from containkit import TARGET, Account
+from drillkit import Faults, SimulatedKill
+
+from auditor.config import Config
+from auditor.store import HistoryStore
+from incident.contain.model import ContainOptions, ContainStatus
+from incident.contain.render import record_json, record_text
+from incident.contain.run import is_cut_off, resume_containment, run_containment
+
+
+def no_sleep(_: float) -> None:
+    return None
+
+
+def run(account: Account, config: Config, history: HistoryStore, *, attempts: int = 3
+        ) -> object:
+    return run_containment(account.ctx(attempts), config, history,
+                           ContainOptions(account.leaked[0], target=TARGET, investigate=False,
+                                          propagation_timeout=1.0), sleep=no_sleep)
+
+
+def assert_application_works(account: Account, history: HistoryStore) -> None:
+    key_id, secret = account.held()
+    assert account.keys().get(key_id) == "Active"
+    assert account.works(key_id, secret)
+    assert account.leaked[1] not in Path(history.path).read_bytes().decode("latin-1")
+
+
+@pytest.mark.usefixtures("no_retry_pause")
+@pytest.mark.parametrize("operation", ["iam.CreateAccessKey", "iam.UpdateAccessKey", "secretsmanager.PutSecretValue"])
+def test_throttling_is_retried(account: Account, contain_config: Config, history: HistoryStore,
+                               operation: str) -> None:
+    faults = Faults(account.operator)
+    faults.throttle(operation)
+    record = run(account, contain_config, history)
+    assert faults.injected == [f"throttle {operation}"]
+    assert record.status == ContainStatus.SAFE  # type: ignore[attr-defined]
+    assert_application_works(account, history)
+    assert account.keys()[account.leaked[0]] == "Inactive"
+
+
+def test_a_denied_rotation_rolls_back_and_keeps_the_exposed_key_working(
+        account: Account, contain_config: Config, history: HistoryStore) -> None:
+    faults = Faults(account.operator)
+    faults.deny("secretsmanager.PutSecretValue")
+    record = run(account, contain_config, history)
+    assert record.status == ContainStatus.FAILED  # type: ignore[attr-defined]
+    assert "still active" in record.journal["outcome"]  # type: ignore[attr-defined]
+    assert account.held()[0] == account.leaked[0]
+    assert account.keys() == {account.leaked[0]: "Active"}
+    assert_application_works(account, history)
+
+
+@pytest.mark.usefixtures("no_retry_pause")
+def test_a_dropped_connection_is_retried(account: Account, contain_config: Config,
+                                         history: HistoryStore) -> None:
+    faults = Faults(account.operator)
+    faults.drop_once("iam.UpdateAccessKey")
+    record = run(account, contain_config, history)
+    assert faults.injected == ["drop iam.UpdateAccessKey"]
+    assert record.status == ContainStatus.SAFE  # type: ignore[attr-defined]
+    assert_application_works(account, history)
+
+
+@pytest.mark.parametrize("operation", ["iam.CreateAccessKey", "secretsmanager.PutSecretValue", "iam.UpdateAccessKey"])
+def test_a_kill_mid_step_is_resumed(account: Account, contain_config: Config,
+                                    history: HistoryStore, operation: str) -> None:
+    faults = Faults(account.operator)
+    faults.kill_after(operation)
+    with pytest.raises(SimulatedKill):
+        run(account, contain_config, history)
+    (cut,) = history.containments()
+    assert cut.status == ContainStatus.RUNNING
+    assert is_cut_off(history, cut)
+    faults.calm = True
+    record = resume_containment(account.ctx(), contain_config, history, cut.containment_id,
+                                sleep=no_sleep)
+    assert record.status == ContainStatus.SAFE, record.journal
+    assert_application_works(account, history)
+    assert account.held()[0] != account.leaked[0]
+    assert account.keys()[account.leaked[0]] == "Inactive"
+    assert len(account.keys()) == 2
+    for text in (record_json(record), record_text(record)):
+        assert account.leaked[1] not in text
