@@ -1,0 +1,45 @@
+"""`irready policy contain`: the least-privilege IAM policy a containment needs: the
+drill's (the rotation is the drill engine's) on the users named, or on every user for a
+break-glass role, plus finding whose key it is (sts:GetAccessKeyInfo,
+iam:GetAccessKeyLastUsed: a key id names no user, so their resource is "*"). Running an
+investigation needs `irready policy investigate` beside it (or pass --no-investigate)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from auditor.config import Config
+from auditor.errors import UsageError
+from drills.policy import drill_policy, drill_targets
+
+FIND_THE_KEY = {
+    "Sid": "IrreadyContainFindTheKey",
+    "Effect": "Allow",
+    "Action": ["sts:GetAccessKeyInfo", "iam:GetAccessKeyLastUsed"],
+    "Resource": "*",
+}
+
+
+def contain_policy(users: Sequence[str], targets: Sequence[str]) -> dict[str, Any]:
+    document = drill_policy(users, targets)
+    statements = []
+    for statement in document["Statement"]:
+        sid = str(statement.get("Sid", "")).replace("IrreadyDrill", "IrreadyContain")
+        statements.append({**statement, "Sid": sid})
+    return {**document, "Statement": [*statements, dict(FIND_THE_KEY)]}
+
+
+def render_contain_policy(config: Config, users: Sequence[str], targets: Sequence[str],
+                          *, all_users: bool) -> str:
+    if all_users and users:
+        raise UsageError("--all-users and --user: choose one")
+    if not all_users and not users:
+        raise UsageError("name the users whose keys may be contained (--user NAME, "
+                         "repeatable), or pass --all-users for a break-glass role")
+    chosen = ["*"] if all_users else list(dict.fromkeys(users))
+    inventory = [entry.rotation_target for entry in config.inventory
+                 if entry.rotation_target] if all_users else drill_targets(config, chosen)
+    document = contain_policy(chosen, [*inventory, *targets])
+    return json.dumps(document, indent=2) + "\n"
