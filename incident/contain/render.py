@@ -53,7 +53,7 @@ def list_json(records: list[ContainmentRecord]) -> str:
 
 
 def record_text(record: ContainmentRecord) -> str:
-    safe = "" if record.safe_seconds is None else f", safe in {record.safe_seconds:.1f} s"
+    safe = "" if record.safe_seconds is None else f", safe in {record.safe_seconds:.2f} s"
     lines = [f"Containment {record.containment_id} of {record.key_id} ({record.user}): "
              f"{record.status}{safe}"]
     for entry in record.journal.get("actions", []):
@@ -69,7 +69,7 @@ def list_text(records: list[ContainmentRecord]) -> str:
         return "no containments\n"
     return "".join(
         f"{r.containment_id}  {r.key_id}  {r.user}  {r.status}"
-        + ("" if r.safe_seconds is None else f"  safe in {r.safe_seconds:.1f} s") + "\n"
+        + ("" if r.safe_seconds is None else f"  safe in {r.safe_seconds:.2f} s") + "\n"
         for r in records)
 
 

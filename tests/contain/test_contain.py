@@ -134,3 +134,14 @@ def test_an_unknown_key_is_not_found(account: Account, contain_config: Config,
         plan_containment(account.ctx(), contain_config, history,
                          options(account, key_id="AKIAIOSFODNN7EXAMPLE"))
     assert "root" in refused.value.message
+
+
+def test_without_a_fresh_investigation_one_is_run_or_said(
+        account: Account, contain_config: Config, history: HistoryStore) -> None:
+    plan = plan_containment(account.ctx(), contain_config, history,
+                            options(account, investigate=True))
+    said = " ".join(plan.notes)
+    # moto has no event history (LookupEvents), so the investigation cannot run: said,
+    # and the containment goes on without it
+    assert "no investigation could run" in said, said
+    assert [a.name for a in plan.actions] == [ActionName.ROTATE, ActionName.VERIFY_BLOCKED]
