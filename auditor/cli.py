@@ -28,8 +28,7 @@ from auditor.errors import ExitCode, Interrupted, IrreadyError, UsageError
 from auditor.scheduler import cli as schedule_cli
 from drills import cli as drill_cli
 from incident import cli as incident_cli
-from incident import contain_cli
-from incident import investigate_cli
+from incident import contain_cli, investigate_cli
 from reports import cli as report_cli
 
 if TYPE_CHECKING:

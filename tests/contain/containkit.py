@@ -32,7 +32,7 @@ class Account:
     def ctx(self, max_attempts: int = 3) -> AwsContext:
         return AwsContext(session=self.operator, max_attempts=max_attempts)
 
-    def keys(self) -> dict[str, str]:
+    def key_states(self) -> dict[str, str]:
         listed = self.admin.client("iam").list_access_keys(
             UserName=APP_USER)["AccessKeyMetadata"]
         return {k["AccessKeyId"]: k["Status"] for k in listed}

@@ -37,9 +37,9 @@ def assert_secret_nowhere(account: Account, store: HistoryStore, *texts: str) ->
 
 def test_the_plan_changes_nothing(account: Account, contain_config: Config,
                                   history: HistoryStore) -> None:
-    before = (account.keys(), account.held())
+    before = (account.key_states(), account.held())
     plan = plan_containment(account.ctx(), contain_config, history, options(account))
-    assert (account.keys(), account.held()) == before
+    assert (account.key_states(), account.held()) == before
     assert plan.user == APP_USER
     assert [a.name for a in plan.actions] == [ActionName.ROTATE, ActionName.VERIFY_BLOCKED]
     rotate = plan.actions[0]
@@ -56,9 +56,10 @@ def test_a_run_rotates_before_it_blocks(account: Account, contain_config: Config
     new_id, new_secret = account.held()
     assert new_id != account.leaked[0]
     assert account.works(new_id, new_secret)
-    assert account.keys() == {new_id: "Active", account.leaked[0]: "Inactive"}
+    assert account.key_states() == {new_id: "Active", account.leaked[0]: "Inactive"}
     assert not account.works(*account.leaked)
-    assert record.safe_seconds is not None and record.safe_seconds > 0
+    assert record.safe_seconds is not None
+    assert record.safe_seconds > 0
     verify = record.journal["actions"][-1]
     assert verify["detail"]["refused_by_aws"] is True
     assert_secret_nowhere(account, history)
@@ -79,23 +80,23 @@ def test_a_key_the_attacker_made_is_deactivated_first(account: Account, contain_
     assert record.status == ContainStatus.SAFE, record.journal
     new_id, new_secret = account.held()
     assert account.works(new_id, new_secret)
-    assert account.keys() == {new_id: "Active", account.leaked[0]: "Inactive"}
+    assert account.key_states() == {new_id: "Active", account.leaked[0]: "Inactive"}
     assert record.journal["actions"][0]["detail"]["key_id"] == backdoor
 
 
 def test_two_keys_of_unknown_origin_are_refused(account: Account, contain_config: Config,
                                                 history: HistoryStore) -> None:
     other, _ = account.second_key()
-    before = account.keys()
+    before = account.key_states()
     with pytest.raises(UsageError) as refused:
         run_containment(account.ctx(), contain_config, history, options(account))
     assert account.leaked[0] in refused.value.message
     assert f"--deactivate-first {other}" in refused.value.message
-    assert account.keys() == before
+    assert account.key_states() == before
     record = run_containment(account.ctx(), contain_config, history,
                              options(account, deactivate_first=(other,)), sleep=no_sleep)
     assert record.status == ContainStatus.SAFE
-    assert other not in account.keys()
+    assert other not in account.key_states()
 
 
 def test_no_target_and_no_block_now_names_the_inventory_entry(
@@ -111,12 +112,12 @@ def test_block_now_deactivates_without_rotating_and_undo_reactivates(
     record = run_containment(account.ctx(), contain_config, history,
                              options(account, target="", block_now=True), sleep=no_sleep)
     assert record.status == ContainStatus.SAFE
-    assert account.keys() == {account.leaked[0]: "Inactive"}
+    assert account.key_states() == {account.leaked[0]: "Inactive"}
     assert account.held()[0] == account.leaked[0]  # nothing rotated: the application broke
     assert "stops working" in " ".join(record.journal["plan"]["notes"])
     undone = undo_containment(account.ctx(), contain_config, history, record.containment_id)
     assert undone.status == ContainStatus.UNDONE
-    assert account.keys() == {account.leaked[0]: "Active"}
+    assert account.key_states() == {account.leaked[0]: "Active"}
 
 
 def test_a_target_that_holds_another_key_is_refused(account: Account, contain_config: Config,

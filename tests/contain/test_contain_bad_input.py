@@ -93,7 +93,7 @@ def test_bad_input_is_refused_before_anything_changes(
         " = 1\n")
     leaked = account.leaked[0]
     args = [a.replace(LEAKED, leaked) for a in args]
-    before = account.keys(), account.held()
+    before = account.key_states(), account.held()
     credentials = account.operator.get_credentials()
 
     result = clikit.irready(*args, "--config", config,
@@ -104,7 +104,7 @@ def test_bad_input_is_refused_before_anything_changes(
     assert result.stderr.splitlines() == [expected_error.format(
         leaked=leaked, history=history, other=OTHER, forms=TARGET_FORMS)]
     assert result.stdout == ""
-    assert (account.keys(), account.held()) == before
+    assert (account.key_states(), account.held()) == before
     if history.exists():
         with HistoryStore(history) as store:
             assert store.containments() == []

@@ -64,7 +64,7 @@ def test_plan_run_show_list_as_json(account: Account) -> None:
     containment = done["containment"]
     assert containment["status"] == "safe"
     assert containment["safe_seconds"] > 0
-    assert account.keys()[leaked] == "Inactive"
+    assert account.key_states()[leaked] == "Inactive"
 
     shown = run("show", containment["id"], "--format", "json")
     assert json.loads(shown.stdout) == done

@@ -30,13 +30,14 @@ def run(account: Account, config: Config, history: HistoryStore, *, attempts: in
 
 def assert_application_works(account: Account, history: HistoryStore) -> None:
     key_id, secret = account.held()
-    assert account.keys().get(key_id) == "Active"
+    assert account.key_states().get(key_id) == "Active"
     assert account.works(key_id, secret)
     assert account.leaked[1] not in Path(history.path).read_bytes().decode("latin-1")
 
 
 @pytest.mark.usefixtures("no_retry_pause")
-@pytest.mark.parametrize("operation", ["iam.CreateAccessKey", "iam.UpdateAccessKey", "secretsmanager.PutSecretValue"])
+@pytest.mark.parametrize("operation", [
+    "iam.CreateAccessKey", "iam.UpdateAccessKey", "secretsmanager.PutSecretValue"])
 def test_throttling_is_retried(account: Account, contain_config: Config, history: HistoryStore,
                                operation: str) -> None:
     faults = Faults(account.operator)
@@ -45,7 +46,7 @@ def test_throttling_is_retried(account: Account, contain_config: Config, history
     assert faults.injected == [f"throttle {operation}"]
     assert record.status == ContainStatus.SAFE  # type: ignore[attr-defined]
     assert_application_works(account, history)
-    assert account.keys()[account.leaked[0]] == "Inactive"
+    assert account.key_states()[account.leaked[0]] == "Inactive"
 
 
 def test_a_denied_rotation_rolls_back_and_keeps_the_exposed_key_working(
@@ -56,7 +57,7 @@ def test_a_denied_rotation_rolls_back_and_keeps_the_exposed_key_working(
     assert record.status == ContainStatus.FAILED  # type: ignore[attr-defined]
     assert "still active" in record.journal["outcome"]  # type: ignore[attr-defined]
     assert account.held()[0] == account.leaked[0]
-    assert account.keys() == {account.leaked[0]: "Active"}
+    assert account.key_states() == {account.leaked[0]: "Active"}
     assert_application_works(account, history)
 
 
@@ -71,7 +72,8 @@ def test_a_dropped_connection_is_retried(account: Account, contain_config: Confi
     assert_application_works(account, history)
 
 
-@pytest.mark.parametrize("operation", ["iam.CreateAccessKey", "secretsmanager.PutSecretValue", "iam.UpdateAccessKey"])
+@pytest.mark.parametrize("operation", [
+    "iam.CreateAccessKey", "secretsmanager.PutSecretValue", "iam.UpdateAccessKey"])
 def test_a_kill_mid_step_is_resumed(account: Account, contain_config: Config,
                                     history: HistoryStore, operation: str) -> None:
     faults = Faults(account.operator)
@@ -87,7 +89,7 @@ def test_a_kill_mid_step_is_resumed(account: Account, contain_config: Config,
     assert record.status == ContainStatus.SAFE, record.journal
     assert_application_works(account, history)
     assert account.held()[0] != account.leaked[0]
-    assert account.keys()[account.leaked[0]] == "Inactive"
-    assert len(account.keys()) == 2
+    assert account.key_states()[account.leaked[0]] == "Inactive"
+    assert len(account.key_states()) == 2
     for text in (record_json(record), record_text(record)):
         assert account.leaked[1] not in text
