@@ -60,13 +60,16 @@ def policy_contain(
     target: Annotated[list[str] | None, typer.Option(
         "--target", metavar="TARGET",
         help="A rotation target besides the inventory's (repeatable).")] = None,
+    role: Annotated[list[str] | None, typer.Option(
+        "--role", metavar="ROLE", help="A role --revoke-roles may put its deny on "
+        "(repeatable).")] = None,
 ) -> None:
     """The IAM policy `irready contain` needs: the drill's on the users named (or every
     user), and finding whose key it is. Keep it on a break-glass role."""
     from incident.contain.policy import render_contain_policy
 
     typer.echo(render_contain_policy(load(config_path), user or (), target or (),
-                                     all_users=all_users), nl=False)
+                                     all_users=all_users, roles=role or ()), nl=False)
 
 
 @app.command("securityhub")

@@ -40,19 +40,20 @@ def contain_leak(session: Any, config: Config, store: HistoryStore, key_id: str,
     iam.put_user_policy(UserName=RESPONDER, PolicyName="irready-contain",
                         PolicyDocument=json.dumps(document))
     key = iam.create_access_key(UserName=RESPONDER)["AccessKey"]
-    options = ContainOptions(key_id, target=MAILER_TARGET, propagation_timeout=5.0)
+    options = ContainOptions(key_id, target=MAILER_TARGET, propagation_timeout=5.0,
+                             revoke_sessions=True)
     try:
         responder = boto3.Session(aws_access_key_id=key["AccessKeyId"],
                                   aws_secret_access_key=key["SecretAccessKey"],
                                   region_name=session.region_name)
         ctx = AwsContext(session=responder, max_attempts=3)
         with enable_iam_authentication(), moto_refuses_inactive_keys():
-            console.print(f"$ irready contain plan {key_id} --target {MAILER_TARGET}",
-                          markup=False)
+            console.print(f"$ irready contain plan {key_id} --target {MAILER_TARGET} "
+                          "--revoke-sessions", markup=False)
             console.print(plan_text(plan_containment(ctx, config, store, options)),
                           markup=False)
-            console.print(f"$ irready contain run {key_id} --target {MAILER_TARGET}",
-                          markup=False)
+            console.print(f"$ irready contain run {key_id} --target {MAILER_TARGET} "
+                          "--revoke-sessions", markup=False)
             record = run_containment(ctx, config, store, options)
     finally:
         iam.delete_access_key(UserName=RESPONDER, AccessKeyId=key["AccessKeyId"])

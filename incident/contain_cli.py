@@ -55,6 +55,12 @@ FirstOpt = Annotated[list[str] | None, typer.Option(
     "first (the rotation then deletes it to make room); repeatable.")]
 NoInvestigateOpt = Annotated[bool, typer.Option(
     "--no-investigate", help="Use no investigation (keys the attacker made stay unknown).")]
+RevokeSessionsOpt = Annotated[bool, typer.Option(
+    "--revoke-sessions", help="Deny on the user to credentials issued before now: cuts off "
+    "the sessions the key minted (the new key keeps working).")]
+RevokeRolesOpt = Annotated[str | None, typer.Option(
+    "--revoke-roles", metavar="ROLE,...", help="The same on roles the key assumed (every "
+    "earlier session of each role is cut off).")]
 RestartOpt = Annotated[str | None, typer.Option(
     help="Run after publishing, to restart the application (default: [drill] "
     "restart_command).")]
@@ -67,7 +73,8 @@ HealthUrlOpt = Annotated[str | None, typer.Option(
 def _options(config: Config, key: str, target: str | None, block_now: bool,
              deactivate_first: list[str] | None, no_investigate: bool,
              restart_command: str | None, health_command: str | None,
-             health_url: str | None) -> ContainOptions:
+             health_url: str | None, revoke_sessions: bool = False,
+             revoke_roles: str | None = None) -> ContainOptions:
     from drills.engine.preflight import check_command, check_health_url
     from incident.contain.model import ContainOptions
     from incident.contain.plan import check_options
@@ -82,7 +89,13 @@ def _options(config: Config, key: str, target: str | None, block_now: bool,
         health_command=config.drill.health_command if health_command is None
         else health_command,
         health_url=config.drill.health_url if health_url is None else health_url,
-        propagation_timeout=float(config.drill.propagation_timeout_seconds))
+        propagation_timeout=float(config.drill.propagation_timeout_seconds),
+        revoke_sessions=revoke_sessions,
+        revoke_roles=tuple(r.strip() for r in (revoke_roles or "").split(",") if r.strip()))
+    if revoke_roles is not None and not options.revoke_roles:
+        from auditor.errors import UsageError
+
+        raise UsageError("--revoke-roles: name at least one role (ROLE,ROLE,...)")
     check_options(options)
     check_command("--restart-command", options.restart_command)
     check_command("--health-command", options.health_command)
@@ -92,6 +105,7 @@ def _options(config: Config, key: str, target: str | None, block_now: bool,
 
 @app.command("plan")
 def plan(key: KeyArg, target: TargetOpt = None, block_now: BlockNowOpt = False,
+         revoke_sessions: RevokeSessionsOpt = False, revoke_roles: RevokeRolesOpt = None,
          deactivate_first: FirstOpt = None, no_investigate: NoInvestigateOpt = False,
          restart_command: RestartOpt = None, health_command: HealthCommandOpt = None,
          health_url: HealthUrlOpt = None, fmt: FormatOpt = ContainFormat.TERMINAL,
@@ -103,7 +117,8 @@ def plan(key: KeyArg, target: TargetOpt = None, block_now: BlockNowOpt = False,
 
     config = load(config_path, history_path)
     options = _options(config, key, target, block_now, deactivate_first, no_investigate,
-                       restart_command, health_command, health_url)
+                       restart_command, health_command, health_url, revoke_sessions,
+                       revoke_roles)
     ctx = aws_context(profile, region, endpoint_url)
     with open_store(config) as store:
         result = plan_containment(ctx, config, store, options)
@@ -112,6 +127,7 @@ def plan(key: KeyArg, target: TargetOpt = None, block_now: BlockNowOpt = False,
 
 @app.command("run")
 def run(key: KeyArg, target: TargetOpt = None, block_now: BlockNowOpt = False,
+        revoke_sessions: RevokeSessionsOpt = False, revoke_roles: RevokeRolesOpt = None,
         deactivate_first: FirstOpt = None, no_investigate: NoInvestigateOpt = False,
         restart_command: RestartOpt = None, health_command: HealthCommandOpt = None,
         health_url: HealthUrlOpt = None, fmt: FormatOpt = ContainFormat.TERMINAL,
@@ -123,7 +139,8 @@ def run(key: KeyArg, target: TargetOpt = None, block_now: BlockNowOpt = False,
 
     config = load(config_path, history_path)
     options = _options(config, key, target, block_now, deactivate_first, no_investigate,
-                       restart_command, health_command, health_url)
+                       restart_command, health_command, health_url, revoke_sessions,
+                       revoke_roles)
     ctx = aws_context(profile, region, endpoint_url)
     with open_store(config) as store:
         store.check_writable()
@@ -161,6 +178,23 @@ def undo(containment_id: IdArg, fmt: FormatOpt = ContainFormat.TERMINAL,
     with open_store(config) as store:
         record = undo_containment(ctx, config, store, containment_id)
     _finish(record, fmt)
+
+
+@app.command("release")
+def release(containment_id: IdArg, fmt: FormatOpt = ContainFormat.TERMINAL,
+            config_path: ConfigOpt = None, profile: ProfileOpt = None,
+            region: RegionOpt = None, endpoint_url: EndpointOpt = None,
+            history_path: HistoryOpt = None) -> None:
+    """Remove the session denies once the longest session lifetime (36 h) has passed."""
+    from incident.contain.render import record_json, record_text
+    from incident.contain.run import release_containment
+
+    config = load(config_path, history_path)
+    ctx = aws_context(profile, region, endpoint_url)
+    with open_store(config) as store:
+        record = release_containment(ctx, store, containment_id)
+    typer.echo(record_json(record) if fmt is ContainFormat.JSON else record_text(record),
+               nl=False)
 
 
 @app.command("show")

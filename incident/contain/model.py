@@ -39,6 +39,26 @@ class ActionName(StrEnum):
     ROTATE = "rotate"  # the drill engine: new key, publish, verify, deactivate exposed
     BLOCK = "block"  # --block-now: deactivate the exposed key without rotating
     VERIFY_BLOCKED = "verify_blocked"  # the exposed key is refused / Inactive
+    REVOKE_SESSIONS = "revoke_sessions"  # deny on the user for sessions issued before now
+    REVOKE_ROLE = "revoke_role"  # the same on a role the key assumed
+
+
+SAFETY = frozenset({ActionName.VERIFY_BLOCKED, ActionName.REVOKE_SESSIONS,
+                    ActionName.REVOKE_ROLE})
+"""The actions the time to safe waits for."""
+
+REVOKE_POLICY = "IrreadyRevokeOlderSessions"
+LONGEST_SESSION_HOURS = 36  # GetSessionToken's longest; a role session lasts 12 h at most
+
+
+def revoke_document(issued_before: str) -> dict[str, Any]:
+    """Deny everything to credentials issued before `issued_before` (aws:TokenIssueTime
+    exists only for temporary credentials: long-term keys, the new one included, are not
+    affected)."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "IrreadyRevokeOlderSessions", "Effect": "Deny", "Action": "*",
+        "Resource": "*",
+        "Condition": {"DateLessThan": {"aws:TokenIssueTime": issued_before}}}]}
 
 
 @dataclass(frozen=True)
@@ -54,13 +74,17 @@ class ContainOptions:
     health_command: str = ""
     health_url: str = ""
     propagation_timeout: float = 60.0
+    revoke_sessions: bool = False
+    revoke_roles: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"key_id": self.key_id, "target": self.target, "block_now": self.block_now,
                 "deactivate_first": list(self.deactivate_first),
                 "investigate": self.investigate, "restart_command": self.restart_command,
                 "health_command": self.health_command, "health_url": self.health_url,
-                "propagation_timeout": self.propagation_timeout}
+                "propagation_timeout": self.propagation_timeout,
+                "revoke_sessions": self.revoke_sessions,
+                "revoke_roles": list(self.revoke_roles)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ContainOptions:
@@ -71,7 +95,9 @@ class ContainOptions:
                    restart_command=str(data.get("restart_command") or ""),
                    health_command=str(data.get("health_command") or ""),
                    health_url=str(data.get("health_url") or ""),
-                   propagation_timeout=float(data.get("propagation_timeout") or 60.0))
+                   propagation_timeout=float(data.get("propagation_timeout") or 60.0),
+                   revoke_sessions=bool(data.get("revoke_sessions")),
+                   revoke_roles=tuple(str(r) for r in data.get("revoke_roles") or ()))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Everything that can refuse a containment is checked here, before anything change
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -15,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 from auditor.errors import IrreadyError, NotFound, UsageError
 from drills.engine.aws import AWS_ERRORS, describe_error
 from incident.contain.model import (
+    LONGEST_SESSION_HOURS,
     P1_ROOT,
+    REVOKE_POLICY,
     ActionName,
     ContainOptions,
     ContainPlan,
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     from auditor.store import HistoryStore
     from incident.investigate.model import Investigation
 
+ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
 FRESH = timedelta(hours=1)  # a stored investigation younger than this is used as it is
 Clock = Callable[[], datetime]
 
@@ -44,6 +48,16 @@ def check_options(options: ContainOptions) -> None:
         if checked_key_id(other) == key_id:
             raise UsageError(f"--deactivate-first {other}: that is the exposed key itself; "
                              "name the user's other key")
+    for role in options.revoke_roles:
+        name = role_name(role)
+        if not ROLE_NAME.fullmatch(name):
+            raise UsageError(f"--revoke-roles {role!r} is not a role name or role ARN")
+        if name.startswith("AWSReservedSSO_"):
+            raise UsageError(
+                f"--revoke-roles {name}: an IAM Identity Center role, which IAM does not let "
+                "irready change; revoke its sessions in IAM Identity Center (in the "
+                "organization's management account: remove the user's assignment or "
+                "disable the user there)")
     if options.block_now and options.target:
         raise UsageError("--block-now and --target: choose one (--block-now deactivates "
                          "without rotating, so there is no target to publish to)")
@@ -139,10 +153,34 @@ def make_plan(ctx: AwsContext, config: Config, store: HistoryStore, options: Con
             ActionName.BLOCK, f"deactivate {key_id} without rotating (never deleted)",
             f"iam:UpdateAccessKey {key_id} Inactive",
             f"`contain undo` reactivates {key_id}", key_id))
-    actions.append(PlannedAction(
+    verify = PlannedAction(
         ActionName.VERIFY_BLOCKED, f"verify {key_id} is inactive, retried while IAM "
         "propagates (with the target's secret, the rotation proves AWS refuses it)",
-        "iam:ListAccessKeys", "none: it changes nothing", key_id))
+        "iam:ListAccessKeys", "none: it changes nothing", key_id)
+    actions.append(verify)
+    if options.revoke_sessions:
+        actions.append(PlannedAction(
+            ActionName.REVOKE_SESSIONS,
+            f"deny on {user} to every credential issued before the moment it runs (the "
+            "GetSessionToken and GetFederationToken sessions the key minted, valid up to "
+            f"{LONGEST_SESSION_HOURS} h); long-term keys, the new one included, are not "
+            "affected",
+            f"iam:PutUserPolicy {user} {REVOKE_POLICY} (aws:TokenIssueTime DateLessThan now)",
+            f"`contain undo`, or `contain release` after {LONGEST_SESSION_HOURS} h "
+            "(iam:DeleteUserPolicy)", user))
+    for role in options.revoke_roles:
+        name = _checked_role(iam, role, identity.account_id)
+        actions.append(PlannedAction(
+            ActionName.REVOKE_ROLE,
+            f"deny on role {name} to every session issued before the moment it runs (every "
+            "earlier session of the role, not only the attacker's)",
+            f"iam:PutRolePolicy {name} {REVOKE_POLICY} (aws:TokenIssueTime DateLessThan now)",
+            f"`contain undo`, or `contain release` after {LONGEST_SESSION_HOURS} h "
+            "(iam:DeleteRolePolicy)", name))
+    chosen = {role_name(r) for r in options.revoke_roles}
+    notes.extend(f"the key's sessions assumed role {assumed}: --revoke-roles {assumed} cuts "
+                 "off its sessions (every earlier one of the role)"
+                 for assumed in assumed_roles(investigation) if assumed not in chosen)
     return ContainPlan(
         account_id=identity.account_id, caller_arn=identity.arn, key_id=key_id, user=user,
         user_arn=owner.arn, target=target,
@@ -240,3 +278,46 @@ def minted_keys(investigation: Investigation | None, user: str) -> frozenset[str
     return frozenset(c.access_key_id for c in investigation.credentials
                      if c.kind is CredentialKind.CREATED
                      and c.principal_arn.rsplit("/", 1)[-1] == user)
+
+
+def role_name(role: str) -> str:
+    """The role's name in a name or an ARN (arn:aws:iam::ACCOUNT:role/PATH/NAME)."""
+    return role.rsplit("/", 1)[-1] if role.startswith("arn:") else role
+
+
+def _checked_role(iam: Any, role: str, account_id: str) -> str:
+    """A role the deny may go on: of this account, existing, not service-linked."""
+    name = role_name(role)
+    if role.startswith("arn:"):
+        parts = role.split(":")
+        owner = parts[4] if len(parts) > 5 else ""
+        if owner != account_id:
+            raise UsageError(
+                f"--revoke-roles {role}: a role of account {owner or '?'}, not {account_id}; "
+                f"run `irready contain plan` there, or `aws iam put-role-policy --role-name "
+                f"{name} --policy-name {REVOKE_POLICY} --policy-document file://deny.json` "
+                "with that account's credentials")
+    try:
+        found = iam.get_role(RoleName=name)["Role"]
+    except AWS_ERRORS as exc:
+        from drills.engine.aws import error_code
+
+        if error_code(exc) == "NoSuchEntity":
+            raise NotFound(f"--revoke-roles {name}: no such role in account "
+                           f"{account_id}") from None
+        raise UsageError(f"iam:GetRole {name} failed ({describe_error(exc)})") from None
+    if str(found.get("Path", "")).startswith("/aws-service-role/"):
+        raise UsageError(
+            f"--revoke-roles {name}: a service-linked role, which IAM does not let anyone "
+            "change; its sessions belong to the AWS service that owns it (see `aws iam "
+            f"get-role --role-name {name}`)")
+    return name
+
+
+def assumed_roles(investigation: Investigation | None) -> tuple[str, ...]:
+    """Roles the key's sessions assumed, by name (from the investigation)."""
+    if investigation is None:
+        return ()
+    names = [c.principal_arn.split("/")[1] for c in investigation.credentials
+             if ":assumed-role/" in c.principal_arn]
+    return tuple(dict.fromkeys(names))

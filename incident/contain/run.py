@@ -8,20 +8,30 @@ application that broke); a key the attacker made is never brought back."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from auditor.clock import iso, utcnow
+from auditor.clock import iso, parse_iso, utcnow
 from auditor.errors import ExitCode, IrreadyError, Locked, UsageError
 from auditor.store import ContainmentRecord
 from drills.engine.aws import AWS_ERRORS, describe_error, error_code
 from drills.errors import DrillBusy, DrillUnfinished
 from drills.journal import lock_holder, user_lock
 from drills.verify import Sleep, retry_until
-from incident.contain.model import ActionName, ContainOptions, ContainPlan, ContainStatus
+from incident.contain.model import (
+    LONGEST_SESSION_HOURS,
+    REVOKE_POLICY,
+    SAFETY,
+    ActionName,
+    ContainOptions,
+    ContainPlan,
+    ContainStatus,
+    revoke_document,
+)
 from incident.contain.plan import drill_config, make_plan
 
 if TYPE_CHECKING:
@@ -116,7 +126,9 @@ class Containment:
             entry.update({"state": "done", "finished_at": iso(self.clock()),
                           "detail": detail})
             self.save()
-        safe = (self.clock() - self.record.started_at).total_seconds()
+        safe_at = max((parse_iso(e["finished_at"]) for e in self.journal["actions"]
+                       if ActionName(e["name"]) in SAFETY), default=self.clock())
+        safe = (safe_at - self.record.started_at).total_seconds()
         self.journal["outcome"] = (
             f"{self.options.key_id} is inactive and kept for the investigation"
             + (f"; {self.user}'s application runs on a new key" if self.journal["plan"]
@@ -202,6 +214,20 @@ class Containment:
                                                  Status="Inactive")
         return {"key_id": key_id}
 
+    def revoke_sessions(self, user: str) -> dict[str, Any]:
+        issued_before = iso(self.clock())
+        self.ctx.client("iam").put_user_policy(
+            UserName=user, PolicyName=REVOKE_POLICY,
+            PolicyDocument=json.dumps(revoke_document(issued_before)))
+        return {"user": user, "policy_name": REVOKE_POLICY, "issued_before": issued_before}
+
+    def revoke_role(self, role: str) -> dict[str, Any]:
+        issued_before = iso(self.clock())
+        self.ctx.client("iam").put_role_policy(
+            RoleName=role, PolicyName=REVOKE_POLICY,
+            PolicyDocument=json.dumps(revoke_document(issued_before)))
+        return {"role": role, "policy_name": REVOKE_POLICY, "issued_before": issued_before}
+
     def verify_blocked(self, key_id: str) -> dict[str, Any]:
         iam = self.ctx.client("iam")
 
@@ -239,6 +265,8 @@ ACTIONS: dict[ActionName, Callable[[Containment, str], dict[str, Any]]] = {
     ActionName.ROTATE: Containment.rotate,
     ActionName.BLOCK: Containment.block,
     ActionName.VERIFY_BLOCKED: Containment.verify_blocked,
+    ActionName.REVOKE_SESSIONS: Containment.revoke_sessions,
+    ActionName.REVOKE_ROLE: Containment.revoke_role,
 }
 
 
@@ -296,19 +324,72 @@ def undo_containment(ctx: AwsContext, config: Config, store: HistoryStore,
                 raise UsageError(f"containment {containment_id}'s rotation (drill "
                                  f"{drill.drill_id}) is unfinished: run `irready contain "
                                  f"resume {containment_id}` first")
+        undone = _remove_denies(ctx, journal, clock)
         try:
             ctx.client("iam").update_access_key(UserName=record.user, AccessKeyId=record.key_id,
                                                 Status="Active")
         except AWS_ERRORS as exc:
             raise UsageError(f"iam:UpdateAccessKey {record.key_id} Active failed "
                              f"({describe_error(exc)})") from None
-        journal["undo"] = [{"action": "reactivate", "key_id": record.key_id,
-                            "at": iso(clock())}]
+        undone.append({"action": "reactivate", "key_id": record.key_id, "at": iso(clock())})
+        journal["undo"] = [*journal.get("undo", []), *undone]
         journal["outcome"] = (f"undone: {record.key_id} is active again (it is still exposed:"
                               " rotate it as soon as the application can take a new key)")
         store.save_containment(containment_id, journal=journal,
                                status=ContainStatus.UNDONE.value, finished_at=clock())
     return store.load_containment(containment_id)
+
+
+def release_containment(ctx: AwsContext, store: HistoryStore, containment_id: str, *,
+                        clock: Clock = utcnow) -> ContainmentRecord:
+    """Remove the session denies once the longest session lifetime has passed: every
+    session they cut off has expired by then."""
+    from datetime import timedelta
+
+    record = store.load_containment(containment_id)
+    journal = record.journal
+    revoked = [e for e in journal["actions"] if e["name"] in
+               (ActionName.REVOKE_SESSIONS.value, ActionName.REVOKE_ROLE.value)
+               and e.get("state") == "done" and not e.get("released")]
+    if not revoked:
+        raise UsageError(f"containment {containment_id} holds no session deny to release")
+    latest = max(parse_iso(e["detail"]["issued_before"]) for e in revoked)
+    ready = latest + timedelta(hours=LONGEST_SESSION_HOURS)
+    if clock() < ready:
+        raise UsageError(f"containment {containment_id}: sessions issued before "
+                         f"{iso(latest)} may last until {iso(ready)} "
+                         f"({LONGEST_SESSION_HOURS} h); release after that, or `contain "
+                         "undo` to lift everything now")
+    with _lock(store, record.account_id, record.key_id, containment_id):
+        released = _remove_denies(ctx, journal, clock)
+        journal["undo"] = [*journal.get("undo", []), *released]
+        store.save_containment(containment_id, journal=journal, status=record.status)
+    return store.load_containment(containment_id)
+
+
+def _remove_denies(ctx: AwsContext, journal: dict[str, Any], clock: Clock
+                   ) -> list[dict[str, Any]]:
+    """Delete every session deny this containment put (and only those), journaled."""
+    iam = ctx.client("iam")
+    removed: list[dict[str, Any]] = []
+    for entry in journal["actions"]:
+        if entry.get("released") or entry.get("state") not in ("done", "started", "failed"):
+            continue
+        try:
+            if entry["name"] == ActionName.REVOKE_SESSIONS.value:
+                iam.delete_user_policy(UserName=entry["subject"], PolicyName=REVOKE_POLICY)
+            elif entry["name"] == ActionName.REVOKE_ROLE.value:
+                iam.delete_role_policy(RoleName=entry["subject"], PolicyName=REVOKE_POLICY)
+            else:
+                continue
+        except AWS_ERRORS as exc:
+            if error_code(exc) != "NoSuchEntity":
+                raise UsageError(f"removing {REVOKE_POLICY} from {entry['subject']} failed "
+                                 f"({describe_error(exc)})") from None
+        entry["released"] = True
+        removed.append({"action": "remove_deny", "subject": entry["subject"],
+                        "at": iso(clock())})
+    return removed
 
 
 def is_cut_off(store: HistoryStore, record: ContainmentRecord) -> bool:

@@ -70,6 +70,22 @@ CASES = [
                        "console (Security credentials), and audit what root did (`irready "
                        "investigate KEY`); irready does not touch root keys"),
                  id="a key IAM does not know (root, or deleted)"),
+    pytest.param(["contain", "run", LEAKED, "--revoke-roles", " , "], ExitCode.USAGE,
+                 error("--revoke-roles: name at least one role (ROLE,ROLE,...)"),
+                 id="--revoke-roles without a role"),
+    pytest.param(["contain", "run", LEAKED, "--revoke-roles", "ops admin"], ExitCode.USAGE,
+                 error("--revoke-roles 'ops admin' is not a role name or role ARN"),
+                 id="a role name IAM could not hold"),
+    pytest.param(["contain", "plan", LEAKED, "--revoke-roles", "AWSReservedSSO_Admin_01"],
+                 ExitCode.USAGE,
+                 error("--revoke-roles AWSReservedSSO_Admin_01: an IAM Identity Center role, "
+                       "which IAM does not let irready change; revoke its sessions in IAM "
+                       "Identity Center (in the organization's management account: remove the "
+                       "user's assignment or disable the user there)"),
+                 id="an IAM Identity Center role"),
+    pytest.param(["contain", "release", "20261206-000000-abcdef"], ExitCode.USAGE,
+                 error("no containment '20261206-000000-abcdef' in {history}: `irready "
+                       "contain list` lists them"), id="release of an unknown containment"),
     pytest.param(["contain", "show", "20261206-000000-abcdef"], ExitCode.USAGE,
                  error("no containment '20261206-000000-abcdef' in {history}: `irready "
                        "contain list` lists them"), id="show of an unknown containment"),

@@ -18,15 +18,18 @@ from auditor.store import HistoryStore
 from drills.policy import policy_actions
 from incident.contain.model import ContainOptions, ContainStatus
 from incident.contain.policy import contain_policy
-from incident.contain.run import run_containment
+from incident.contain.run import run_containment, undo_containment
 
 
 def test_the_policy_alone_is_enough_and_covers_every_call(
         account: Account, contain_config: Config, history: HistoryStore) -> None:
-    document = contain_policy([APP_USER], [TARGET])
+    document = contain_policy([APP_USER], [TARGET], ["ops-admin"])
     for statement in document["Statement"]:
         statement["Resource"] = "*"
     iam = account.admin.client("iam")
+    iam.create_role(RoleName="ops-admin", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+            "AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]}))
     iam.create_user(UserName="responder")
     iam.put_user_policy(UserName="responder", PolicyName="contain",
                         PolicyDocument=json.dumps(document))
@@ -38,16 +41,25 @@ def test_the_policy_alone_is_enough_and_covers_every_call(
     record = run_containment(
         AwsContext(session=responder, max_attempts=2), contain_config, history,
         ContainOptions(account.leaked[0], target=TARGET, investigate=False,
-                       propagation_timeout=1.0), sleep=lambda _: None)
+                       propagation_timeout=1.0, revoke_sessions=True,
+                       revoke_roles=("ops-admin",)), sleep=lambda _: None)
     assert record.status == ContainStatus.SAFE, record.journal
+    undone = undo_containment(AwsContext(session=responder, max_attempts=2), contain_config,
+                              history, record.containment_id)
+    assert undone.status == ContainStatus.UNDONE
     assert set(calls) <= policy_actions(document), set(calls) - policy_actions(document)
 
 
-def test_the_policy_is_scoped_to_the_users_named() -> None:
-    document = contain_policy([APP_USER], [TARGET])
-    keys = next(s for s in document["Statement"] if s["Sid"] == "IrreadyContainRotateUserKeys")
-    assert keys["Resource"] == [f"arn:aws:iam::*:user/{APP_USER}",
-                                f"arn:aws:iam::*:user/*/{APP_USER}"]
+def test_the_policy_is_scoped_to_the_users_and_roles_named() -> None:
+    document = contain_policy([APP_USER], [TARGET], ["ops-admin"])
+    by_sid = {s["Sid"]: s for s in document["Statement"]}
+    for sid in ("IrreadyContainRotateUserKeys", "IrreadyContainRevokeUserSessions"):
+        assert by_sid[sid]["Resource"] == [f"arn:aws:iam::*:user/{APP_USER}",
+                                           f"arn:aws:iam::*:user/*/{APP_USER}"]
+    assert by_sid["IrreadyContainRevokeRoleSessions"]["Resource"] == [
+        "arn:aws:iam::*:role/ops-admin", "arn:aws:iam::*:role/*/ops-admin"]
+    assert "IrreadyContainRevokeRoleSessions" not in {
+        s["Sid"] for s in contain_policy([APP_USER], [TARGET])["Statement"]}
 
 
 @pytest.mark.parametrize(("args", "message"), [
