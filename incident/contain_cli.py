@@ -61,6 +61,12 @@ RevokeSessionsOpt = Annotated[bool, typer.Option(
 RevokeRolesOpt = Annotated[str | None, typer.Option(
     "--revoke-roles", metavar="ROLE,...", help="The same on roles the key assumed (every "
     "earlier session of each role is cut off).")]
+QuarantineOpt = Annotated[bool, typer.Option(
+    "--quarantine", help="Attach AWS's newest compromised-key quarantine policy to the "
+    "user (V4, else V3, else V2).")]
+FollowUpsOpt = Annotated[bool, typer.Option(
+    "--contain-follow-ups", help="Deactivate backdoor keys and delete backdoor login "
+    "profiles the investigation found (never users or roles).")]
 RestartOpt = Annotated[str | None, typer.Option(
     help="Run after publishing, to restart the application (default: [drill] "
     "restart_command).")]
@@ -74,7 +80,8 @@ def _options(config: Config, key: str, target: str | None, block_now: bool,
              deactivate_first: list[str] | None, no_investigate: bool,
              restart_command: str | None, health_command: str | None,
              health_url: str | None, revoke_sessions: bool = False,
-             revoke_roles: str | None = None) -> ContainOptions:
+             revoke_roles: str | None = None, quarantine: bool = False,
+             contain_follow_ups: bool = False) -> ContainOptions:
     from drills.engine.preflight import check_command, check_health_url
     from incident.contain.model import ContainOptions
     from incident.contain.plan import check_options
@@ -91,7 +98,8 @@ def _options(config: Config, key: str, target: str | None, block_now: bool,
         health_url=config.drill.health_url if health_url is None else health_url,
         propagation_timeout=float(config.drill.propagation_timeout_seconds),
         revoke_sessions=revoke_sessions,
-        revoke_roles=tuple(r.strip() for r in (revoke_roles or "").split(",") if r.strip()))
+        revoke_roles=tuple(r.strip() for r in (revoke_roles or "").split(",") if r.strip()),
+        quarantine=quarantine, contain_follow_ups=contain_follow_ups)
     if revoke_roles is not None and not options.revoke_roles:
         from auditor.errors import UsageError
 
@@ -106,6 +114,7 @@ def _options(config: Config, key: str, target: str | None, block_now: bool,
 @app.command("plan")
 def plan(key: KeyArg, target: TargetOpt = None, block_now: BlockNowOpt = False,
          revoke_sessions: RevokeSessionsOpt = False, revoke_roles: RevokeRolesOpt = None,
+         quarantine: QuarantineOpt = False, contain_follow_ups: FollowUpsOpt = False,
          deactivate_first: FirstOpt = None, no_investigate: NoInvestigateOpt = False,
          restart_command: RestartOpt = None, health_command: HealthCommandOpt = None,
          health_url: HealthUrlOpt = None, fmt: FormatOpt = ContainFormat.TERMINAL,
@@ -118,7 +127,7 @@ def plan(key: KeyArg, target: TargetOpt = None, block_now: BlockNowOpt = False,
     config = load(config_path, history_path)
     options = _options(config, key, target, block_now, deactivate_first, no_investigate,
                        restart_command, health_command, health_url, revoke_sessions,
-                       revoke_roles)
+                       revoke_roles, quarantine, contain_follow_ups)
     ctx = aws_context(profile, region, endpoint_url)
     with open_store(config) as store:
         result = plan_containment(ctx, config, store, options)
@@ -128,6 +137,7 @@ def plan(key: KeyArg, target: TargetOpt = None, block_now: BlockNowOpt = False,
 @app.command("run")
 def run(key: KeyArg, target: TargetOpt = None, block_now: BlockNowOpt = False,
         revoke_sessions: RevokeSessionsOpt = False, revoke_roles: RevokeRolesOpt = None,
+        quarantine: QuarantineOpt = False, contain_follow_ups: FollowUpsOpt = False,
         deactivate_first: FirstOpt = None, no_investigate: NoInvestigateOpt = False,
         restart_command: RestartOpt = None, health_command: HealthCommandOpt = None,
         health_url: HealthUrlOpt = None, fmt: FormatOpt = ContainFormat.TERMINAL,
@@ -140,7 +150,7 @@ def run(key: KeyArg, target: TargetOpt = None, block_now: BlockNowOpt = False,
     config = load(config_path, history_path)
     options = _options(config, key, target, block_now, deactivate_first, no_investigate,
                        restart_command, health_command, health_url, revoke_sessions,
-                       revoke_roles)
+                       revoke_roles, quarantine, contain_follow_ups)
     ctx = aws_context(profile, region, endpoint_url)
     with open_store(config) as store:
         store.check_writable()

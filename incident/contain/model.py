@@ -41,6 +41,9 @@ class ActionName(StrEnum):
     VERIFY_BLOCKED = "verify_blocked"  # the exposed key is refused / Inactive
     REVOKE_SESSIONS = "revoke_sessions"  # deny on the user for sessions issued before now
     REVOKE_ROLE = "revoke_role"  # the same on a role the key assumed
+    QUARANTINE = "quarantine"  # attach AWS's compromised-key quarantine policy
+    DEACTIVATE_FOLLOW_UP_KEY = "deactivate_follow_up_key"  # a key the attacker made elsewhere
+    DELETE_LOGIN_PROFILE = "delete_login_profile"  # console access the attacker gave
 
 
 SAFETY = frozenset({ActionName.VERIFY_BLOCKED, ActionName.REVOKE_SESSIONS,
@@ -48,6 +51,9 @@ SAFETY = frozenset({ActionName.VERIFY_BLOCKED, ActionName.REVOKE_SESSIONS,
 """The actions the time to safe waits for."""
 
 REVOKE_POLICY = "IrreadyRevokeOlderSessions"
+QUARANTINE_POLICIES = ("AWSCompromisedKeyQuarantineV4", "AWSCompromisedKeyQuarantineV3",
+                       "AWSCompromisedKeyQuarantineV2")
+"""Newest first: a containment attaches the newest one the partition has."""
 LONGEST_SESSION_HOURS = 36  # GetSessionToken's longest; a role session lasts 12 h at most
 
 
@@ -76,6 +82,8 @@ class ContainOptions:
     propagation_timeout: float = 60.0
     revoke_sessions: bool = False
     revoke_roles: tuple[str, ...] = ()
+    quarantine: bool = False
+    contain_follow_ups: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"key_id": self.key_id, "target": self.target, "block_now": self.block_now,
@@ -84,7 +92,8 @@ class ContainOptions:
                 "health_command": self.health_command, "health_url": self.health_url,
                 "propagation_timeout": self.propagation_timeout,
                 "revoke_sessions": self.revoke_sessions,
-                "revoke_roles": list(self.revoke_roles)}
+                "revoke_roles": list(self.revoke_roles), "quarantine": self.quarantine,
+                "contain_follow_ups": self.contain_follow_ups}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ContainOptions:
@@ -97,7 +106,9 @@ class ContainOptions:
                    health_url=str(data.get("health_url") or ""),
                    propagation_timeout=float(data.get("propagation_timeout") or 60.0),
                    revoke_sessions=bool(data.get("revoke_sessions")),
-                   revoke_roles=tuple(str(r) for r in data.get("revoke_roles") or ()))
+                   revoke_roles=tuple(str(r) for r in data.get("revoke_roles") or ()),
+                   quarantine=bool(data.get("quarantine")),
+                   contain_follow_ups=bool(data.get("contain_follow_ups")))
 
 
 @dataclass(frozen=True)

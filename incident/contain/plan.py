@@ -18,6 +18,7 @@ from drills.engine.aws import AWS_ERRORS, describe_error
 from incident.contain.model import (
     LONGEST_SESSION_HOURS,
     P1_ROOT,
+    QUARANTINE_POLICIES,
     REVOKE_POLICY,
     ActionName,
     ContainOptions,
@@ -58,6 +59,9 @@ def check_options(options: ContainOptions) -> None:
                 "irready change; revoke its sessions in IAM Identity Center (in the "
                 "organization's management account: remove the user's assignment or "
                 "disable the user there)")
+    if options.contain_follow_ups and not options.investigate:
+        raise UsageError("--contain-follow-ups acts on what the investigation found: it "
+                         "cannot go with --no-investigate")
     if options.block_now and options.target:
         raise UsageError("--block-now and --target: choose one (--block-now deactivates "
                          "without rotating, so there is no target to publish to)")
@@ -177,6 +181,10 @@ def make_plan(ctx: AwsContext, config: Config, store: HistoryStore, options: Con
             f"iam:PutRolePolicy {name} {REVOKE_POLICY} (aws:TokenIssueTime DateLessThan now)",
             f"`contain undo`, or `contain release` after {LONGEST_SESSION_HOURS} h "
             "(iam:DeleteRolePolicy)", name))
+    if options.quarantine:
+        actions.append(_quarantine_action(iam, identity.arn, user, notes))
+    if options.contain_follow_ups:
+        actions.extend(_follow_up_actions(investigation, {key_id, *first}, notes))
     chosen = {role_name(r) for r in options.revoke_roles}
     notes.extend(f"the key's sessions assumed role {assumed}: --revoke-roles {assumed} cuts "
                  "off its sessions (every earlier one of the role)"
@@ -321,3 +329,61 @@ def assumed_roles(investigation: Investigation | None) -> tuple[str, ...]:
     names = [c.principal_arn.split("/")[1] for c in investigation.credentials
              if ":assumed-role/" in c.principal_arn]
     return tuple(dict.fromkeys(names))
+
+
+def _quarantine_action(iam: Any, caller_arn: str, user: str, notes: list[str]
+                       ) -> PlannedAction:
+    """The newest quarantine policy the partition has (V4, else V3, else V2)."""
+    partition = caller_arn.split(":")[1] if caller_arn.startswith("arn:") else "aws"
+    for name in QUARANTINE_POLICIES:
+        arn = f"arn:{partition}:iam::aws:policy/{name}"
+        try:
+            iam.get_policy(PolicyArn=arn)
+        except AWS_ERRORS as exc:
+            from drills.engine.aws import error_code
+
+            if error_code(exc) == "NoSuchEntity":
+                continue
+            raise UsageError(f"iam:GetPolicy {name} failed ({describe_error(exc)})") from None
+        notes.append(f"{name} denies what attackers use most (IAM changes, new compute, "
+                     "most writes) but not everything: an application that only sends mail "
+                     "through SES keeps sending, and reads it does not list still work")
+        return PlannedAction(
+            ActionName.QUARANTINE, f"attach {name} to {user} (AWS's compromised-key "
+            "quarantine; irready records that it attached it)",
+            f"iam:AttachUserPolicy {user} {arn}",
+            "`contain undo` detaches it, only if irready attached it", arn)
+    raise UsageError(f"--quarantine: the partition {partition} has none of "
+                     f"{', '.join(QUARANTINE_POLICIES)}")
+
+
+def _follow_up_actions(investigation: Investigation | None, handled: set[str],
+                       notes: list[str]) -> list[PlannedAction]:
+    """Backdoor keys to deactivate and login profiles to delete, from the investigation's
+    follow-ups; users and roles are never deleted (that is for after the forensics)."""
+    if investigation is None:
+        notes.append("--contain-follow-ups: no investigation, so no follow-up is known")
+        return []
+    actions: list[PlannedAction] = []
+    for follow_up in investigation.follow_ups:
+        if follow_up.kind == "access_key" and follow_up.resource not in handled:
+            handled.add(follow_up.resource)
+            actions.append(PlannedAction(
+                ActionName.DEACTIVATE_FOLLOW_UP_KEY,
+                f"deactivate {follow_up.resource} (the attacker created it)",
+                f"iam:UpdateAccessKey {follow_up.resource} Inactive",
+                "none: a key the attacker made is not brought back", follow_up.resource))
+        elif follow_up.kind == "login_profile" and follow_up.resource not in handled:
+            handled.add(follow_up.resource)
+            actions.append(PlannedAction(
+                ActionName.DELETE_LOGIN_PROFILE,
+                f"delete {follow_up.resource}'s console password (the attacker set it)",
+                f"iam:DeleteLoginProfile {follow_up.resource}",
+                "none: a password the attacker set is not restored", follow_up.resource))
+    left = sorted({f.kind for f in investigation.follow_ups}
+                  - {"access_key", "login_profile", "session"})
+    if left:
+        notes.append("follow-ups left for after the forensics (users and roles are never "
+                     f"deleted by irready): {', '.join(left)}; `irready investigate` lists "
+                     "each with its command")
+    return actions

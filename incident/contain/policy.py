@@ -3,7 +3,8 @@ drill's (the rotation is the drill engine's) on the users named, or on every use
 break-glass role, plus finding whose key it is (sts:GetAccessKeyInfo,
 iam:GetAccessKeyLastUsed: a key id names no user, so their resource is "*"), and the
 session denies (iam:PutUserPolicy and iam:DeleteUserPolicy on those users; on the roles
-named, or every role, iam:GetRole, iam:PutRolePolicy and iam:DeleteRolePolicy). Running an
+named, or every role, iam:GetRole, iam:PutRolePolicy and iam:DeleteRolePolicy), attaching
+and detaching only the AWS quarantine policies, and deleting login profiles. Running an
 investigation needs `irready policy investigate` beside it (or pass --no-investigate)."""
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Any
 from auditor.config import Config
 from auditor.errors import UsageError
 from drills.policy import drill_policy, drill_targets
+from incident.contain.model import QUARANTINE_POLICIES
 
+QUARANTINE_ARNS = [f"arn:aws:iam::aws:policy/{name}" for name in QUARANTINE_POLICIES]
 FIND_THE_KEY = {
     "Sid": "IrreadyContainFindTheKey",
     "Effect": "Allow",
@@ -35,6 +38,20 @@ def contain_policy(users: Sequence[str], targets: Sequence[str], roles: Sequence
     statements.append({
         "Sid": "IrreadyContainRevokeUserSessions", "Effect": "Allow",
         "Action": ["iam:PutUserPolicy", "iam:DeleteUserPolicy"],
+        "Resource": [f"arn:aws:iam::*:user/{u}" for u in users]
+        + [f"arn:aws:iam::*:user/*/{u}" for u in users]})
+    statements.append({
+        "Sid": "IrreadyContainQuarantine", "Effect": "Allow",
+        "Action": ["iam:AttachUserPolicy", "iam:DetachUserPolicy"],
+        "Resource": [f"arn:aws:iam::*:user/{u}" for u in users]
+        + [f"arn:aws:iam::*:user/*/{u}" for u in users],
+        "Condition": {"ArnLike": {"iam:PolicyARN": QUARANTINE_ARNS}}})
+    statements.append({
+        "Sid": "IrreadyContainQuarantineLookup", "Effect": "Allow",
+        "Action": ["iam:GetPolicy"], "Resource": QUARANTINE_ARNS})
+    statements.append({
+        "Sid": "IrreadyContainFollowUps", "Effect": "Allow",
+        "Action": ["iam:ListAttachedUserPolicies", "iam:DeleteLoginProfile"],
         "Resource": [f"arn:aws:iam::*:user/{u}" for u in users]
         + [f"arn:aws:iam::*:user/*/{u}" for u in users]})
     if roles:

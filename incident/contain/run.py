@@ -228,6 +228,40 @@ class Containment:
             PolicyDocument=json.dumps(revoke_document(issued_before)))
         return {"role": role, "policy_name": REVOKE_POLICY, "issued_before": issued_before}
 
+    def quarantine(self, arn: str) -> dict[str, Any]:
+        iam = self.ctx.client("iam")
+        attached = iam.list_attached_user_policies(UserName=self.user)["AttachedPolicies"]
+        if any(p["PolicyArn"] == arn for p in attached):
+            entry = self._entry(ActionName.QUARANTINE)
+            # attached before this action began: AWS's (or another's), never detached by undo
+            if not entry.get("attaching"):
+                return {"policy_arn": arn, "attached_by_irready": False}
+            return {"policy_arn": arn, "attached_by_irready": True}
+        self._entry(ActionName.QUARANTINE)["attaching"] = True
+        self.save()  # before the call: a resume must know the attachment may be ours
+        iam.attach_user_policy(UserName=self.user, PolicyArn=arn)
+        return {"policy_arn": arn, "attached_by_irready": True}
+
+    def deactivate_follow_up_key(self, key_id: str) -> dict[str, Any]:
+        iam = self.ctx.client("iam")
+        try:
+            owner = str(iam.get_access_key_last_used(AccessKeyId=key_id).get("UserName", ""))
+            iam.update_access_key(UserName=owner, AccessKeyId=key_id, Status="Inactive")
+        except AWS_ERRORS as exc:
+            if error_code(exc) != "NoSuchEntity":
+                raise
+            return {"key_id": key_id, "gone": True}
+        return {"key_id": key_id, "user": owner}
+
+    def delete_login_profile(self, user: str) -> dict[str, Any]:
+        try:
+            self.ctx.client("iam").delete_login_profile(UserName=user)
+        except AWS_ERRORS as exc:
+            if error_code(exc) != "NoSuchEntity":
+                raise
+            return {"user": user, "gone": True}
+        return {"user": user}
+
     def verify_blocked(self, key_id: str) -> dict[str, Any]:
         iam = self.ctx.client("iam")
 
@@ -267,6 +301,9 @@ ACTIONS: dict[ActionName, Callable[[Containment, str], dict[str, Any]]] = {
     ActionName.VERIFY_BLOCKED: Containment.verify_blocked,
     ActionName.REVOKE_SESSIONS: Containment.revoke_sessions,
     ActionName.REVOKE_ROLE: Containment.revoke_role,
+    ActionName.QUARANTINE: Containment.quarantine,
+    ActionName.DEACTIVATE_FOLLOW_UP_KEY: Containment.deactivate_follow_up_key,
+    ActionName.DELETE_LOGIN_PROFILE: Containment.delete_login_profile,
 }
 
 
@@ -361,22 +398,29 @@ def release_containment(ctx: AwsContext, store: HistoryStore, containment_id: st
                          f"({LONGEST_SESSION_HOURS} h); release after that, or `contain "
                          "undo` to lift everything now")
     with _lock(store, record.account_id, record.key_id, containment_id):
-        released = _remove_denies(ctx, journal, clock)
+        released = _remove_denies(ctx, journal, clock, quarantine=False)
         journal["undo"] = [*journal.get("undo", []), *released]
         store.save_containment(containment_id, journal=journal, status=record.status)
     return store.load_containment(containment_id)
 
 
-def _remove_denies(ctx: AwsContext, journal: dict[str, Any], clock: Clock
-                   ) -> list[dict[str, Any]]:
-    """Delete every session deny this containment put (and only those), journaled."""
+def _remove_denies(ctx: AwsContext, journal: dict[str, Any], clock: Clock, *,
+                   quarantine: bool = True) -> list[dict[str, Any]]:
+    """Delete every session deny this containment put (and only those), and detach the
+    quarantine policy when irready attached it (`quarantine`), journaled."""
     iam = ctx.client("iam")
     removed: list[dict[str, Any]] = []
     for entry in journal["actions"]:
         if entry.get("released") or entry.get("state") not in ("done", "started", "failed"):
             continue
         try:
-            if entry["name"] == ActionName.REVOKE_SESSIONS.value:
+            if entry["name"] == ActionName.QUARANTINE.value:
+                if not quarantine or not (entry.get("attaching") or (entry.get("detail") or {}).get(
+                        "attached_by_irready")):
+                    continue  # AWS attached it, or irready never did: never detached here
+                iam.detach_user_policy(UserName=journal["plan"]["user"],
+                                       PolicyArn=entry["subject"])
+            elif entry["name"] == ActionName.REVOKE_SESSIONS.value:
                 iam.delete_user_policy(UserName=entry["subject"], PolicyName=REVOKE_POLICY)
             elif entry["name"] == ActionName.REVOKE_ROLE.value:
                 iam.delete_role_policy(RoleName=entry["subject"], PolicyName=REVOKE_POLICY)
@@ -384,11 +428,11 @@ def _remove_denies(ctx: AwsContext, journal: dict[str, Any], clock: Clock
                 continue
         except AWS_ERRORS as exc:
             if error_code(exc) != "NoSuchEntity":
-                raise UsageError(f"removing {REVOKE_POLICY} from {entry['subject']} failed "
+                raise UsageError(f"undoing {entry['name']} on {entry['subject']} failed "
                                  f"({describe_error(exc)})") from None
         entry["released"] = True
-        removed.append({"action": "remove_deny", "subject": entry["subject"],
-                        "at": iso(clock())})
+        removed.append({"action": "detach_quarantine" if entry["name"] == "quarantine"
+                        else "remove_deny", "subject": entry["subject"], "at": iso(clock())})
     return removed
 
 

@@ -52,3 +52,10 @@ def no_retry_pause(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount",
                         lambda self, context: 0.0)
+
+
+@pytest.fixture
+def managed_policies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto loads AWS's managed policies only when asked, before its backend starts:
+    request this fixture before `account`."""
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")

@@ -22,7 +22,8 @@ from incident.contain.run import run_containment, undo_containment
 
 
 def test_the_policy_alone_is_enough_and_covers_every_call(
-        account: Account, contain_config: Config, history: HistoryStore) -> None:
+        managed_policies: None, account: Account, contain_config: Config,
+        history: HistoryStore) -> None:
     document = contain_policy([APP_USER], [TARGET], ["ops-admin"])
     for statement in document["Statement"]:
         statement["Resource"] = "*"
@@ -42,7 +43,8 @@ def test_the_policy_alone_is_enough_and_covers_every_call(
         AwsContext(session=responder, max_attempts=2), contain_config, history,
         ContainOptions(account.leaked[0], target=TARGET, investigate=False,
                        propagation_timeout=1.0, revoke_sessions=True,
-                       revoke_roles=("ops-admin",)), sleep=lambda _: None)
+                       revoke_roles=("ops-admin",), quarantine=True),
+        sleep=lambda _: None)
     assert record.status == ContainStatus.SAFE, record.journal
     undone = undo_containment(AwsContext(session=responder, max_attempts=2), contain_config,
                               history, record.containment_id)
