@@ -47,6 +47,12 @@ def contain_policy(users: Sequence[str], targets: Sequence[str], roles: Sequence
         + [f"arn:aws:iam::*:user/*/{u}" for u in users],
         "Condition": {"ArnLike": {"iam:PolicyARN": QUARANTINE_ARNS}}})
     statements.append({
+        "Sid": "IrreadyContainQuarantineTag", "Effect": "Allow",
+        "Action": ["iam:TagUser", "iam:UntagUser"],
+        "Resource": [f"arn:aws:iam::*:user/{u}" for u in users]
+        + [f"arn:aws:iam::*:user/*/{u}" for u in users],
+        "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["irready:quarantine"]}}})
+    statements.append({
         "Sid": "IrreadyContainQuarantineLookup", "Effect": "Allow",
         "Action": ["iam:GetPolicy"], "Resource": QUARANTINE_ARNS})
     statements.append({

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from auditor.awsfacts.iam import QUARANTINE_TAG
 from auditor.clock import iso, parse_iso, utcnow
 from auditor.errors import ExitCode, IrreadyError, Locked, UsageError
 from auditor.store import ContainmentRecord
@@ -239,6 +240,8 @@ class Containment:
             return {"policy_arn": arn, "attached_by_irready": True}
         self._entry(ActionName.QUARANTINE)["attaching"] = True
         self.save()  # before the call: a resume must know the attachment may be ours
+        # the tag tells the audit (iam.quarantine_policy) that irready attached it
+        iam.tag_user(UserName=self.user, Tags=[{"Key": QUARANTINE_TAG, "Value": self.id}])
         iam.attach_user_policy(UserName=self.user, PolicyArn=arn)
         return {"policy_arn": arn, "attached_by_irready": True}
 
@@ -420,6 +423,7 @@ def _remove_denies(ctx: AwsContext, journal: dict[str, Any], clock: Clock, *,
                     continue  # AWS attached it, or irready never did: never detached here
                 iam.detach_user_policy(UserName=journal["plan"]["user"],
                                        PolicyArn=entry["subject"])
+                iam.untag_user(UserName=journal["plan"]["user"], TagKeys=[QUARANTINE_TAG])
             elif entry["name"] == ActionName.REVOKE_SESSIONS.value:
                 iam.delete_user_policy(UserName=entry["subject"], PolicyName=REVOKE_POLICY)
             elif entry["name"] == ActionName.REVOKE_ROLE.value:

@@ -21,6 +21,24 @@ from incident.contain.run import plan_containment, run_containment, undo_contain
 V3 = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3"
 
 
+def audit_says(account: Account) -> str:
+    """The message of iam.quarantine_policy, audited as the admin."""
+    from dataclasses import replace as with_
+
+    from auditor.audit import perform_audit
+    from auditor.config import AuditSettings
+    from auditor.registry import discover
+    from auditor.session import AwsContext
+    from auditor.store import HistoryStore as Store
+
+    config = with_(Config(), audit=AuditSettings(regions=("us-east-1",)))
+    with Store(account.tmp / "audit.sqlite3") as store:
+        run = perform_audit(AwsContext(session=account.admin), config, discover(),
+                            only=("iam.quarantine_policy",), history=store).run
+    (finding,) = [f for f in run.findings if f.check_id == "iam.quarantine_policy"]
+    return str(finding.message)
+
+
 def options(account: Account, **kwargs: object) -> ContainOptions:
     defaults: dict[str, object] = {"key_id": account.leaked[0], "target": TARGET,
                                    "investigate": False, "propagation_timeout": 1.0,
@@ -44,8 +62,13 @@ def test_the_newest_quarantine_policy_is_attached_and_undone(
     assert attached(account) == [V3]  # no V4 in moto: V3 is the newest
     quarantine = next(e for e in record.journal["actions"] if e["name"] == "quarantine")
     assert quarantine["detail"] == {"policy_arn": V3, "attached_by_irready": True}
+    assert audit_says(account) == (f"irready quarantined {APP_USER} "
+                                   f"(AWSCompromisedKeyQuarantineV3) in containment "
+                                   f"{record.containment_id}: an incident is open.")
     undo_containment(account.ctx(), contain_config, history, record.containment_id)
     assert attached(account) == []
+    tags = account.admin.client("iam").list_user_tags(UserName=APP_USER)["Tags"]
+    assert tags == []
 
 
 def test_undo_never_detaches_a_quarantine_aws_attached(
@@ -56,6 +79,7 @@ def test_undo_never_detaches_a_quarantine_aws_attached(
                              sleep=lambda _: None)
     quarantine = next(e for e in record.journal["actions"] if e["name"] == "quarantine")
     assert quarantine["detail"]["attached_by_irready"] is False
+    assert audit_says(account).startswith(f"AWS quarantined {APP_USER}")
     undo_containment(account.ctx(), contain_config, history, record.containment_id)
     assert attached(account) == [V3]
 
