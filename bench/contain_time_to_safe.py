@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from drill_overhead import CallClock, isolate  # noqa: E402
+from drill_overhead import CallClock, isolate
 
 REGION = "us-east-1"
 
