@@ -93,3 +93,21 @@ def test_a_kill_mid_step_is_resumed(account: Account, contain_config: Config,
     assert len(account.key_states()) == 2
     for text in (record_json(record), record_text(record)):
         assert account.leaked[1] not in text
+
+
+def test_a_key_aws_still_accepts_after_deactivation_is_said(
+        aws: object, tmp_path: Path, contain_config: Config, history: HistoryStore) -> None:
+    """Without the fixture that makes moto refuse inactive keys, the drill's check that
+    AWS refuses the exposed key fails after the point of no return: the containment is
+    safe by IAM's status, and says what the drill saw."""
+    from containkit import seed_account
+    from moto.core import enable_iam_authentication
+
+    account = seed_account(aws, tmp_path)
+    with enable_iam_authentication():
+        record = run(account, contain_config, history)
+        assert record.status == ContainStatus.SAFE  # type: ignore[attr-defined]
+        assert "but the drill reported" in record.journal["outcome"]  # type: ignore[attr-defined]
+        verify = record.journal["actions"][-1]  # type: ignore[attr-defined]
+        assert verify["detail"]["refused_by_aws"] is False
+        assert_application_works(account, history)
