@@ -134,9 +134,9 @@ class Containment:
             f"{self.options.key_id} is inactive and kept for the investigation"
             + (f"; {self.user}'s application runs on a new key" if self.journal["plan"]
                ["target"] else "; nothing was rotated (--block-now)"))
-        failure = (self._entry(ActionName.ROTATE).get("detail") or {}).get("drill_failure")
-        if failure:
-            self.journal["outcome"] += (f"; but the drill reported: {failure} (IAM shows the "
+        drill_failure = (self._entry(ActionName.ROTATE).get("detail") or {}).get("drill_failure")
+        if drill_failure:
+            self.journal["outcome"] += (f"; but the drill reported: {drill_failure} (IAM shows the "
                                         "key Inactive; check again with `aws sts "
                                         "get-caller-identity` signed with it)")
         self.save(ContainStatus.SAFE, finished=True, safe_seconds=safe)
