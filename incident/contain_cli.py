@@ -212,12 +212,14 @@ def show(containment_id: IdArg, fmt: FormatOpt = ContainFormat.TERMINAL,
          config_path: ConfigOpt = None, history_path: HistoryOpt = None) -> None:
     """A containment's actions, status, outcome and time to safe."""
     from incident.contain.render import record_json, record_text
+    from incident.contain.run import is_cut_off
 
     config = load(config_path, history_path)
     with open_store(config) as store:
         record = store.load_containment(containment_id)
-    typer.echo(record_json(record) if fmt is ContainFormat.JSON else record_text(record),
-               nl=False)
+        cut_off = is_cut_off(store, record)
+    typer.echo(record_json(record) if fmt is ContainFormat.JSON
+               else record_text(record, cut_off=cut_off), nl=False)
 
 
 @app.command("list")

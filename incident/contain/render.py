@@ -52,15 +52,19 @@ def list_json(records: list[ContainmentRecord]) -> str:
                   "containments": [record_dict(r) for r in records]})
 
 
-def record_text(record: ContainmentRecord) -> str:
+def record_text(record: ContainmentRecord, *, cut_off: bool = False) -> str:
     safe = "" if record.safe_seconds is None else f", safe in {record.safe_seconds:.2f} s"
+    status = "cut off (running, but no process holds it)" if cut_off else record.status
     lines = [f"Containment {record.containment_id} of {record.key_id} ({record.user}): "
-             f"{record.status}{safe}"]
+             f"{status}{safe}"]
     for entry in record.journal.get("actions", []):
         error = f" ({entry['error']})" if entry.get("error") else ""
         lines.append(f"  {entry['name']}: {entry.get('state', 'pending')}{error}")
     if record.journal.get("outcome"):
         lines.append(f"  {record.journal['outcome']}")
+    if cut_off or record.status in ("interrupted", "needs_attention"):
+        lines.append(f"  next: `irready contain resume {record.containment_id}` finishes it "
+                     f"(or `irready contain undo {record.containment_id}` reactivates the key)")
     return "\n".join(lines) + "\n"
 
 

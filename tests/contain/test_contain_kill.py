@@ -66,6 +66,8 @@ def test_a_containment_killed_mid_rotation_is_resumed(server: str, tmp_path: Pat
                         env=env)
         assert shown.exit_code == 0, shown.output
         assert "rotate: started" in shown.stdout
+        assert "cut off (running, but no process holds it)" in shown.stdout
+        assert f"irready contain resume {cut.containment_id}" in shown.stdout
         resumed = irready("contain", "resume", cut.containment_id, "--config", str(config),
                           env=env)
         assert resumed.exit_code == 0, resumed.output
