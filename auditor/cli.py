@@ -28,7 +28,7 @@ from auditor.errors import ExitCode, Interrupted, IrreadyError, UsageError
 from auditor.scheduler import cli as schedule_cli
 from drills import cli as drill_cli
 from incident import cli as incident_cli
-from incident import investigate_cli
+from incident import contain_cli, investigate_cli
 from reports import cli as report_cli
 
 if TYPE_CHECKING:
@@ -116,6 +116,7 @@ def root(
 app.add_typer(config_cli.app, name="config")
 app.add_typer(policy_cli.app, name="policy")
 app.add_typer(drill_cli.app, name="drill")
+app.add_typer(contain_cli.app, name="contain")
 app.add_typer(report_cli.app, name="report")
 app.add_typer(schedule_cli.app, name="schedule")
 app.command()(audit_cli.audit)  # first in `irready --help`

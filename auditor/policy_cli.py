@@ -48,6 +48,30 @@ def policy_drill(
     typer.echo(render_policy(load(config_path), user or (), target or ()), nl=False)
 
 
+@app.command("contain")
+def policy_contain(
+    config_path: ConfigOpt = None,
+    user: Annotated[list[str] | None, typer.Option(
+        "--user", metavar="USER", help="A user whose key may be contained (repeatable).")]
+    = None,
+    all_users: Annotated[bool, typer.Option(
+        "--all-users", help="Every user: for a break-glass role used only on the day.")]
+    = False,
+    target: Annotated[list[str] | None, typer.Option(
+        "--target", metavar="TARGET",
+        help="A rotation target besides the inventory's (repeatable).")] = None,
+    role: Annotated[list[str] | None, typer.Option(
+        "--role", metavar="ROLE", help="A role --revoke-roles may put its deny on "
+        "(repeatable).")] = None,
+) -> None:
+    """The IAM policy `irready contain` needs: the drill's on the users named (or every
+    user), and finding whose key it is. Keep it on a break-glass role."""
+    from incident.contain.policy import render_contain_policy
+
+    typer.echo(render_contain_policy(load(config_path), user or (), target or (),
+                                     all_users=all_users, roles=role or ()), nl=False)
+
+
 @app.command("securityhub")
 def policy_securityhub() -> None:
     """The one write `irready audit --security-hub` makes, kept out of the read-only

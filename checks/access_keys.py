@@ -102,11 +102,23 @@ def quarantine_policy(facts: Facts, config: Config) -> Iterator[Outcome]:
     user carries it, the leak already happened."""
     quarantined = facts.get(QUARANTINED_USERS)
     policies: dict[str, list[str]] = {}
-    for user, policy in quarantined:
+    containments: dict[str, str] = {}
+    for user, policy, containment in quarantined:
         policies.setdefault(user, []).append(policy.rsplit("/", 1)[-1])
+        if containment:
+            containments[user] = containment
     for user, names in sorted(policies.items()):
-        yield Outcome(Status.FAIL, f"arn:aws:iam::{facts.account_id}:user/{user}",
+        resource = f"arn:aws:iam::{facts.account_id}:user/{user}"
+        evidence = {"policies": ", ".join(names)}
+        if user in containments:
+            yield Outcome(Status.FAIL, resource,
+                          f"irready quarantined {user} ({', '.join(names)}) in containment "
+                          f"{containments[user]}: an incident is open.",
+                          evidence={**evidence, "attached_by": "irready",
+                                    "containment": containments[user]})
+            continue
+        yield Outcome(Status.FAIL, resource,
                       f"AWS quarantined {user} ({', '.join(names)}): its key was found "
-                      "exposed; an incident is open.", evidence={"policies": ", ".join(names)})
+                      "exposed; an incident is open.", evidence=evidence)
     if not quarantined:
         yield Outcome(Status.PASS, "account", "No user carries a quarantine policy.")

@@ -24,6 +24,7 @@ TRAIL_NAME = "main-trail"
 DRILL_USER = "drill-user"
 DRILL_SECRET = "demo/drill-app/aws-credentials"
 LEAKED_USER = "app-integration-user"
+MAILER_SECRET = "app/mailer/aws-credentials"
 
 SES_ONLY = {
     "Version": "2012-10-17",
@@ -98,7 +99,12 @@ def seed_story(session: Any) -> DemoAccount:
     iam.create_user(UserName=LEAKED_USER, Tags=[{"Key": "purpose", "Value": "ses-mailer"}])
     iam.put_user_policy(UserName=LEAKED_USER, PolicyName="ses-send-only",
                         PolicyDocument=json.dumps(SES_ONLY))
-    iam.create_access_key(UserName=LEAKED_USER)
+    mailer_key = iam.create_access_key(UserName=LEAKED_USER)["AccessKey"]
+    # the mailer reads its key here: the day's containment rotates it before it blocks
+    session.client("secretsmanager").create_secret(
+        Name=MAILER_SECRET, SecretString=json.dumps(
+            {"AccessKeyId": mailer_key["AccessKeyId"],
+             "SecretAccessKey": mailer_key["SecretAccessKey"]}))
     _age_key(LEAKED_USER, days_old=412, last_used_days_ago=1)
 
     iam.create_user(UserName="admin-user")

@@ -86,6 +86,7 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
 
     from auditor.clock import utcnow
     from auditor.store import HistoryStore
+    from demo.contain import contain_leak
     from demo.drill import run_demo_drill
     from demo.investigation import SINCE, investigate_leak, leaked_key_id
     from demo.playbook import write_playbook
@@ -143,6 +144,10 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
                 session, store, account.trail_bucket, utcnow(), output_dir)
             print_investigation(console, investigation)
 
+            console.rule("[bold]Today: contain the leaked key (rotate before you block)[/]",
+                         align="left")
+            contain_leak(session, config, store, key, console)
+
     console.rule("[bold]Files[/]", align="left")
     for path, what in ((audit_json, "today's audit, JSON (schema irready.audit/1)"),
                        (written[0], "compliance report for management (PDF, simulation)"),
@@ -165,6 +170,7 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
         ("irready config init", "a commented irready.toml to adapt"),
         ("irready playbook -o playbook.md", "your account's own incident playbook"),
         ("irready investigate KEY_ID", "on the day: what a leaked key did"),
+        ("irready contain plan KEY_ID", "on the day: rotate before you block"),
         ("irready audit --profile PROFILE", "the weekly audit (read-only)"),
     ):
         console.print(f"  {command:<34}{why}")

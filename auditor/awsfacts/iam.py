@@ -28,7 +28,9 @@ QUARANTINE_POLICY_ARNS = (
     "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantine",
     "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2",
     "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3",
+    "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV4",
 )
+QUARANTINE_TAG = "irready:quarantine"  # set by `irready contain --quarantine`: the containment
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +173,10 @@ def _partition(facts: Facts) -> str:
 
 
 @fact("iam.quarantined_users", "iam:ListEntitiesForPolicy")
-def QUARANTINED_USERS(facts: Facts) -> tuple[tuple[str, str], ...]:
-    """(user name, policy ARN) for every user carrying an AWS quarantine policy."""
+def QUARANTINED_USERS(facts: Facts) -> tuple[tuple[str, str, str], ...]:
+    """(user name, policy ARN, containment) for every user carrying an AWS quarantine
+    policy; the containment is the id in the user's irready:quarantine tag when irready
+    attached it, else "" (AWS did, or the tags could not be read)."""
     iam = facts.aws.client("iam")
     partition = _partition(facts)
     found: list[tuple[str, str]] = []
@@ -187,4 +191,11 @@ def QUARANTINED_USERS(facts: Facts) -> tuple[tuple[str, str], ...]:
             if error_code(exc) == "NoSuchEntity":
                 continue  # this version of the policy does not exist (yet) in the partition
             raise
-    return tuple(sorted(found))
+    tagged: dict[str, str] = {}
+    for user in {user for user, _ in found}:
+        try:
+            tags = iam.list_user_tags(UserName=user)["Tags"]
+        except Exception:  # noqa: BLE001 - without the tag, the quarantine counts as AWS's
+            continue
+        tagged[user] = next((str(t["Value"]) for t in tags if t["Key"] == QUARANTINE_TAG), "")
+    return tuple(sorted((user, arn, tagged.get(user, "")) for user, arn in found))

@@ -167,4 +167,22 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX investigations_key ON investigations (key_id, started_at);
     """,
+    # each containment `irready contain run` carried out: the exposed key, its user, the
+    # status, the time to safe (start to the exposed key inactive and, when asked,
+    # sessions revoked) and its journal as JSON (the plan and every action before and
+    # after it ran). Key ids only: a secret access key is never stored.
+    """
+    CREATE TABLE containments (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        safe_seconds REAL,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX containments_key ON containments (key_id, started_at);
+    """,
 )

@@ -14,7 +14,7 @@ from auditor.durations import duration
 from auditor.estimate import INCIDENT_WINDOW_SECONDS, newest_successful_drill
 from auditor.models import AuditRun, Status
 from auditor.snapshot import AccountSnapshot, AthenaTable, BucketRetention, TrailInfo
-from auditor.store import DrillRecord
+from auditor.store import ContainmentRecord, DrillRecord
 from incident.playbook import athena
 from incident.playbook.model import (
     Contact,
@@ -38,6 +38,7 @@ class Sources:
     config: Config
     drills: tuple[DrillRecord, ...]
     notes: str  # the [playbook] notes file's text, "" when none
+    containments: tuple[ContainmentRecord, ...] = ()  # newest first
 
 
 def build_playbook(sources: Sources, today: date) -> Playbook:
@@ -55,7 +56,7 @@ def build_playbook(sources: Sources, today: date) -> Playbook:
         root_keys=root_has_keys(snapshot),
         who=who,
         logs=_logs(snapshot, config),
-        containment=_containment(snapshot, config, sources.drills),
+        containment=_containment(snapshot, config, sources.drills, sources.containments),
         notes=sources.notes,
         status=_status(sources, today),
     )
@@ -153,7 +154,8 @@ def _last_success(drills: Iterable[DrillRecord], user: str) -> DrillRecord | Non
 
 
 def _containment(snapshot: AccountSnapshot, config: Config,
-                 drills: tuple[DrillRecord, ...]) -> Containment:
+                 drills: tuple[DrillRecord, ...],
+                 containments: tuple[ContainmentRecord, ...] = ()) -> Containment:
     rows = []
     for entry in sorted(config.inventory, key=lambda e: (e.user, e.rotation_target)):
         last = _last_success(drills, entry.user)
@@ -170,6 +172,7 @@ def _containment(snapshot: AccountSnapshot, config: Config,
     per_key = None if newest is None else newest.rotation_seconds
     count = None if snapshot.active_keys is None else len(snapshot.active_keys)
     total = None if per_key is None or count is None else per_key * count
+    safe = [c for c in containments if c.safe_seconds is not None]
     return Containment(
         rows=tuple(rows),
         unknown_users=tuple(u for u in users if u not in known and u != ROOT_USER),
@@ -179,6 +182,8 @@ def _containment(snapshot: AccountSnapshot, config: Config,
         within_window=None if total is None else total <= INCIDENT_WINDOW_SECONDS,
         never_drilled=tuple(u for u in users if u != ROOT_USER
                             and _last_success(drills, u) is None),
+        containments=len(safe),
+        time_to_safe=duration(safe[0].safe_seconds if safe else None),
     )
 
 

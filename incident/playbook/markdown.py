@@ -150,6 +150,12 @@ def _containment(c: Containment) -> list[str]:
                   f"drill's measured rotation) = {c.total}, {verdict} the 4-hour window.", ""]
     if c.never_drilled:
         lines += ["Never drilled: " + ", ".join(c.never_drilled) + ".", ""]
+    lines += ["For the exposed key itself: `irready contain plan KEY_ID`, then `irready "
+              "contain run KEY_ID` (rotate before block, journaled; `--revoke-sessions` "
+              "cuts off what it minted).", ""]
+    if c.containments:
+        lines += [f"Containments so far: {c.containments}; the latest was safe in "
+                  f"{c.time_to_safe} (from its start to the exposed key inactive).", ""]
     return lines
 
 

@@ -79,6 +79,8 @@ class Containment:
     total: str  # active_keys x per_key
     within_window: bool | None
     never_drilled: tuple[str, ...]
+    containments: int = 0  # `irready contain` runs that reached safe in this account
+    time_to_safe: str = "-"  # the newest one's time to safe, "-" when none
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,8 @@ def stored_sources(store: HistoryStore, config: Config, account_id: str | None
     run_id, snapshot = latest
     return Sources(snapshot=snapshot, run=store.load_run(run_id), config=config,
                    drills=tuple(store.drills(account_id=snapshot.account_id)),
-                   notes=read_notes(config))
+                   notes=read_notes(config),
+                   containments=tuple(store.containments(account_id=snapshot.account_id)))
 
 
 def record_playbook(store: HistoryStore, sources: Sources, at: datetime) -> None:

@@ -78,6 +78,7 @@ def test_the_shipped_policy_is_enough_and_no_more(
     policy = shipped_policy()
     auditor_session = user_with_policy(policy)
     calls = record_calls(auditor_session)
+    quarantine_a_user(seeded)  # so the quarantine check reads the user's tags
 
     with enforce_iam():
         run = audit(auditor_session, config, store)
@@ -146,3 +147,20 @@ def test_the_call_count_does_not_grow_with_the_number_of_users(config: Config) -
             assert len(console_users) == users // 2  # every user was really seen
     assert counts[10] == counts[500]
     assert sum(counts[10].values()) > 10
+
+
+def quarantine_a_user(session: Any) -> None:
+    """AWS's AWSCompromisedKeyQuarantineV2 on a user (moto loads no managed policy unless
+    asked; this adds the one)."""
+    import json
+
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.iam.models import AWSManagedPolicy, iam_backends
+
+    name = "AWSCompromisedKeyQuarantineV2"
+    data = json.loads(aws_managed_policies_data)[name]
+    quarantine = AWSManagedPolicy.from_data(name, "123456789012", "us-east-1", data)
+    iam_backends["123456789012"]["global"].managed_policies[quarantine.arn] = quarantine
+    iam = session.client("iam")
+    iam.create_user(UserName="quarantined-user")
+    iam.attach_user_policy(UserName="quarantined-user", PolicyArn=quarantine.arn)

@@ -195,12 +195,23 @@ def test_quarantine_policy_absent_passes() -> None:
 
 def test_quarantined_user_fails_once_naming_every_policy() -> None:
     findings = evaluate(access_keys.quarantine_policy, {QUARANTINED_USERS: (
-        ("app-integration-user", V2), ("app-integration-user", V3), ("batch", V2))})
+        ("app-integration-user", V2, ""), ("app-integration-user", V3, ""),
+        ("batch", V2, ""))})
     assert statuses(findings) == [Status.FAIL, Status.FAIL]
     assert findings[0].resource == arn("app-integration-user")
     assert findings[0].message == (
         "AWS quarantined app-integration-user (AWSCompromisedKeyQuarantineV2, "
         "AWSCompromisedKeyQuarantineV3): its key was found exposed; an incident is open.")
+
+
+def test_a_quarantine_irready_attached_is_told_from_aws_s() -> None:
+    (finding,) = evaluate(access_keys.quarantine_policy, {QUARANTINED_USERS: (
+        ("app-integration-user", V3, "20261206-140000-abcdef"),)})
+    assert finding.status is Status.FAIL
+    assert finding.message == (
+        "irready quarantined app-integration-user (AWSCompromisedKeyQuarantineV3) in "
+        "containment 20261206-140000-abcdef: an incident is open.")
+    assert finding.evidence["attached_by"] == "irready"
 
 
 # -- from moto ------------------------------------------------------------------------
@@ -278,7 +289,7 @@ def test_quarantine_policy_attached_in_moto(aws: Any, quarantine_policy: str,
     iam.attach_user_policy(UserName="app-integration-user", PolicyArn=quarantine_policy)
     facts = live_facts()
 
-    assert facts.get(QUARANTINED_USERS) == (("app-integration-user", quarantine_policy),)
+    assert facts.get(QUARANTINED_USERS) == (("app-integration-user", quarantine_policy, ""),)
     finding = only(run_check(access_keys.quarantine_policy, facts, facts.config))
     assert finding.status is Status.FAIL
     assert finding.resource == arn("app-integration-user")

@@ -165,6 +165,25 @@ def test_json_follows_its_schema(secrets: dict[str, str], config_file: Path) -> 
     assert document["facts"]["containment"]["unknown_users"] == ["legacy-etl"]
 
 
+def test_the_latest_time_to_safe_is_shown(secrets: dict[str, str], config_file: Path) -> None:
+    from auditor.store import ContainmentRecord
+
+    audit(config_file)
+    started = datetime.now(UTC) - timedelta(days=2)
+    with HistoryStore(config_file.parent / "history.sqlite3") as store:
+        store.begin_containment(ContainmentRecord(
+            "c-1", ACCOUNT, "billing-app", "AKIAIOSFODNN7EXAMPLE", "running", started, None,
+            None, {"actions": []}))
+        store.save_containment("c-1", journal={"actions": []}, status="safe",
+                               finished_at=started, safe_seconds=95.0)
+    document = json.loads(playbook(config_file, "--format", "json").stdout)
+    assert schema_errors(document, "playbook.schema.json") == []
+    assert document["facts"]["containment"]["containments"] == 1
+    text = playbook(config_file).stdout
+    assert "Containments so far: 1; the latest was safe in" in text
+    assert "`irready contain run KEY_ID`" in text
+
+
 def test_an_account_without_a_table_gets_the_create_table(aws: Any, config_file: Path) -> None:
     seed(aws)
     aws.client("glue").delete_table(DatabaseName="forensics", Name="trail_events")
