@@ -87,6 +87,8 @@ class Waiver:
 @dataclass(frozen=True)
 class DrillSettings:
     users: tuple[str, ...] = ()  # users that may be drilled besides those tagged irready:drill=true
+    # canary users `irready drill detect` may use, besides those tagged irready:canary=true
+    canaries: tuple[str, ...] = ()
     propagation_timeout_seconds: int = 60
     secret_id_field: str = "AccessKeyId"
     secret_key_field: str = "SecretAccessKey"

@@ -152,6 +152,42 @@ def rotate(
     raise typer.Exit(int(exit_code(record)))
 
 
+@app.command()
+def detect(
+    user: Annotated[str | None, typer.Option(
+        "--user", "-u", help="The canary user (default: the only [drill] canaries user).")
+    ] = None,
+    sequence: Annotated[str, typer.Option(
+        help="The calls to replay: story (the attacker's first minutes) or a JSON file.")
+    ] = "story",
+    source: Annotated[list[str] | None, typer.Option(
+        "--source", "-s", help="Where to look, repeatable: lookup, s3 or "
+                               "s3://BUCKET[/PREFIX] (default: lookup and every trail's files).")
+    ] = None,
+    timeout: Annotated[float, typer.Option(
+        help="Seconds to wait for the calls to be visible.", min=0.0, max=86400.0)] = 1800.0,
+    poll: Annotated[float, typer.Option(
+        help="Seconds between two looks.", min=0.01, max=3600.0)] = 30.0,
+    fmt: FormatOpt = DrillFormat.TERMINAL,
+    output: OutputOpt = None,
+    config_path: ConfigOpt = None,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+    history_path: HistoryOpt = None,
+) -> None:
+    """Replay the attacker's first minutes with a canary's temporary key (always deleted),
+    then time how long until the calls can be seen in event history and the trail's files."""
+    from drills.detect.cli_run import run_from_cli
+
+    config = load(config_path, history_path)
+    code = run_from_cli(config, user=user, sequence=sequence, sources=source,
+                        timeout=timeout, poll=poll, json_out=fmt is DrillFormat.JSON,
+                        output=output, ctx_factory=lambda: aws_context(profile, region,
+                                                                       endpoint_url))
+    raise typer.Exit(code)
+
+
 def _choose_user(config: Config, user: str | None) -> str:
     from auditor.errors import UsageError
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from auditor.store.audits import AuditTables
+from auditor.store.detect import DetectTables
 from auditor.store.drills import DrillTables
 from auditor.store.investigations import InvestigationTables
 from auditor.store.playbooks import PlaybookTables
 from auditor.store.records import (
+    DetectDrillRecord,
     DrillRecord,
     DrillStep,
     InvestigationRecord,
@@ -25,11 +27,11 @@ from auditor.store.records import (
 from auditor.store.schedule import ScheduleTables
 from auditor.store.snapshots import SnapshotTables
 
-__all__ = ["DrillRecord", "DrillStep", "HistoryStore", "InvestigationRecord", "PlaybookRecord",
-           "RunSummary", "open_history"]
+__all__ = ["DetectDrillRecord", "DrillRecord", "DrillStep", "HistoryStore",
+           "InvestigationRecord", "PlaybookRecord", "RunSummary", "open_history"]
 
 
-class HistoryStore(AuditTables, DrillTables, InvestigationTables, PlaybookTables,
+class HistoryStore(AuditTables, DetectTables, DrillTables, InvestigationTables, PlaybookTables,
                    ScheduleTables, SnapshotTables):
     """Every table of the history store."""
 

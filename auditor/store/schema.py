@@ -167,4 +167,21 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX investigations_key ON investigations (key_id, started_at);
     """,
+    # each detection drill (`irready drill detect`): its journal (the temporary key's id
+    # from before it was created until it was deleted, so a cut-off drill can delete it)
+    # and, once it ends, its whole result as the JSON document (irready.detect-drill/1).
+    # A key id is no secret; the temporary key's secret is never written anywhere.
+    """
+    CREATE TABLE detect_drills (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        journal TEXT NOT NULL DEFAULT '{}',
+        document TEXT
+    );
+    CREATE INDEX detect_drills_account ON detect_drills (account_id, started_at);
+    """,
 )
