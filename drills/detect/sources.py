@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from auditor.session import AwsContext
     from incident.investigate.record_source import RecordSource
 
-USAGE = "use lookup, s3 or s3://BUCKET[/PREFIX]"
+USAGE = "lookup, s3 or s3://BUCKET[/PREFIX]"
 GLOBAL_REGION = "us-east-1"  # IAM and other global services log their calls here
 
 
