@@ -17,11 +17,14 @@ from auditor.config import Config, DrillSettings
 from auditor.session import AwsContext
 from drills.detect.policy import detect_policy
 
-# event history's test double lives with the tests of `irready investigate`
-_INCIDENT_TESTS = str(Path(__file__).resolve().parent.parent / "incident")
-if _INCIDENT_TESTS not in sys.path:
-    sys.path.append(_INCIDENT_TESTS)
+# event history's test double lives with the tests of `irready investigate`, the
+# schema checker with the tests of the reports
+for _folder in ("incident", "reports"):
+    _path = str(Path(__file__).resolve().parent.parent / _folder)
+    if _path not in sys.path:
+        sys.path.append(_path)
 from lookupkit import FakeEventHistory  # noqa: E402
+from schema_check import errors as schema_errors  # noqa: E402
 
 CANARY = "canary-user"
 BUCKET = "trail-logs"
@@ -84,4 +87,5 @@ def world_of(admin: Any, tmp: Path, **seeding: Any) -> DetectWorld:
                        tmp=tmp)
 
 
-__all__ = ["ACCOUNT", "BUCKET", "CANARY", "PREFIX", "REGION", "DetectWorld", "world_of"]
+__all__ = ["ACCOUNT", "BUCKET", "CANARY", "PREFIX", "REGION", "DetectWorld", "schema_errors",
+           "world_of"]

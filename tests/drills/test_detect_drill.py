@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import pytest
-from detectkit import BUCKET, CANARY, PREFIX, DetectWorld, widened, world_of
+from detectkit import BUCKET, CANARY, PREFIX, DetectWorld, schema_errors, widened, world_of
 
 from auditor.errors import AwsUnavailable, UsageError
 from auditor.store import HistoryStore
@@ -143,7 +144,9 @@ def test_the_secret_is_in_no_artifact(world: DetectWorld, capsys: Any) -> None:
         for artifact in (captured.out, captured.err, output.read_text(), stored(world)):
             assert secret not in artifact
     document = json.loads(output.read_text())
-    assert document["schema"] == "irready.detect-drill/1"
+    schema = json.loads(files("reports").joinpath("schemas/detect-drill.schema.json")
+                        .read_text())
+    assert schema_errors(document, schema) == []
     assert document["status"] == "SEEN"
 
 
@@ -228,7 +231,11 @@ def test_ctrl_c_while_polling_keeps_what_was_seen(world: DetectWorld) -> None:
     with HistoryStore(world.tmp / "history.sqlite3") as store:
         (record,) = store.detect_drills()
     assert record.status == "INTERRUPTED"
-    assert json.loads(record.document or "{}")["status"] == "INTERRUPTED"
+    document = json.loads(record.document or "{}")
+    assert document["status"] == "INTERRUPTED"
+    schema = json.loads(files("reports").joinpath("schemas/detect-drill.schema.json")
+                        .read_text())
+    assert schema_errors(document, schema) == []
 
 
 class SimulatedKill(BaseException):
