@@ -66,8 +66,10 @@ class DetectWorld:
     history: list[dict[str, Any]] = field(default_factory=list)
     secrets_seen: list[str] = field(default_factory=list)
 
-    def ctx(self) -> AwsContext:
+    def ctx(self, on_call: Any = None) -> AwsContext:
         context = AwsContext(session=self.operator, max_attempts=2)
+        if on_call is not None:  # before any client is made: clients copy the hooks
+            context.on_call(on_call)
         FakeEventHistory(self.history).install(context, (REGION,))
         return context
 

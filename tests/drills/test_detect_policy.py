@@ -45,12 +45,11 @@ def test_the_printed_policy_is_enough(aws: Any, tmp_path: Any) -> None:
     world = world_of(aws, tmp_path, operator_policy=widened(printed()))
     calls: list[str] = []
     with enable_iam_authentication():
-        ctx = world.ctx()
         def record(model: Any, **_: Any) -> None:
             call = f"{model.service_model.signing_name}:{model.name}"
             calls.append(IAM_ACTION.get(call, call))
 
-        ctx.on_call(record)
+        ctx = world.ctx(on_call=record)
         config = world.config()
         options, choices = detect_options(config, user=CANARY, sequence="story", sources=None,
                                           timeout=3.0, poll=0.05)
