@@ -49,6 +49,10 @@ class AuditSettings:
     # quarter: July 1st to October 7th) is 98 days; 100 lets a drill run a day late
     drill_interval_days: int = 100
     rotation_target_minutes: int = 15
+    # drill.detect_recent: a detection drill within this many days saw every call within
+    # detect_target_minutes (the interval defaults to the rotation drill's)
+    detect_interval_days: int = 100
+    detect_target_minutes: int = 15
     checks: tuple[str, ...] = ()  # empty: all
     skip: tuple[str, ...] = ()
     fail_on: str = "low"
@@ -285,6 +289,8 @@ def _validate(config: Config) -> None:
         "log_retention_days",
         "drill_interval_days",
         "rotation_target_minutes",
+        "detect_interval_days",
+        "detect_target_minutes",
         "max_workers",
         "credential_report_timeout_seconds",
     ):

@@ -17,7 +17,8 @@ from auditor.errors import NotFound
 from auditor.store.base import StoreBase, filters
 from auditor.store.records import DetectDrillRecord
 
-_COLUMNS = "id, account_id, user_name, status, started_at, finished_at, journal, document"
+_COLUMNS = ("id, account_id, user_name, status, started_at, finished_at, seen_seconds, journal,"
+            " document")
 
 
 class DetectTables(StoreBase):
@@ -26,20 +27,20 @@ class DetectTables(StoreBase):
                            started_at: datetime, journal: Mapping[str, Any]) -> None:
         """Write a new detection drill, RUNNING."""
         self._db.execute(
-            f"INSERT INTO detect_drills ({_COLUMNS}) VALUES (?, ?, ?, 'RUNNING', ?, NULL, ?,"
-            " NULL)", (drill_id, account_id, user, iso(started_at), _json(journal)))
+            f"INSERT INTO detect_drills ({_COLUMNS}) VALUES (?, ?, ?, 'RUNNING', ?, NULL, NULL,"
+            " ?, NULL)", (drill_id, account_id, user, iso(started_at), _json(journal)))
 
     def set_detect_journal(self, drill_id: str, journal: Mapping[str, Any]) -> None:
         self._db.execute("UPDATE detect_drills SET journal = ? WHERE id = ?",
                          (_json(journal), drill_id))
 
     def finish_detect_drill(self, drill_id: str, status: str, finished_at: datetime,
-                            document: str | None) -> None:
+                            document: str | None, seen_seconds: float | None = None) -> None:
         """Its final (or cut-off) status, and the result's JSON document when there is one."""
         self._db.execute(
-            "UPDATE detect_drills SET status = ?, finished_at = ?,"
+            "UPDATE detect_drills SET status = ?, finished_at = ?, seen_seconds = ?,"
             " document = coalesce(?, document) WHERE id = ?",
-            (status, iso(finished_at), document, drill_id))
+            (status, iso(finished_at), seen_seconds, document, drill_id))
 
     def detect_drills(self, account_id: str | None = None, since: datetime | None = None,
                       user: str | None = None) -> list[DetectDrillRecord]:
@@ -71,4 +72,4 @@ def _record(row: Sequence[Any]) -> DetectDrillRecord:
     return DetectDrillRecord(
         drill_id=row[0], account_id=row[1], user=row[2], status=row[3],
         started_at=parse_iso(row[4]), finished_at=parse_iso(row[5]) if row[5] else None,
-        journal=json.loads(row[6]), document=row[7])
+        seen_seconds=row[6], journal=json.loads(row[7]), document=row[8])

@@ -110,5 +110,8 @@ class DetectDrillRecord:
     status: str  # RUNNING, SEEN, NOT_SEEN, FAILED, INTERRUPTED, CLOSED
     started_at: datetime
     finished_at: datetime | None
+    # seconds until every replayed call was visible in event history or the trail's
+    # files; None: one never was (or nothing was replayed)
+    seen_seconds: float | None = None
     journal: dict[str, Any] = field(default_factory=dict)
     document: str | None = None

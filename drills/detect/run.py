@@ -65,10 +65,18 @@ class _Clock:
         self.slept += time.monotonic() - start
 
 
-def every_call_seen(sources: tuple[SourceResult, ...], calls: int) -> bool:
+def seen_seconds(sources: tuple[SourceResult, ...], calls: int) -> float | None:
+    """Seconds until every call was visible in some source the playbook relies on (each
+    call counted from the first source to show it); None when one never was."""
     relied = [s for s in sources if s.source in RELIED_ON]
-    return calls > 0 and all(
-        any(s.sightings[i].seen_after is not None for s in relied) for i in range(calls))
+    firsts = []
+    for index in range(calls):
+        seen = [s.sightings[index].seen_after for s in relied
+                if s.sightings[index].seen_after is not None]
+        if not seen:
+            return None
+        firsts.append(min(x for x in seen if x is not None))
+    return max(firsts) if firsts else None
 
 
 def run_detect(ctx: AwsContext, config: Config, store: HistoryStore, options: DetectOptions,
@@ -103,7 +111,9 @@ def run_detect(ctx: AwsContext, config: Config, store: HistoryStore, options: De
             outcome=outcome, notes=tuple(notes),
             overhead_seconds=round(time.monotonic() - begun - clock.slept, 3))
         store.finish_detect_drill(drill_id, status.value, result.finished_at,
-                                  document_text(result))
+                                  document_text(result),
+                                  seen_seconds(sources, len(replayed))
+                                  if status is DetectStatus.SEEN else None)
         return result
 
     with user_lock(store, identity.account_id, canary.name, f"detection drill {drill_id}"):
@@ -150,7 +160,7 @@ def run_detect(ctx: AwsContext, config: Config, store: HistoryStore, options: De
                    "was already deleted): what was seen until then is kept",
                    results(watched, replayed), journal)
             raise DrillUnfinished(_cut_off(drill_id, journal)) from None
-        if every_call_seen(sources, len(replayed)):
+        if seen_seconds(sources, len(replayed)) is not None:
             return finish(DetectStatus.SEEN, "every replayed call was seen within "
                           f"{options.timeout:g} s", sources, journal)
         return finish(DetectStatus.NOT_SEEN, "some replayed calls were not seen within "

@@ -78,6 +78,12 @@ def test_every_call_seen_in_both_sources_after_the_delivery(world: DetectWorld) 
     assert result.key_deleted
     assert result.key_id.startswith("AKIA")
     assert result.user_agent == f"irready-detect/{result.drill_id}"
+    with HistoryStore(world.tmp / "history.sqlite3") as store:
+        (record,) = store.detect_drills()
+    # each call counted from the first source that showed it; the figure is the slowest
+    assert record.seen_seconds == max(
+        min(s.sightings[i].seen_after or 0.0 for s in result.sources)
+        for i in range(len(STORY)))
 
 
 def test_calls_never_delivered_are_not_seen_a_result_not_an_error(
