@@ -27,7 +27,7 @@ def print_detect(console: Console, result: DetectResult) -> None:
     console.print(f"temporary key {result.key_id or '(none)'}: {key}; user agent "
                   f"{result.user_agent}", markup=False, highlight=False)
     if result.replayed:
-        table = Table("call", "answer", *(f"{s.source}: {s.location}" for s in result.sources),
+        table = Table("call", "answer", *(s.location for s in result.sources),
                       title=f"Time to visible (timeout {result.options.timeout:g} s, polled "
                             f"every {result.options.poll:g} s)")
         for index, replayed in enumerate(result.replayed):
