@@ -32,7 +32,7 @@ class Watched:
     location: str
     reader: Callable[[], RecordSource]
     seen_at: dict[int, datetime] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # the last poll's problems
     polls: int = 0
 
 
@@ -54,9 +54,8 @@ def poll_once(watched: Watched, replayed: Sequence[Replayed], key_id: str, accou
         if index not in watched.seen_at and any(
                 matches(record, call, key_id, agent) for record in records):
             watched.seen_at[index] = moment
-    for note in reader.report().notes:
-        if note not in watched.notes:
-            watched.notes.append(note)
+    # the last poll's problems: an early "no log folder yet" is no problem once it came
+    watched.notes = list(reader.report().notes)
 
 
 def watch(sources: Sequence[Watched], replayed: Sequence[Replayed], key_id: str,
