@@ -39,6 +39,7 @@ def document(result: DetectResult) -> dict[str, Any]:
                       "at": iso(r.at), "outcome": r.outcome} for r in result.replayed],
         "sources": [source_dict(source) for source in result.sources],
         "notes": list(result.notes),
+        "guardduty": result.guardduty,
         "overhead_seconds": result.overhead_seconds,
     }
 

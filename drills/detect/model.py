@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class DetectSource(StrEnum):
@@ -16,6 +17,7 @@ class DetectSource(StrEnum):
 
     LOOKUP = "lookup"
     S3 = "s3"
+    GUARDDUTY = "guardduty"  # watched for a finding; never counted for or against
 
 
 
@@ -121,6 +123,7 @@ class DetectResult:
     key_deleted: bool
     outcome: str  # one sentence
     notes: tuple[str, ...] = ()  # what was not watched, and why
+    guardduty: dict[str, Any] | None = None  # --source guardduty: findings naming the key
     overhead_seconds: float = 0.0  # the drill's own time, beyond waiting
 
     @property

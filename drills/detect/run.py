@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from auditor.errors import AwsUnavailable
 from drills.detect.canary import validate_canary
+from drills.detect.guardduty import find_detectors
 from drills.detect.journal import DetectJournal, KeyState
 from drills.detect.keys import temporary_key
 from drills.detect.model import (
@@ -93,6 +94,8 @@ def run_detect(ctx: AwsContext, config: Config, store: HistoryStore, options: De
     identity = ctx.identity()
     canary = validate_canary(ctx, config, options.user)
     started = now()
+    guardduty = find_detectors(ctx) \
+        if any(c.source is DetectSource.GUARDDUTY for c in choices) else None
     watched, notes = resolve(ctx, identity.account_id, choices, started,
                              started.replace(microsecond=0) + _seconds(options.timeout))
     drill_id = new_detect_id(started)
@@ -109,6 +112,8 @@ def run_detect(ctx: AwsContext, config: Config, store: HistoryStore, options: De
             status=status, options=options, replayed=replayed, sources=sources,
             key_deleted=journal.key_state in (KeyState.DELETED, KeyState.NONE),
             outcome=outcome, notes=tuple(notes),
+            guardduty=None if guardduty is None else guardduty.as_dict(
+                replayed[0].at if replayed else None),
             overhead_seconds=round(time.monotonic() - begun - clock.slept, 3))
         store.finish_detect_drill(drill_id, status.value, result.finished_at,
                                   document_text(result),
@@ -154,7 +159,9 @@ def run_detect(ctx: AwsContext, config: Config, store: HistoryStore, options: De
                 delivery(key_id, replayed, agent)
             sources = watch(watched, replayed, key_id, identity.account_id, agent,
                             timeout=options.timeout, poll=options.poll, now=now,
-                            sleep=clock.pause)
+                            sleep=clock.pause,
+                            also=None if guardduty is None else
+                            lambda moment: guardduty.poll(key_id, moment))
         except KeyboardInterrupt:
             finish(DetectStatus.INTERRUPTED, "cut off while polling (the temporary key "
                    "was already deleted): what was seen until then is kept",

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from auditor.session import AwsContext
     from incident.investigate.record_source import RecordSource
 
-USAGE = "lookup, s3 or s3://BUCKET[/PREFIX]"
+USAGE = "lookup, s3, s3://BUCKET[/PREFIX] or guardduty"
 GLOBAL_REGION = "us-east-1"  # IAM and other global services log their calls here
 
 
@@ -40,13 +40,20 @@ def parse_detect_sources(values: list[str] | None) -> tuple[SourceChoice, ...]:
                 SourceChoice(DetectSource.S3, explicit=False))
     chosen: list[SourceChoice] = []
     for value in values:
-        if value.strip() in ("athena", "guardduty", "auto", "") or value.startswith("local:"):
+        if value.strip() in ("athena", "auto", "") or value.startswith("local:"):
             raise UsageError(f"--source {value}: a detection drill watches {USAGE}")
+        if value.strip() == DetectSource.GUARDDUTY:
+            if SourceChoice(DetectSource.GUARDDUTY) not in chosen:
+                chosen.append(SourceChoice(DetectSource.GUARDDUTY))
+            continue
         spec = parse_source(value)
         choice = SourceChoice(DetectSource.LOOKUP) if spec.kind is SourceKind.LOOKUP else \
             SourceChoice(DetectSource.S3, spec.bucket, spec.prefix)
         if choice not in chosen:
             chosen.append(choice)
+    if all(choice.source is DetectSource.GUARDDUTY for choice in chosen):
+        raise UsageError("--source guardduty is watched beside the logs, never alone: add "
+                         "--source lookup or --source s3")
     return tuple(chosen)
 
 
@@ -74,6 +81,8 @@ def resolve(ctx: AwsContext, account_id: str, choices: tuple[SourceChoice, ...],
     watched: list[Watched] = []
     notes: list[str] = []
     for choice in choices:
+        if choice.source is DetectSource.GUARDDUTY:
+            continue  # drills.detect.guardduty
         if choice.source is DetectSource.LOOKUP:
             watched.append(Watched(DetectSource.LOOKUP, "CloudTrail event history",
                                    _lookup(ctx, account_id, start, end)))

@@ -41,5 +41,13 @@ def print_detect(console: Console, result: DetectResult) -> None:
                       markup=False, highlight=False)
         for note in source.notes:
             console.print(f"  note: {note}", markup=False, highlight=False)
+    if result.guardduty is not None:
+        found = result.guardduty["finding_ids"]
+        console.print("GuardDuty: " + (f"finding {', '.join(found)} named the key after "
+                                       f"{minutes(result.guardduty['seen_after_seconds'])}"
+                                       if found else "no finding named the key while the "
+                                       "drill watched (expected: " +
+                                       result.guardduty["expected"] + ")"),
+                      markup=False, highlight=False)
     for note in result.notes:
         console.print(f"note: {note}", markup=False, highlight=False)

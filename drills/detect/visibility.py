@@ -60,15 +60,18 @@ def poll_once(watched: Watched, replayed: Sequence[Replayed], key_id: str, accou
 
 def watch(sources: Sequence[Watched], replayed: Sequence[Replayed], key_id: str,
           account: str, agent: str, *, timeout: float, poll: float,
-          now: Now = lambda: datetime.now(UTC), sleep: Sleep = time.sleep
-          ) -> tuple[SourceResult, ...]:
+          now: Now = lambda: datetime.now(UTC), sleep: Sleep = time.sleep,
+          also: Callable[[datetime], None] | None = None) -> tuple[SourceResult, ...]:
     """Poll until every source showed every call or `timeout` seconds passed since the
-    last call. Ctrl-C propagates; `results(sources, replayed)` still tells what was seen."""
+    last call; `also` is polled alongside (GuardDuty), and never keeps the drill waiting.
+    Ctrl-C propagates; `results(sources, replayed)` still tells what was seen."""
     deadline = max(r.at for r in replayed) + timedelta(seconds=timeout)
     while True:
         for watched in sources:
             if len(watched.seen_at) < len(replayed):
                 poll_once(watched, replayed, key_id, account, agent, now)
+        if also is not None:
+            also(now())
         left = (deadline - now()).total_seconds()
         if all(len(w.seen_at) == len(replayed) for w in sources) or left <= 0:
             return results(sources, replayed)

@@ -40,8 +40,11 @@ CASES = [
                  error("--user 'drüll-user' is not an IAM user name "
                        "(1 to 64 of A-Z a-z 0-9 and _+=,.@-)"), id="a non-ASCII user name"),
     pytest.param([*DETECT, "--user", CANARY, "--source", "athena"], None,
-                 error("--source athena: a detection drill watches lookup, s3 or "
-                       "s3://BUCKET[/PREFIX]"), id="a source it cannot watch"),
+                 error("--source athena: a detection drill watches lookup, s3, "
+                       "s3://BUCKET[/PREFIX] or guardduty"), id="a source it cannot watch"),
+    pytest.param([*DETECT, "--user", CANARY, "--source", "guardduty"], None,
+                 error("--source guardduty is watched beside the logs, never alone: add "
+                       "--source lookup or --source s3"), id="guardduty alone"),
     pytest.param([*DETECT, "--user", CANARY, "--source", "ftp://x"], None,
                  error("--source: unknown source 'ftp://x': "), id="an unknown source"),
     pytest.param([*DETECT, "--user", CANARY, "--source", "s3"], None,

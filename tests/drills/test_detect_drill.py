@@ -318,3 +318,59 @@ def test_a_key_creation_denied_is_exit_3_and_leaves_nothing(aws: Any, tmp_path: 
         assert world.canary_keys() == []
 
 
+
+
+def guardduty_answers(ctx: Any, answers: list[list[str]]) -> list[dict[str, Any]]:
+    """moto has no GuardDuty findings (and, under IAM enforcement, refuses GuardDuty's
+    signatures): one detector, "detector-1", and ListFindings answered from `answers`,
+    one per call (the last one repeats); the requests are kept."""
+    from botocore.awsrequest import AWSResponse
+
+    asked: list[dict[str, Any]] = []
+    no_url: Any = None
+
+    def detectors(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse(no_url, 200, {}, None), {"DetectorIds": ["detector-1"]}
+
+    def keep(params: dict[str, Any], **_: Any) -> None:
+        asked.append(dict(params))
+
+    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        ids = answers[min(len(asked), len(answers)) - 1]
+        return AWSResponse(no_url, 200, {}, None), {"FindingIds": ids}
+
+    events = ctx.client("guardduty").meta.events
+    events.register_first("before-call.guardduty.ListDetectors", detectors)
+    events.register("before-parameter-build.guardduty.ListFindings", keep)
+    events.register_first("before-call.guardduty.ListFindings", answer)
+    return asked
+
+
+@pytest.mark.parametrize(("answers", "found"), [
+    pytest.param([[]], [], id="no finding: expected, and not held against the drill"),
+    pytest.param([[], ["finding-1"]], ["finding-1"], id="a finding names the key"),
+])
+def test_guardduty_is_watched_beside_the_logs(world: DetectWorld, answers: list[list[str]],
+                                              found: list[str]) -> None:
+    ctx = world.ctx()
+    asked = guardduty_answers(ctx, answers)
+    config = world.config()
+    options, choices = detect_options(config, user=CANARY, sequence="story",
+                                      sources=["lookup", "guardduty"], timeout=3.0, poll=0.05)
+    with HistoryStore(world.tmp / "history.sqlite3") as store:
+        result = run_detect(ctx, config, store, options, choices,
+                            delivery=delivery(world, 0.6, s3=False))
+    assert result.status is DetectStatus.SEEN
+    assert [s.source.value for s in result.sources] == ["lookup"]
+    assert result.guardduty is not None
+    assert result.guardduty["detectors"] == ["detector-1"]
+    assert result.guardduty["finding_ids"] == found
+    assert (result.guardduty["seen_after_seconds"] is None) == (not found)
+    assert asked[0]["FindingCriteria"] == {"Criterion": {
+        "resource.accessKeyDetails.accessKeyId": {"Eq": [result.key_id]}}}
+    from drills.detect.jsonform import document
+
+    schema = json.loads(files("reports").joinpath("schemas/detect-drill.schema.json")
+                        .read_text())
+    assert schema_errors(document(result), schema) == []
+    assert world.canary_keys() == []

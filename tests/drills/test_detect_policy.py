@@ -75,6 +75,8 @@ def test_the_policy_writes_only_the_canaries_keys() -> None:
     writes = {a for a in actions(document)
               if not a.split(":")[1].startswith(("Get", "List", "Describe", "Lookup"))}
     assert writes == WRITES | {"kms:Decrypt"}
+    # moto refuses GuardDuty's signatures under enforcement: checked by the content
+    assert {"guardduty:ListDetectors", "guardduty:ListFindings"} <= actions(document)
     (decrypt,) = [s for s in document["Statement"] if "kms:Decrypt" in s["Action"]]
     assert decrypt["Condition"] == {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}
     (objects,) = [s for s in document["Statement"] if s["Action"] == ["s3:GetObject"]]
