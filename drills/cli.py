@@ -163,8 +163,9 @@ def detect(
         help="The calls to replay: story (the attacker's first minutes) or a JSON file.")
     ] = "story",
     source: Annotated[list[str] | None, typer.Option(
-        "--source", "-s", help="Where to look, repeatable: lookup, s3 or "
-                               "s3://BUCKET[/PREFIX] (default: lookup and every trail's files).")
+        "--source", "-s", help="Where to look, repeatable: lookup, s3, s3://BUCKET[/PREFIX], "
+                               "and guardduty beside them (default: lookup and every "
+                               "trail's files).")
     ] = None,
     timeout: Annotated[float, typer.Option(
         help="Seconds to wait for the calls to be visible.", min=0.0, max=86400.0)] = 1800.0,
