@@ -49,6 +49,10 @@ class AuditSettings:
     # quarter: July 1st to October 7th) is 98 days; 100 lets a drill run a day late
     drill_interval_days: int = 100
     rotation_target_minutes: int = 15
+    # drill.detect_recent: a detection drill within this many days saw every call within
+    # detect_target_minutes (the interval defaults to the rotation drill's)
+    detect_interval_days: int = 100
+    detect_target_minutes: int = 15
     checks: tuple[str, ...] = ()  # empty: all
     skip: tuple[str, ...] = ()
     fail_on: str = "low"
@@ -87,6 +91,8 @@ class Waiver:
 @dataclass(frozen=True)
 class DrillSettings:
     users: tuple[str, ...] = ()  # users that may be drilled besides those tagged irready:drill=true
+    # canary users `irready drill detect` may use, besides those tagged irready:canary=true
+    canaries: tuple[str, ...] = ()
     propagation_timeout_seconds: int = 60
     secret_id_field: str = "AccessKeyId"
     secret_key_field: str = "SecretAccessKey"
@@ -283,6 +289,8 @@ def _validate(config: Config) -> None:
         "log_retention_days",
         "drill_interval_days",
         "rotation_target_minutes",
+        "detect_interval_days",
+        "detect_target_minutes",
         "max_workers",
         "credential_report_timeout_seconds",
     ):

@@ -95,3 +95,22 @@ def policy_investigate(
     from incident.investigate.policy import RESULTS_BUCKET, investigate_policy
 
     typer.echo(investigate_policy(bucket or (), results_bucket or RESULTS_BUCKET), nl=False)
+
+
+@app.command("detect")
+def policy_detect(
+    config_path: ConfigOpt = None,
+    user: Annotated[list[str] | None, typer.Option(
+        "--user", metavar="USER", help="A canary besides [drill] canaries (repeatable).")]
+    = None,
+    bucket: Annotated[list[str] | None, typer.Option(
+        "--bucket", metavar="BUCKET",
+        help="A trail bucket to read (repeatable; default: every bucket).")] = None,
+) -> None:
+    """The IAM policy `irready drill detect` needs: read the canaries, create and delete
+    their keys, find the trails, search event history and read the trail's log files."""
+    from drills.detect.policy import render_detect_policy
+
+    config = load(config_path)
+    typer.echo(render_detect_policy([*config.drill.canaries, *(user or ())], bucket or ()),
+               nl=False)

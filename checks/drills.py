@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.awsfacts.local import DRILLS
+from auditor.awsfacts.local import DETECT_DRILLS, DRILLS
 from auditor.config import Config
 from auditor.durations import duration
 from auditor.facts import Facts
@@ -62,4 +62,54 @@ def recent(facts: Facts, config: Config) -> Iterator[Outcome]:
         yield Outcome(Status.PASS, resource,
                       f"Drill {last.drill_id} ({age} days ago) rotated {last.user}'s key in "
                       f"{duration(last.rotation_seconds)} (target {target} min).",
+                      evidence=evidence)
+
+
+@check(
+    id="drill.detect_recent",
+    title="A detection drill recently saw a key's calls within the target time",
+    severity=Severity.MEDIUM,
+    plain=(
+        "Nobody has checked lately that a leaked key's calls actually show up in the logs, "
+        "and how long they take to appear."
+    ),
+    requires=(DETECT_DRILLS,),
+    remediation="irready drill detect --user CANARY-USER",
+)
+def detect_recent(facts: Facts, config: Config) -> Iterator[Outcome]:
+    """Passes when the newest detection drill that measured something (every call seen,
+    or not within its timeout) is within `detect_interval_days`, saw every replayed call
+    in event history or the trail's files, and the last one within
+    `detect_target_minutes`. A drill that could replay nothing measured nothing."""
+    interval = config.audit.detect_interval_days
+    target = config.audit.detect_target_minutes
+    measured = [d for d in facts.get(DETECT_DRILLS) if d.status in ("SEEN", "NOT_SEEN")]
+    if not measured:
+        yield Outcome(Status.FAIL, "account",
+                      "No detection drill is recorded for this account: nothing shows that "
+                      "a key's calls reach the logs.")
+        return
+    last = measured[0]
+    age = days_since(last.started_at, facts.now)
+    evidence = {"drill_id": last.drill_id, "user": last.user, "age_days": str(age)}
+    if last.seen_seconds is not None:
+        evidence["seen_minutes"] = f"{last.seen_seconds / 60:.1f}"
+    if age > interval:
+        yield Outcome(Status.FAIL, "account",
+                      f"The last detection drill was {age} days ago (every {interval} days is "
+                      "the target).", evidence=evidence)
+    elif last.status != "SEEN" or last.seen_seconds is None:
+        yield Outcome(Status.FAIL, "account",
+                      f"Detection drill {last.drill_id} did not see every replayed call in "
+                      "event history or the trail's files within its timeout.",
+                      evidence=evidence)
+    elif last.seen_seconds > target * 60:
+        yield Outcome(Status.FAIL, "account",
+                      f"Detection drill {last.drill_id} saw every call only after "
+                      f"{duration(last.seen_seconds)}; the target is {target} min.",
+                      evidence=evidence)
+    else:
+        yield Outcome(Status.PASS, "account",
+                      f"Detection drill {last.drill_id} ({age} days ago) saw every call "
+                      f"within {duration(last.seen_seconds)} (target {target} min).",
                       evidence=evidence)

@@ -87,10 +87,12 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
     from auditor.clock import utcnow
     from auditor.store import HistoryStore
     from demo.contain import contain_leak
+    from demo.detect import run_demo_detect
     from demo.drill import run_demo_drill
     from demo.investigation import SINCE, investigate_leak, leaked_key_id
     from demo.playbook import write_playbook
     from demo.weeks import FIXES, simulated_weeks, ticking_clock, write_demo_report
+    from drills.detect.jsonform import document_text
     from reports.drill_report import write_drill_report
     from reports.investigation_terminal import print_investigation
 
@@ -127,6 +129,12 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
                        if d.drill_id != drill.drill_id]
             drill_pdf = write_drill_report(drill, earlier, output_dir / "drill-report.pdf")
 
+            console.rule("[bold]Today: the detection drill (simulated delivery)[/]",
+                         align="left")
+            detection = run_demo_detect(session, config, store, account, console)
+            detect_json = output_dir / "detect-drill.json"
+            write_output(detect_json, document_text(detection).encode())
+
             console.rule("[bold]Today: the weekly audit[/]", align="left")
             final = audit(store, utcnow)
             print_audit(console, final.run, final.diff)
@@ -153,6 +161,8 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
                        (written[0], "compliance report for management (PDF, simulation)"),
                        *((extra, "full findings, CSV") for extra in written[1:]),
                        (drill_pdf, "the drill's report (PDF)"),
+                       (detect_json, "the detection drill, JSON (irready.detect-drill/1; "
+                                     "simulated delivery)"),
                        (first_playbook[0], "the playbook of week 1: every step that breaks"),
                        (playbook[0], "today's incident playbook (Markdown, for git)"),
                        *((extra, "today's incident playbook (PDF)") for extra in playbook[1:]),

@@ -24,6 +24,7 @@ from auditor.cli_common import (
     load,
     open_store,
     stderr,
+    stdout,
 )
 from drills.cli_output import (
     console_for,
@@ -39,7 +40,8 @@ from drills.model import DrillFormat
 if TYPE_CHECKING:
 
     from auditor.config import Config
-    from auditor.store import DrillRecord
+    from auditor.session import AwsContext
+    from auditor.store import DetectDrillRecord, DrillRecord
     from drills.rotation import Corrections
 
 app = typer.Typer(help="Rotate a test user's key for real, timed and journaled.",
@@ -152,6 +154,44 @@ def rotate(
     raise typer.Exit(int(exit_code(record)))
 
 
+@app.command()
+def detect(
+    user: Annotated[str | None, typer.Option(
+        "--user", "-u", help="The canary user (default: the only [drill] canaries user).")
+    ] = None,
+    sequence: Annotated[str, typer.Option(
+        help="The calls to replay: story (the attacker's first minutes) or a JSON file.")
+    ] = "story",
+    source: Annotated[list[str] | None, typer.Option(
+        "--source", "-s", help="Where to look, repeatable: lookup, s3, s3://BUCKET[/PREFIX], "
+                               "and guardduty beside them (default: lookup and every "
+                               "trail's files).", metavar="SOURCE")
+    ] = None,
+    timeout: Annotated[float, typer.Option(
+        help="Seconds to wait for the calls to be visible.", min=0.0, max=86400.0)] = 1800.0,
+    poll: Annotated[float, typer.Option(
+        help="Seconds between two looks.", min=0.01, max=3600.0)] = 30.0,
+    fmt: FormatOpt = DrillFormat.TERMINAL,
+    output: OutputOpt = None,
+    config_path: ConfigOpt = None,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+    history_path: HistoryOpt = None,
+) -> None:
+    """Replay the attacker's first minutes with a canary's temporary key (always deleted),
+    then time how long until the calls can be seen in event history and the trail's files."""
+    from drills.detect.cli_run import run_from_cli
+
+    config = load(config_path, history_path)
+    with sigterm_as_interrupt():
+        code = run_from_cli(config, user=user, sequence=sequence, sources=source,
+                            timeout=timeout, poll=poll, json_out=fmt is DrillFormat.JSON,
+                            output=output,
+                            ctx_factory=lambda: aws_context(profile, region, endpoint_url))
+    raise typer.Exit(code)
+
+
 def _choose_user(config: Config, user: str | None) -> str:
     from auditor.errors import UsageError
 
@@ -183,8 +223,15 @@ def list_drills(
     with open_store(config) as store:
         records = store.drills(account_id=account, user=user)[:limit]
         cut_off = {r.drill_id for r in records if is_cut_off(store, r)}
+        detections = store.detect_drills(account_id=account, user=user)[:limit]
     if fmt is DrillFormat.JSON or output is not None:
-        text = render_drills_json(records, cut_off)
+        import json
+
+        from drills.detect.stored import summary
+
+        document = json.loads(render_drills_json(records, cut_off))
+        document["detection_drills"] = [summary(record) for record in detections]
+        text = json.dumps(document, indent=2, sort_keys=True) + "\n"
         if output is not None:
             from reports.formats import write_output
 
@@ -195,7 +242,11 @@ def list_drills(
     if fmt is DrillFormat.TERMINAL:
         if records:
             print_drills(console_for(False), records, cut_off)
-        else:
+        if detections:
+            from drills.detect.stored import print_detect_list
+
+            print_detect_list(console_for(False), detections)
+        if not records and not detections:
             console_for(False).print(f"no drills in {config.history_file}")
 
 
@@ -212,6 +263,11 @@ def show(
     from drills.rotation import is_cut_off
 
     config = load(config_path, history_path)
+    with open_store(config) as store:
+        detection = store.find_detect_drill(drill_id)
+    if detection is not None:
+        _show_detection(detection, fmt, output)
+        return
     with open_store(config) as store:
         record = store.load_drill(drill_id)
         cut_off = is_cut_off(store, record)
@@ -235,12 +291,14 @@ def resume(
     health_url: HealthUrlOpt = None,
     no_restart: NoRestartOpt = False,
 ) -> None:
-    """Finish a drill that was cut off, from where its journal says it stopped."""
+    """Finish a drill that was cut off, from where its journal says it stopped (a
+    detection drill: delete the key it may have left, and close it)."""
     from drills.rotation import resume_drill
 
     corrections = _corrections(restart_command, health_command, health_url, no_restart)
     config = load(config_path, history_path)
     ctx = aws_context(profile, region, endpoint_url)
+    _close_if_detection(config, ctx, drill_id)
     with open_store(config) as store:
         report_path = drill_report_path(config, report, no_report)
         show = progress_printer(console_for(fmt is DrillFormat.JSON), f"Resuming drill {drill_id}:")
@@ -277,6 +335,7 @@ def rollback(
     corrections = _corrections(restart_command, health_command, health_url, no_restart)
     config = load(config_path, history_path)
     ctx = aws_context(profile, region, endpoint_url)
+    _close_if_detection(config, ctx, drill_id)
     with open_store(config) as store:
         report_path = drill_report_path(config, report, no_report)
         show = progress_printer(console_for(fmt is DrillFormat.JSON),
@@ -288,6 +347,34 @@ def rollback(
         write_report(store, record, report_path)
     _say_what_is_left(record)
     raise typer.Exit(int(exit_code(record, rollback=True)))
+
+
+def _show_detection(record: DetectDrillRecord, fmt: DrillFormat, output: Path | None
+                    ) -> None:
+    from drills.detect.stored import print_stored, show_document
+
+    if output is not None:
+        from reports.formats import write_output
+
+        write_output(output, show_document(record).encode())
+        console_for(True).print(f"wrote {output}")
+    elif fmt is DrillFormat.JSON:
+        sys.stdout.write(show_document(record))
+    else:
+        print_stored(console_for(False), record)
+
+
+def _close_if_detection(config: Config, ctx: AwsContext, drill_id: str) -> None:
+    """A cut-off detection drill has nothing to go on with: resume and rollback both
+    delete the temporary key it may have left, close it, and exit 0."""
+    from drills.detect.recovery import close_detect_drill
+
+    with open_store(config) as store:
+        if store.find_detect_drill(drill_id) is None:
+            return
+        message = close_detect_drill(ctx, store, drill_id)
+    stdout().print(f"detection drill {drill_id}: {message}", markup=False, highlight=False)
+    raise typer.Exit(0)
 
 
 def _corrections(restart_command: str | None, health_command: str | None,

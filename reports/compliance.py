@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from auditor import __version__
+from auditor.detection import detection_answer
 from auditor.diff import RunDiff, compare
 from auditor.durations import format_duration
 from auditor.errors import NotFound, UsageError
@@ -270,6 +271,9 @@ def build_compliance(store: HistoryStore, *, period: Period, generated_at: datet
         controls += [_not_run(check_id, check) for check_id, check in sorted(known.items())
                      if check_id not in ran]
     drills = sorted(records, key=lambda d: (d.started_at, d.drill_id))
+    detections = sorted((d for d in store.detect_drills(account_id=account, since=period.start)
+                         if d.started_at < period.end),
+                        key=lambda d: (d.started_at, d.drill_id))
     check_counts = {status.value: 0 for status in ControlStatus}
     for control in controls:
         check_counts[control.status] += 1
@@ -298,6 +302,8 @@ def build_compliance(store: HistoryStore, *, period: Period, generated_at: datet
         check_counts=check_counts,
         partial_runs=partial,
         playbook=playbook_line(store.latest_playbook(account, until=period.end), latest),
+        detections=tuple(detections),
+        detection_answer=detection_answer(detections),
     )
 
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 from markupsafe import Markup
 
 from auditor.models import AuditRun, Finding, Severity, Status
-from auditor.store import RunSummary
+from auditor.store import DetectDrillRecord, RunSummary
 from reports.compliance_period import Period
 from reports.drill_report import DrillView
 
@@ -122,6 +122,9 @@ class ComplianceReport:
     # comparable, so they are counted here and left out of everything else
     partial_runs: int = 0
     playbook: str = ""  # the executive summary's playbook line
+    # "could we see what the attacker did?": the period's detection drills, oldest first
+    detections: tuple[DetectDrillRecord, ...] = ()
+    detection_answer: str = ""
 
     @property
     def score(self) -> float | None:

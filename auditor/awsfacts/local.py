@@ -4,7 +4,7 @@ playbook written."""
 from __future__ import annotations
 
 from auditor.facts import FactError, Facts, fact
-from auditor.store import DrillRecord, PlaybookRecord
+from auditor.store import DetectDrillRecord, DrillRecord, PlaybookRecord
 
 
 @fact("history.drills")
@@ -23,3 +23,12 @@ def PLAYBOOK(facts: Facts) -> PlaybookRecord | None:
         raise FactError("history.playbook", "NoHistory",
                         "no history store is open (audit run with --no-history)")
     return facts.history.latest_playbook(facts.account_id)
+
+
+@fact("history.detect_drills")
+def DETECT_DRILLS(facts: Facts) -> tuple[DetectDrillRecord, ...]:
+    """This account's detection drills, newest first."""
+    if facts.history is None:
+        raise FactError("history.detect_drills", "NoHistory",
+                        "no history store is open (audit run with --no-history)")
+    return tuple(facts.history.detect_drills(account_id=facts.account_id))

@@ -13,10 +13,12 @@ from pathlib import Path
 
 from auditor.store.audits import AuditTables
 from auditor.store.containments import ContainmentRecord, ContainmentTables
+from auditor.store.detect import DetectTables
 from auditor.store.drills import DrillTables
 from auditor.store.investigations import InvestigationTables
 from auditor.store.playbooks import PlaybookTables
 from auditor.store.records import (
+    DetectDrillRecord,
     DrillRecord,
     DrillStep,
     InvestigationRecord,
@@ -26,12 +28,12 @@ from auditor.store.records import (
 from auditor.store.schedule import ScheduleTables
 from auditor.store.snapshots import SnapshotTables
 
-__all__ = ["ContainmentRecord", "DrillRecord", "DrillStep", "HistoryStore",
+__all__ = ["ContainmentRecord", "DetectDrillRecord", "DrillRecord", "DrillStep", "HistoryStore",
            "InvestigationRecord", "PlaybookRecord", "RunSummary", "open_history"]
 
 
-class HistoryStore(AuditTables, ContainmentTables, DrillTables, InvestigationTables, PlaybookTables,
-                   ScheduleTables, SnapshotTables):
+class HistoryStore(AuditTables, ContainmentTables, DetectTables, DrillTables, InvestigationTables,
+                   PlaybookTables, ScheduleTables, SnapshotTables):
     """Every table of the history store."""
 
 

@@ -97,3 +97,21 @@ class InvestigationRecord:
     complete: bool
     suspicious: int  # suspicious events found
     follow_ups: int
+
+
+@dataclass(frozen=True)
+class DetectDrillRecord:
+    """A detection drill as stored: its journal (the temporary key's id and fate) and,
+    once it ended, its JSON document (irready.detect-drill/1)."""
+
+    drill_id: str
+    account_id: str
+    user: str
+    status: str  # RUNNING, SEEN, NOT_SEEN, FAILED, INTERRUPTED, CLOSED
+    started_at: datetime
+    finished_at: datetime | None
+    # seconds until every replayed call was visible in event history or the trail's
+    # files; None: one never was (or nothing was replayed)
+    seen_seconds: float | None = None
+    journal: dict[str, Any] = field(default_factory=dict)
+    document: str | None = None

@@ -185,4 +185,24 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX containments_key ON containments (key_id, started_at);
     """,
+    # each detection drill (`irready drill detect`): its journal (the temporary key's id
+    # from before it was created until it was deleted, so a cut-off drill can delete it)
+    # and, once it ends, its whole result as the JSON document (irready.detect-drill/1)
+    # and the figure the drill.detect_recent check reads: seconds until every replayed
+    # call was visible in event history or the trail's files (NULL: one never was).
+    # A key id is no secret; the temporary key's secret is never written anywhere.
+    """
+    CREATE TABLE detect_drills (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        seen_seconds REAL,
+        journal TEXT NOT NULL DEFAULT '{}',
+        document TEXT
+    );
+    CREATE INDEX detect_drills_account ON detect_drills (account_id, started_at);
+    """,
 )

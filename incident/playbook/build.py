@@ -5,16 +5,17 @@ No AWS call is made here, and nothing secret is read: the snapshot keeps none.""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from auditor.awsfacts.iam import ROOT_USER
 from auditor.config import Config
+from auditor.detection import logs_show_after
 from auditor.durations import duration
 from auditor.estimate import INCIDENT_WINDOW_SECONDS, newest_successful_drill
 from auditor.models import AuditRun, Status
 from auditor.snapshot import AccountSnapshot, AthenaTable, BucketRetention, TrailInfo
-from auditor.store import ContainmentRecord, DrillRecord
+from auditor.store import ContainmentRecord, DetectDrillRecord, DrillRecord
 from incident.playbook import athena
 from incident.playbook.model import (
     Contact,
@@ -39,6 +40,7 @@ class Sources:
     drills: tuple[DrillRecord, ...]
     notes: str  # the [playbook] notes file's text, "" when none
     containments: tuple[ContainmentRecord, ...] = ()  # newest first
+    detections: tuple[DetectDrillRecord, ...] = ()  # `irready drill detect`'s, any order
 
 
 def build_playbook(sources: Sources, today: date) -> Playbook:
@@ -55,7 +57,8 @@ def build_playbook(sources: Sources, today: date) -> Playbook:
         account_id=snapshot.account_id,
         root_keys=root_has_keys(snapshot),
         who=who,
-        logs=_logs(snapshot, config),
+        logs=replace(_logs(snapshot, config),
+                     visible_after=logs_show_after(sources.detections)),
         containment=_containment(snapshot, config, sources.drills, sources.containments),
         notes=sources.notes,
         status=_status(sources, today),

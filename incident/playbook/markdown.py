@@ -72,6 +72,9 @@ def _minute_zero(logs: Logs, root_keys: bool | None) -> list[str]:
               "--since 30d` reads the trail's log files, follows the sessions and keys it "
               "minted and lists what to undo; the queries below answer the same questions "
               "by hand.", ""]
+    if logs.visible_after:
+        lines += [f"{logs.visible_after} A call made in the last minutes may not be in the "
+                  "logs yet: search again before concluding that nothing happened.", ""]
     if logs.gaps:
         lines += ["### Where this account is not ready", ""]
         lines += [f"- **Not ready:** {gap}" for gap in logs.gaps] + [""]

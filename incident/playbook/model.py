@@ -57,6 +57,9 @@ class Logs:
     create_table: str  # the CREATE TABLE to run when no table exists; "" otherwise
     queries: tuple[Query, ...]
     lookup_events: tuple[str, ...]  # one command per region
+    # the newest detection drill's figure ("Our logs show a key's calls after about N
+    # minutes ..."); "" when no detection drill saw every call
+    visible_after: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,7 @@ def stored_sources(store: HistoryStore, config: Config, account_id: str | None
     run_id, snapshot = latest
     return Sources(snapshot=snapshot, run=store.load_run(run_id), config=config,
                    drills=tuple(store.drills(account_id=snapshot.account_id)),
+                   detections=tuple(store.detect_drills(account_id=snapshot.account_id)),
                    notes=read_notes(config),
                    containments=tuple(store.containments(account_id=snapshot.account_id)))
 

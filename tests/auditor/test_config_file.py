@@ -93,7 +93,8 @@ WAIVER = '[[waivers]]\ncheck = "iam.console_mfa"\nreason = "break-glass"\n'
                      "invalid TOML at line 2 (end of file): Invalid value", id="cut short"),
         pytest.param("[audit]\nkey_max_age = 90\n",
                      "audit: unknown key 'key_max_age' (known keys: checks, "
-                     "credential_report_timeout_seconds, deep, drill_interval_days, fail_on, "
+                     "credential_report_timeout_seconds, deep, detect_interval_days, "
+                     "detect_target_minutes, drill_interval_days, fail_on, "
                      "key_max_age_days, log_retention_days, max_workers, regions, "
                      "rotation_target_minutes, skip, unused_key_days)",
                      id="unknown key"),

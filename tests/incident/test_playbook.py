@@ -240,3 +240,19 @@ def test_policy_playbook_is_the_audits_and_is_enough(
         assert latest[1].trails
     for secret in (*secrets.values(), credentials.secret_key):
         assert secret not in result.stdout
+
+
+def test_the_playbook_quotes_the_newest_detection_drill(secrets: dict[str, str],
+                                                        config_file: Path) -> None:
+    audit(config_file)
+    assert "Our logs show" not in playbook(config_file).stdout  # no detection drill yet
+    started = datetime.now(UTC) - timedelta(days=2)
+    with HistoryStore(config_file.parent / "history.sqlite3") as store:
+        store.begin_detect_drill(drill_id="detect-1", account_id=ACCOUNT, user="canary-user",
+                                 started_at=started, journal={})
+        store.finish_detect_drill("detect-1", "SEEN", started + timedelta(minutes=9), "{}",
+                                  431.0)
+    text = " ".join(playbook(config_file).stdout.split())
+    assert (f"Our logs show a key's calls after about 7 minutes (detection drill detect-1, "
+            f"{started:%Y-%m-%d}). A call made in the last minutes may not be in the logs "
+            "yet") in text
