@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.awsfacts.iam import CREDENTIAL_REPORT
 from auditor.awsfacts.local import DRILLS
 from auditor.config import Config
 from auditor.durations import duration
@@ -32,6 +33,11 @@ def recent(facts: Facts, config: Config) -> Iterator[Outcome]:
     count; a drill that recorded no rotation time proves no time."""
     interval = config.audit.drill_interval_days
     target = config.audit.rotation_target_minutes
+    if _no_access_keys(facts):
+        yield Outcome(Status.NOT_APPLICABLE, "account",
+                      "No IAM user of this account has an active access key: there is no key "
+                      "to rotate.")
+        return
     succeeded = [d for d in facts.get(DRILLS) if d.succeeded]
     if not succeeded:
         yield Outcome(Status.FAIL, "account",
@@ -63,3 +69,13 @@ def recent(facts: Facts, config: Config) -> Iterator[Outcome]:
                       f"Drill {last.drill_id} ({age} days ago) rotated {last.user}'s key in "
                       f"{duration(last.rotation_seconds)} (target {target} min).",
                       evidence=evidence)
+
+
+def _no_access_keys(facts: Facts) -> bool:
+    """True only when the credential report was read and shows no active key at all (an
+    organization's member accounts often have none): an unreadable report proves nothing,
+    and the drill is then judged as everywhere else."""
+    if facts.error_of(CREDENTIAL_REPORT) is not None:
+        return False
+    report = facts.get(CREDENTIAL_REPORT)
+    return not any(row.active_keys for row in report.users)

@@ -14,6 +14,7 @@ from pathlib import Path
 from auditor.store.audits import AuditTables
 from auditor.store.drills import DrillTables
 from auditor.store.investigations import InvestigationTables
+from auditor.store.orgs import OrgRunSummary, OrgTables
 from auditor.store.playbooks import PlaybookTables
 from auditor.store.records import (
     DrillRecord,
@@ -25,11 +26,11 @@ from auditor.store.records import (
 from auditor.store.schedule import ScheduleTables
 from auditor.store.snapshots import SnapshotTables
 
-__all__ = ["DrillRecord", "DrillStep", "HistoryStore", "InvestigationRecord", "PlaybookRecord",
-           "RunSummary", "open_history"]
+__all__ = ["DrillRecord", "DrillStep", "HistoryStore", "InvestigationRecord", "OrgRunSummary",
+           "PlaybookRecord", "RunSummary", "open_history"]
 
 
-class HistoryStore(AuditTables, DrillTables, InvestigationTables, PlaybookTables,
+class HistoryStore(OrgTables, AuditTables, DrillTables, InvestigationTables, PlaybookTables,
                    ScheduleTables, SnapshotTables):
     """Every table of the history store."""
 
