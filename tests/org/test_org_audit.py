@@ -11,11 +11,26 @@ from pathlib import Path
 from typing import Any
 
 from clikit import irready
-from orgkit import MANAGEMENT, Organization
+from orgkit import MANAGEMENT, TRAIL_BUCKET, Organization
 
 from auditor.errors import ExitCode
 from auditor.store import HistoryStore
+SCHEMA = Path(__file__).parents[2] / "reports" / "schemas" / "org-audit.schema.json"
 ORG_AUDIT = ("audit", "--org", "--regions", "us-east-1", "--format", "json")
+
+
+def schema_errors(document: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    """The reports tests' small checker, loaded by path as test_playbook.py does."""
+    import importlib.util
+
+    checker = importlib.util.spec_from_file_location(
+        "schema_check", Path(__file__).resolve().parents[1] / "reports" / "schema_check.py")
+    assert checker is not None
+    assert checker.loader is not None
+    module = importlib.util.module_from_spec(checker)
+    checker.loader.exec_module(module)
+    found: list[str] = module.errors(document, schema)
+    return found
 
 
 def history(tmp_path: Path) -> HistoryStore:
@@ -29,7 +44,6 @@ def by_account(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_every_account_is_audited_or_says_why(organization: Organization, tmp_path: Path
                                                ) -> None:
     result = irready(*ORG_AUDIT, "--check", "cloudtrail", "--fail-on", "medium")
-    print(result.stdout, result.stderr)
 
     # two accounts could not be audited: the run is incomplete (4), not failed (3)
     document = json.loads(result.stdout)
@@ -47,8 +61,109 @@ def test_every_account_is_audited_or_says_why(organization: Organization, tmp_pa
     assert no_role["state"] == "ERROR"
     assert no_role["reason"].startswith(
         f"could not assume arn:aws:iam::{organization.no_role}:role/irready-audit "
-        "(AccessDenied): the role is missing, does not trust this account")
-    assert accounts[organization.denied]["state"] == "ERROR"
+        "(AccessDenied (User is not authorized to perform: sts:AssumeRole on resource: ")
+    assert "the role is missing, does not trust this account" in no_role["reason"]
+    denied = accounts[organization.denied]
+    assert denied["state"] == "ERROR"
+    assert "(AccessDenied (explicit deny in a service control policy))" in denied["reason"]
     assert accounts[MANAGEMENT]["via"] == "own credentials"
     assert accounts[organization.workload]["via"] == (
         f"arn:aws:iam::{organization.workload}:role/irready-audit")
+
+
+def test_the_organization_trail_logs_every_member(organization: Organization,
+                                                  tmp_path: Path) -> None:
+    result = irready(*ORG_AUDIT, "--check", "cloudtrail", "--accounts",
+                     f"{MANAGEMENT},{organization.workload}")
+
+    assert result.exit_code == ExitCode.FAILED  # the trail's bucket logs no access
+    accounts = by_account(json.loads(result.stdout))
+    with history(tmp_path) as store:
+        member = store.load_run(accounts[organization.workload]["run_id"])
+        management = store.load_run(accounts[MANAGEMENT]["run_id"])
+    statuses = {f.check_id: f.status.value for f in member.findings}
+    assert statuses == {
+        "cloudtrail.enabled": "PASS", "cloudtrail.multi_region": "PASS",
+        "cloudtrail.org_trail": "PASS", "cloudtrail.log_validation": "PASS",
+        # the bucket is checked once, in the account that owns it
+        "cloudtrail.bucket_retention": "NOT_APPLICABLE",
+        "cloudtrail.bucket_access_logging": "NOT_APPLICABLE"}
+    retention = next(f for f in member.findings
+                     if f.check_id == "cloudtrail.bucket_retention")
+    assert retention.message.endswith(
+        f"The organization trail's bucket is checked in account {MANAGEMENT}.")
+    logging = next(f for f in management.findings
+                   if f.check_id == "cloudtrail.bucket_access_logging")
+    assert (logging.status.value, logging.resource) == ("FAIL", f"arn:aws:s3:::{TRAIL_BUCKET}")
+
+
+def test_an_ou_covers_the_ous_nested_under_it(organization: Organization) -> None:
+    result = irready(*ORG_AUDIT, "--check", "cloudtrail.enabled", "--ou", organization.ou,
+                     "--no-history")
+
+    assert result.exit_code == ExitCode.OK, result.stderr
+    assert set(by_account(json.loads(result.stdout))) == {organization.workload,
+                                                          organization.nested}
+
+
+def test_excluded_accounts_are_left_out(organization: Organization) -> None:
+    result = irready(*ORG_AUDIT, "--check", "cloudtrail.enabled", "--no-history", "--exclude",
+                     f"{organization.no_role},{organization.denied},{organization.nested}")
+
+    assert result.exit_code == ExitCode.OK, result.stderr
+    assert set(by_account(json.loads(result.stdout))) == {
+        MANAGEMENT, organization.workload, organization.suspended}
+
+
+def test_no_account_audited_is_exit_3(organization: Organization) -> None:
+    result = irready(*ORG_AUDIT, "--check", "cloudtrail.enabled", "--no-history", "--accounts",
+                     f"{organization.no_role},{organization.denied}")
+
+    assert result.exit_code == ExitCode.UNAVAILABLE
+    document = json.loads(result.stdout)
+    assert document["summary"]["audited"] == 0
+    assert {item["state"] for item in document["accounts"]} == {"ERROR"}
+
+
+def test_the_stored_org_run_reads_back_as_the_json_said(organization: Organization,
+                                                        tmp_path: Path) -> None:
+    from reports.org_report import org_dict
+
+    output = tmp_path / "org.json"
+    result = irready(*ORG_AUDIT, "--check", "cloudtrail", "--output", output)
+
+    assert result.exit_code == ExitCode.FAILED  # the worst over the accounts
+    shown = json.loads(output.read_text())
+    assert schema_errors(shown, json.loads(SCHEMA.read_text())) == []
+    with history(tmp_path) as store:
+        assert [summary.org_run_id for summary in store.org_runs()] == [shown["org_run_id"]]
+        stored = org_dict(store.load_org_run(shown["org_run_id"]))
+        assert len(store.runs()) == 3  # each audited account's run is its own
+    assert stored["accounts"] == shown["accounts"]
+    assert stored["summary"] == shown["summary"]
+    assert stored["worst_findings"] == shown["worst_findings"]
+
+
+def test_waivers_and_inventory_apply_to_the_accounts_they_name(
+        organization: Organization, tmp_path: Path) -> None:
+    from clikit import write_config
+
+    config = write_config(tmp_path, f"""
+[[waivers]]
+check = "cloudtrail.bucket_access_logging"
+reason = "the log archive account logs access to it"
+expires = "2099-01-01"
+account = "{MANAGEMENT}"
+
+[[waivers]]
+check = "cloudtrail.log_validation"
+reason = "only for the workload account"
+expires = "2099-01-01"
+account = "{organization.workload}"
+""")
+    result = irready(*ORG_AUDIT, "--config", config, "--check", "cloudtrail",
+                     "--accounts", MANAGEMENT)
+
+    assert result.exit_code == ExitCode.OK, result.stderr
+    summary = by_account(json.loads(result.stdout))[MANAGEMENT]["summary"]
+    assert (summary["WAIVED"], summary["FAIL"]) == (1, 0)
