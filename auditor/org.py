@@ -328,6 +328,9 @@ def audit_organization(
     if not chosen:
         raise AwsUnavailable(f"no account to audit in {scope.description}")
     check_regions_once(ctx, config)
+    first = open_store()  # a new store is created and migrated once, not by every thread
+    if first is not None:
+        first.close()
     org_trails, notes = organization_trails(ctx, config, identity.account_id)
 
     def one(account: OrgAccount) -> AccountAudit:
