@@ -242,6 +242,20 @@ def select_accounts(found: Sequence[OrgAccount], scope: OrgScope) -> list[OrgAcc
     return sorted(unique.values(), key=lambda a: a.account_id)
 
 
+def discover_accounts(ctx: AwsContext, scope: OrgScope) -> list[OrgAccount]:
+    """The accounts the run covers, as the organization lists them now."""
+    found = list_accounts(ctx, scope.ou)
+    if not found:
+        where = f"OU {scope.ou}" if scope.ou else "the organization"
+        raise AwsUnavailable(f"{where} lists no account: is this account in an AWS "
+                             "Organization (its management account or a delegated "
+                             "administrator)?")
+    chosen = select_accounts(found, scope)
+    if not chosen:
+        raise UsageError("--exclude leaves no account to audit")
+    return chosen
+
+
 def role_arn(identity: Identity, account_id: str, role: str) -> str:
     partition = identity.arn.split(":")[1] if identity.arn.startswith("arn:") else "aws"
     return f"arn:{partition}:iam::{account_id}:role/{role}"
@@ -316,6 +330,7 @@ def audit_organization(
     clock: Callable[[], datetime] = utcnow,
     after_audit: AfterAudit | None = None,
     debug: bool = False,
+    accounts: Sequence[OrgAccount] | None = None,
 ) -> OrgAudit:
     """List the accounts, then audit each (own credentials or the role) `scope.parallel`
     at a time. `open_store` gives each account's audit its own connection to the history
@@ -324,9 +339,7 @@ def audit_organization(
     check_scope(scope)
     started = clock()
     identity = ctx.identity()
-    chosen = select_accounts(list_accounts(ctx, scope.ou), scope)
-    if not chosen:
-        raise AwsUnavailable(f"no account to audit in {scope.description}")
+    chosen = list(accounts) if accounts is not None else discover_accounts(ctx, scope)
     check_regions_once(ctx, config)
     first = open_store()  # a new store is created and migrated once, not by every thread
     if first is not None:

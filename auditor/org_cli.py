@@ -57,6 +57,9 @@ def audit_org(config: Config, scope: OrgScope, *, fmt: AuditFormat, output: Path
         from auditor.audit_cli import check_home_region
 
         check_home_region(ctx, "--region" if region else "the home region")
+    from auditor.org import discover_accounts
+
+    chosen = discover_accounts(ctx, scope)  # a typo in --accounts: refused before the store
     keep = not no_history
     store: HistoryStore | None = None
     if keep or config.history_file.exists():
@@ -82,7 +85,8 @@ def audit_org(config: Config, scope: OrgScope, *, fmt: AuditFormat, output: Path
 
     org = audit_organization(ctx, config, registry, scope, only=check, skip=skip,
                              open_store=account_store, save=keep,
-                             after_audit=deliver if security_hub else None, debug=debug)
+                             after_audit=deliver if security_hub else None, debug=debug,
+                             accounts=chosen)
     if keep and store is not None:
         from dataclasses import replace
 

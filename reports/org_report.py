@@ -119,3 +119,16 @@ def print_org(console: Console, org: OrgAudit) -> None:
                       f"{item.reason}")
     for note in org.notes:
         console.print(f"note: {note}")
+
+
+def render_org(org: OrgAudit, terminal: bool) -> bytes:
+    """The organization run as a file: its JSON document, or the roll-up as plain text."""
+    if not terminal:
+        return render_org_json(org)
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    print_org(Console(file=buffer, width=160, no_color=True, highlight=False), org)
+    return buffer.getvalue().encode()

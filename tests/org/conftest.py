@@ -6,7 +6,6 @@ botocore `before-call` hook on every session the process builds."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -35,7 +34,7 @@ def _deny_assume(org: Organization) -> Any:
 
 
 @pytest.fixture
-def organization(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Organization]:
+def organization(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Organization:
     import boto3.session
 
     client = aws.client("organizations")
@@ -74,4 +73,4 @@ def organization(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Organiza
     monkeypatch.setattr(boto3.session.Session, "__init__", with_faults)
     aws.events.register("before-parameter-build.sts.AssumeRole", remember)
     aws.events.register("before-call.sts.AssumeRole", answer)
-    yield org
+    return org

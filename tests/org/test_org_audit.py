@@ -15,6 +15,7 @@ from orgkit import MANAGEMENT, TRAIL_BUCKET, Organization
 
 from auditor.errors import ExitCode
 from auditor.store import HistoryStore
+
 SCHEMA = Path(__file__).parents[2] / "reports" / "schemas" / "org-audit.schema.json"
 ORG_AUDIT = ("audit", "--org", "--regions", "us-east-1", "--format", "json")
 
@@ -167,3 +168,30 @@ account = "{organization.workload}"
     assert result.exit_code == ExitCode.OK, result.stderr
     summary = by_account(json.loads(result.stdout))[MANAGEMENT]["summary"]
     assert (summary["WAIVED"], summary["FAIL"]) == (1, 0)
+
+
+def test_the_roll_up_and_the_stored_org_run(organization: Organization, tmp_path: Path
+                                            ) -> None:
+    result = irready("audit", "--org", "--regions", "us-east-1", "--check", "cloudtrail",
+                     env={"COLUMNS": "200"})
+
+    assert result.exit_code == ExitCode.FAILED
+    assert "3 of 6 accounts audited" in result.stdout
+    assert (f"LOW      {MANAGEMENT} cloudtrail.bucket_access_logging: "
+            in result.stdout)  # the worst findings across the organization
+    assert "Accounts that block the 4-hour answer (3)" in result.stdout
+    assert f"skipped {organization.suspended} (suspended): suspended: not audited" in (
+        result.stdout)
+    assert f"not audited {organization.denied} (denied): could not assume" in result.stdout
+
+    listed = irready("history", "--org", env={"COLUMNS": "200"})
+    assert listed.exit_code == 0, listed.stderr
+    row = next(line for line in listed.stdout.splitlines() if MANAGEMENT in line)
+    assert [cell.strip() for cell in row.split("│")[4:8]] == ["6", "3", "2", "1"]
+
+    again = irready("report", "audit", "--org", "--format", "json")
+    assert again.exit_code == 0, again.stderr
+    summary = json.loads(again.stdout)["summary"]
+    assert (summary["audited"], summary["errors"], summary["skipped"]) == (3, 2, 1)
+    text = irready("report", "audit", "--org")
+    assert "3 of 6 accounts audited" in text.stdout

@@ -128,7 +128,8 @@ def test_the_role_template_is_read_only_and_trusts_one_account() -> None:
     role = template["Resources"]["IrreadyAuditRole"]["Properties"]
     assert role["RoleName"] == "audit-ro"
     granted = actions(role["Policies"][0]["PolicyDocument"])
-    assert granted and all(READ.match(action.split(":")[1]) for action in granted)
+    assert granted
+    assert all(READ.match(action.split(":")[1]) for action in granted)
     statement = role["AssumeRolePolicyDocument"]["Statement"][0]
     assert statement["Principal"]["AWS"] == {
         "Fn::Sub": "arn:${AWS::Partition}:iam::${TrustedAccountId}:root"}
