@@ -263,21 +263,16 @@ def role_arn(identity: Identity, account_id: str, role: str) -> str:
 
 def assume(ctx: AwsContext, arn: str, external_id: str | None) -> AwsContext:
     """A context in the member account: the role's temporary credentials, kept only in
-    this session's memory, with the caller's region, endpoint and retries."""
-    import boto3
-
-    from auditor.session import AwsContext
+    memory, on the caller's session (region, endpoint, retries and loaded models)."""
+    from auditor.session import Credentials
 
     params: dict[str, Any] = {"RoleArn": arn, "RoleSessionName": SESSION_NAME}
     if external_id is not None:
         params["ExternalId"] = external_id
-    credentials = ctx.client("sts").assume_role(**params)["Credentials"]
-    session = boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
-                            aws_secret_access_key=credentials["SecretAccessKey"],
-                            aws_session_token=credentials["SessionToken"],
-                            region_name=ctx.region)
-    return AwsContext(session=session, region=ctx.region, endpoint_url=ctx.endpoint_url,
-                      max_attempts=ctx.max_attempts)
+    issued = ctx.client("sts").assume_role(**params)["Credentials"]
+    return ctx.assumed(Credentials(access_key_id=issued["AccessKeyId"],
+                                   secret_access_key=issued["SecretAccessKey"],
+                                   session_token=issued["SessionToken"]))
 
 
 def assume_problem(exc: Exception, arn: str) -> str:
