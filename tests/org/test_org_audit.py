@@ -195,3 +195,54 @@ def test_the_roll_up_and_the_stored_org_run(organization: Organization, tmp_path
     assert (summary["audited"], summary["errors"], summary["skipped"]) == (3, 2, 1)
     text = irready("report", "audit", "--org")
     assert "3 of 6 accounts audited" in text.stdout
+
+
+def test_the_roles_secret_is_never_written(organization: Organization, tmp_path: Path,
+                                          monkeypatch: Any) -> None:
+    import boto3.session
+
+    secrets: list[str] = []
+
+    def keep(parsed: dict[str, Any], **_: Any) -> None:
+        if "Credentials" in parsed:
+            secrets.append(parsed["Credentials"]["SecretAccessKey"])
+
+    built = boto3.session.Session.__init__
+
+    def watching(self: Any, *args: Any, **kwargs: Any) -> None:
+        built(self, *args, **kwargs)
+        self.events.register("after-call.sts.AssumeRole", keep)
+
+    monkeypatch.setattr(boto3.session.Session, "__init__", watching)
+    output = tmp_path / "org.json"
+    result = irready(*ORG_AUDIT, "--check", "cloudtrail", "--output", output, "--debug")
+    shown = irready("report", "audit", "--org")
+
+    assert len(secrets) == 2  # one per member whose role could be assumed
+    store = tmp_path / "xdg-data" / "irready" / "history.sqlite3"
+    artifacts = [result.stdout, result.stderr, shown.stdout, output.read_text(),
+                 *(path.read_bytes().decode("latin-1") for path in store.parent.iterdir())]
+    for secret in secrets:
+        assert all(secret not in text for text in artifacts)
+
+
+def test_security_hub_gets_each_accounts_findings_from_that_account(
+        organization: Organization, aws: Any) -> None:
+    result = irready(*ORG_AUDIT, "--check", "cloudtrail", "--security-hub", "--no-history",
+                     "--accounts", f"{MANAGEMENT},{organization.workload}")
+
+    assert result.exit_code == ExitCode.FAILED, result.stderr
+    found = aws.client("securityhub").get_findings(MaxResults=100)["Findings"]
+    assert {f["AwsAccountId"] for f in found} == {MANAGEMENT}
+    credentials = aws.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{organization.workload}:role/irready-audit",
+        RoleSessionName="check")["Credentials"]
+    import boto3
+
+    member = boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
+                           aws_secret_access_key=credentials["SecretAccessKey"],
+                           aws_session_token=credentials["SessionToken"],
+                           region_name="us-east-1")
+    imported = member.client("securityhub").get_findings(MaxResults=100)["Findings"]
+    assert imported
+    assert {f["AwsAccountId"] for f in imported} == {organization.workload}
