@@ -28,14 +28,12 @@ from auditor.cli_common import (
     stderr,
     stdout,
 )
-from auditor.errors import ExitCode, Interrupted, UsageError
+from auditor.errors import Interrupted, UsageError
+from auditor.hub_cli import check_home_region, deliver_to_security_hub
 from reports.formats import AuditFormat
 
 if TYPE_CHECKING:
-    from auditor.diff import RunDiff
-    from auditor.models import AuditRun
     from auditor.runner import Progress
-    from auditor.session import AwsContext
     from auditor.store import HistoryStore
 
 
@@ -221,35 +219,6 @@ def audit(
         sys.stdout.flush()
         raise not_stored
     raise typer.Exit(int(code))
-
-
-def check_home_region(ctx: AwsContext, where: str) -> None:
-    """Every account-wide finding goes to the home region: a typo there is a usage error
-    before the audit, not an import that fails after it."""
-    from auditor.awsfacts.account import refuse_unknown_regions
-    from auditor.config import region_problem
-
-    if region_problem(ctx.region):
-        raise UsageError(f"{where}: {region_problem(ctx.region)}")
-    refuse_unknown_regions(ctx, (ctx.region,), where)
-
-
-def deliver_to_security_hub(ctx: AwsContext, run: AuditRun, diff: RunDiff | None,
-                            code: ExitCode) -> ExitCode:
-    """Import the run's findings (and archive the fixed ones) into Security Hub. A region
-    that refused them is one `irready: error:` line each; the audit's own exit code
-    stands, except that a clean audit (0) exits 4: its findings were not delivered."""
-    from auditor.asff import asff_findings
-    from auditor.securityhub import import_findings
-
-    report = import_findings(ctx, run.account_id, asff_findings(run, diff, ctx.region))
-    if report.imported or report.complete:
-        typer.echo(report.summary(), err=True)
-    for line in report.problems():
-        typer.echo(f"irready: error: {line}", err=True)
-    if not report.complete and code is ExitCode.OK:
-        return ExitCode.INCOMPLETE
-    return code
 
 
 def _newest_run_id(store: HistoryStore | None) -> int | None:

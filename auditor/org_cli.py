@@ -54,7 +54,7 @@ def audit_org(config: Config, scope: OrgScope, *, fmt: AuditFormat, output: Path
     ctx = aws_context(profile, region, endpoint_url)
     check_regions(ctx, config, "--regions" if regions_given else "")
     if security_hub:
-        from auditor.audit_cli import check_home_region
+        from auditor.hub_cli import check_home_region
 
         check_home_region(ctx, "--region" if region else "the home region")
     from auditor.org import discover_accounts
@@ -76,7 +76,7 @@ def audit_org(config: Config, scope: OrgScope, *, fmt: AuditFormat, output: Path
     undelivered: list[str] = []
 
     def deliver(member: AwsContext, item: AccountAudit) -> AccountAudit:
-        from auditor.audit_cli import deliver_to_security_hub
+        from auditor.hub_cli import deliver_to_security_hub
 
         if item.run is not None and deliver_to_security_hub(
                 member, item.run, item.diff, ExitCode.OK) is not ExitCode.OK:
