@@ -117,6 +117,9 @@ def print_org(console: Console, org: OrgAudit) -> None:
     for item in org.errors:
         console.print(f"[red]not audited[/] {item.account_id} ({item.account.name}): "
                       f"{item.reason}")
+    for item in org.audited:
+        if item.reason:  # audited, but its run could not be stored
+            console.print(f"[red]not stored[/] {item.account_id}: {item.reason}")
     for note in org.notes:
         console.print(f"note: {note}")
 
