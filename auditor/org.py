@@ -349,8 +349,13 @@ def audit_organization(
             result = after_audit(member, result)
         return result
 
-    with ThreadPoolExecutor(scope.parallel, thread_name_prefix="account") as pool:
+    pool = ThreadPoolExecutor(scope.parallel, thread_name_prefix="account")
+    try:
         results = list(pool.map(one, chosen))
+    finally:
+        # after Ctrl-C the accounts not started never start; those running end (each
+        # stores its own run) and the organization run is not stored
+        pool.shutdown(wait=True, cancel_futures=True)
     return OrgAudit(management_account=identity.account_id, caller_arn=identity.arn,
                     started_at=started, finished_at=max(clock(), started), scope=scope,
                     accounts=tuple(results), notes=notes)
