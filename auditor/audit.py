@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from datetime import datetime
 
+    from auditor.awsfacts.cloudtrail import Trail
     from auditor.config import Config
     from auditor.registry import Check, Registry
     from auditor.session import AwsContext
@@ -44,13 +45,18 @@ def perform_audit(
     debug: bool = False,
     progress: Progress | None = None,
     clock: Callable[[], datetime] | None = None,
+    org_trails: tuple[Trail, ...] = (),
 ) -> AuditResult:
+    """`org_trails`: in an organization audit, the management account's logging
+    organization trails, which log this account too."""
     checks = select_checks(registry, config, only=only, skip=skip)
     # --check foo.* naming every check of the catalogue is still a full audit
     complete = {c.id for c in checks} == {c.id for c in registry}
     identity = ctx.identity()
     check_regions(ctx, config)
-    facts = Facts(ctx, config, history=history, account_id=identity.account_id)
+    config = config.for_account(identity.account_id)  # its own inventory and waivers
+    facts = Facts(ctx, config, history=history, account_id=identity.account_id,
+                  org_trails=org_trails)
     run = run_audit(facts, checks, config, caller_arn=identity.arn, debug=debug,
                     progress=progress, clock=clock or utcnow, complete=complete)
     if history is None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from auditor.cli_common import (
+    INT_MAX,
     ConfigOpt,
     EndpointOpt,
     HistoryOpt,
@@ -27,14 +28,12 @@ from auditor.cli_common import (
     stderr,
     stdout,
 )
-from auditor.errors import ExitCode, Interrupted, UsageError
+from auditor.errors import Interrupted, UsageError
+from auditor.hub_cli import check_home_region, deliver_to_security_hub
 from reports.formats import AuditFormat
 
 if TYPE_CHECKING:
-    from auditor.diff import RunDiff
-    from auditor.models import AuditRun
     from auditor.runner import Progress
-    from auditor.session import AwsContext
     from auditor.store import HistoryStore
 
 
@@ -70,8 +69,36 @@ def audit(
         "--security-hub", help="Also import the findings into Security Hub (the audit's one "
         "write: securityhub:BatchImportFindings, see `irready policy securityhub`).")]
     = False,
+    org: Annotated[bool, typer.Option(
+        "--org", help="Audit every account of the AWS Organization (from the management "
+        "account or a delegated administrator).", rich_help_panel="Organization")] = False,
+    org_role: Annotated[str | None, typer.Option(
+        "--org-role", metavar="NAME", help="The role assumed in each member account "
+        "(default irready-audit; see `irready policy audit --cloudformation`).",
+        rich_help_panel="Organization")] = None,
+    external_id: Annotated[str | None, typer.Option(
+        "--external-id", metavar="ID", help="The external id the role requires.",
+        rich_help_panel="Organization")] = None,
+    accounts: Annotated[str | None, typer.Option(
+        "--accounts", metavar="ID,...", help="Audit only these accounts of the organization.",
+        rich_help_panel="Organization")] = None,
+    ou: Annotated[str | None, typer.Option(
+        "--ou", metavar="OU", help="Audit the accounts of this OU and the OUs under it.",
+        rich_help_panel="Organization")] = None,
+    exclude: Annotated[str | None, typer.Option(
+        "--exclude", metavar="ID,...", help="Leave these accounts out.",
+        rich_help_panel="Organization")] = None,
+    parallel: Annotated[int | None, typer.Option(
+        "--parallel", metavar="N", min=1, max=INT_MAX,
+        help="Accounts audited at once (default 8).", rich_help_panel="Organization")] = None,
 ) -> None:
     """Audit the account read-only; exit 1 on failures, 4 if some checks could not run."""
+    given = [name for name, value in (("--org-role", org_role), ("--external-id", external_id),
+                                      ("--accounts", accounts), ("--ou", ou),
+                                      ("--exclude", exclude), ("--parallel", parallel))
+             if value is not None]
+    if given and not org:
+        raise UsageError(f"{given[0]} is an option of the organization audit: add --org")
     from dataclasses import replace
 
     from auditor.audit import (
@@ -112,6 +139,19 @@ def audit(
     if deep:
         settings = replace(settings, deep=True)
     config = replace(config, audit=settings)
+    if org:
+        from auditor.org import DEFAULT_PARALLEL, DEFAULT_ROLE, OrgScope, parse_account_ids
+        from auditor.org_cli import audit_org
+
+        scope = OrgScope(role=org_role if org_role is not None else DEFAULT_ROLE,
+                         external_id=external_id, ou=ou,
+                         accounts=parse_account_ids("--accounts", accounts),
+                         exclude=parse_account_ids("--exclude", exclude),
+                         parallel=parallel if parallel is not None else DEFAULT_PARALLEL)
+        audit_org(config, scope, fmt=fmt, output=output, fail_on=fail_on, check=check or (),
+                  skip=skip or (), profile=profile, region=region, endpoint_url=endpoint_url,
+                  regions_given=regions is not None, no_history=no_history,
+                  security_hub=security_hub, debug=debug)
     try:
         threshold = Severity.parse(fail_on) if fail_on else config.fail_on
     except ValueError as exc:
@@ -179,35 +219,6 @@ def audit(
         sys.stdout.flush()
         raise not_stored
     raise typer.Exit(int(code))
-
-
-def check_home_region(ctx: AwsContext, where: str) -> None:
-    """Every account-wide finding goes to the home region: a typo there is a usage error
-    before the audit, not an import that fails after it."""
-    from auditor.awsfacts.account import refuse_unknown_regions
-    from auditor.config import region_problem
-
-    if region_problem(ctx.region):
-        raise UsageError(f"{where}: {region_problem(ctx.region)}")
-    refuse_unknown_regions(ctx, (ctx.region,), where)
-
-
-def deliver_to_security_hub(ctx: AwsContext, run: AuditRun, diff: RunDiff | None,
-                            code: ExitCode) -> ExitCode:
-    """Import the run's findings (and archive the fixed ones) into Security Hub. A region
-    that refused them is one `irready: error:` line each; the audit's own exit code
-    stands, except that a clean audit (0) exits 4: its findings were not delivered."""
-    from auditor.asff import asff_findings
-    from auditor.securityhub import import_findings
-
-    report = import_findings(ctx, run.account_id, asff_findings(run, diff, ctx.region))
-    if report.imported or report.complete:
-        typer.echo(report.summary(), err=True)
-    for line in report.problems():
-        typer.echo(f"irready: error: {line}", err=True)
-    if not report.complete and code is ExitCode.OK:
-        return ExitCode.INCOMPLETE
-    return code
 
 
 def _newest_run_id(store: HistoryStore | None) -> int | None:

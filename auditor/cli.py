@@ -34,7 +34,7 @@ from reports import cli as report_cli
 if TYPE_CHECKING:
     from typer._click.core import Context  # the click that typer vendors
 
-    from auditor.store import InvestigationRecord, RunSummary
+    from auditor.store import InvestigationRecord, OrgRunSummary, RunSummary
 
 
 
@@ -175,9 +175,22 @@ def history(
     account: Annotated[str | None, typer.Option(help="Only this account id.")] = None,
     limit: Annotated[int, typer.Option(help="How many runs.", min=1, max=INT_MAX,
                                        metavar="N")] = 20,
+    org: Annotated[bool, typer.Option(
+        "--org", help="List the organization runs (`irready audit --org`).")] = False,
 ) -> None:
     """List past audit runs and investigations from the history store, newest first."""
     config = load(config_path, history_path)
+    if org:
+        if account:
+            raise UsageError("--account lists one account's runs; --org the organization "
+                             "runs: pass one of them")
+        with open_store(config) as store:
+            org_runs = store.org_runs(limit=limit)
+        if not org_runs:
+            typer.echo(f"no organization runs in {config.history_file}")
+            return
+        _print_org_runs(org_runs)
+        return
     with open_store(config) as store:
         runs = store.runs(account_id=account, limit=limit)
         investigations = store.investigations(account_id=account, limit=limit)
@@ -219,6 +232,24 @@ def _print_runs(runs: list[RunSummary]) -> None:
         typer.echo("* partial run (--check, --skip, audit.checks or audit.skip): its score\n"
                    "  covers only the checks it ran; the compliance report and the\n"
                    "  scheduler's weekly audit leave it out")
+
+
+def _print_org_runs(found: list[OrgRunSummary]) -> None:
+    from rich.table import Table
+
+    from auditor.clock import iso
+
+    table = Table(title="organization runs")
+    for column in ("org run", "from account", "started (UTC)", "accounts", "audited",
+                   "ERROR", "skipped"):
+        table.add_column(column)
+    for item in found:
+        table.add_row(str(item.org_run_id), item.management_account, iso(item.started_at),
+                      str(item.accounts), str(item.audited), str(item.errors),
+                      str(item.skipped))
+    stdout().print(table)
+    typer.echo("each account's run: irready history --account ID; the roll-up: irready "
+               "report audit --org --run ORG-RUN")
 
 
 def _print_investigations(found: list[InvestigationRecord]) -> None:

@@ -75,6 +75,7 @@ class InventoryEntry:
     owner: str
     rotation_target: str
     application: str = ""
+    account: str = "*"  # fnmatch pattern over the account id (an organization audit)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Waiver:
     reason: str
     expires: date
     resource: str = "*"  # fnmatch pattern over the finding's resource
+    account: str = "*"  # fnmatch pattern over the account id (an organization audit)
 
     def matches(self, check_id: str, resource: str) -> bool:
         return self.check == check_id and fnmatch.fnmatchcase(resource, self.resource)
@@ -205,6 +207,16 @@ class Config:
     def fail_on(self) -> Severity:
         return Severity.parse(self.audit.fail_on)
 
+    def for_account(self, account_id: str) -> Config:
+        """The config as one account sees it: the inventory entries and waivers whose
+        `account` pattern matches its id (every entry without one)."""
+        inventory = tuple(e for e in self.inventory
+                          if fnmatch.fnmatchcase(account_id, e.account))
+        waivers = tuple(w for w in self.waivers if fnmatch.fnmatchcase(account_id, w.account))
+        if inventory == self.inventory and waivers == self.waivers:
+            return self
+        return dataclasses.replace(self, inventory=inventory, waivers=waivers)
+
     def inventory_for(self, user: str) -> InventoryEntry | None:
         return next((entry for entry in self.inventory if entry.user == user), None)
 
@@ -303,9 +315,9 @@ def _validate(config: Config) -> None:
     for i, waiver in enumerate(config.waivers):
         if not waiver.reason.strip():
             raise ConfigError(f"waivers[{i}]: a waiver needs a reason")
-    targets: dict[str, tuple[int, str]] = {}
+    targets: dict[str, tuple[int, str]] = {}  # by account pattern and user
     for i, entry in enumerate(config.inventory):
-        first = targets.setdefault(entry.user, (i, entry.rotation_target))
+        first = targets.setdefault(f"{entry.account}|{entry.user}", (i, entry.rotation_target))
         if first[1] != entry.rotation_target:
             # which one would a drill rotate? the first would win without a word
             raise ConfigError(f"inventory[{i}]: user {entry.user!r} is listed twice with "

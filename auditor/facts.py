@@ -23,6 +23,7 @@ from auditor.session import error_code, is_access_denied
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from auditor.awsfacts.cloudtrail import Trail
     from auditor.config import Config
     from auditor.session import AwsContext
     from auditor.store import HistoryStore
@@ -98,6 +99,7 @@ class Facts:
         account_id: str = "",
         values: Mapping[str, Any] | None = None,
         now: datetime | None = None,
+        org_trails: tuple[Trail, ...] = (),
     ) -> None:
         from auditor.config import Config
 
@@ -105,6 +107,8 @@ class Facts:
         self.config = config or Config()
         self.history = history
         self.account_id = account_id
+        # an organization audit: the management account's logging organization trails
+        self.org_trails = org_trails
         # the audit's time; run_audit sets it to the run's start before any check runs
         self.now = now or utcnow()
         self._lock = threading.Lock()

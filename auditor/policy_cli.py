@@ -20,9 +20,38 @@ def _print_shipped(name: str) -> None:
 
 
 @app.command("audit")
-def policy_audit() -> None:
+def policy_audit(
+    org: Annotated[bool, typer.Option(
+        "--org", help="The policy of the identity that runs `irready audit --org`: the "
+        "audit's, listing the organization's accounts, and assuming the audit role.")]
+    = False,
+    cloudformation: Annotated[bool, typer.Option(
+        "--cloudformation", help="A CloudFormation template (StackSet-ready) of the read-only "
+        "audit role each member account needs.")] = False,
+    org_role: Annotated[str | None, typer.Option(
+        "--org-role", metavar="NAME", help="The audit role's name (default irready-audit).")]
+    = None,
+) -> None:
     """The IAM policy the audit needs (read-only)."""
-    _print_shipped("audit.json")
+    from auditor.errors import UsageError
+    from auditor.org import DEFAULT_ROLE, ROLE_NAME
+    from auditor.org_policy import dumps, org_caller_policy, role_template
+
+    if org and cloudformation:
+        raise UsageError("--org prints the caller's policy and --cloudformation the members' "
+                         "role: pass one of them")
+    if org_role is not None and not (org or cloudformation):
+        raise UsageError("--org-role names the organization's audit role: add --org or "
+                         "--cloudformation")
+    role = org_role if org_role is not None else DEFAULT_ROLE
+    if not ROLE_NAME.match(role):
+        raise UsageError(f"--org-role: {role!r} is not an IAM role name")
+    if org:
+        typer.echo(dumps(org_caller_policy(role)), nl=False)
+    elif cloudformation:
+        typer.echo(dumps(role_template(role)), nl=False)
+    else:
+        _print_shipped("audit.json")
 
 
 @app.command("playbook")

@@ -10,7 +10,7 @@ import functools
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from auditor.errors import AwsUnavailable, UsageError
@@ -20,6 +20,15 @@ if TYPE_CHECKING:
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Temporary credentials from sts:AssumeRole: kept in memory only, never printed."""
+
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,8 @@ class AwsContext:
         endpoint_url: str | None = None,
         session: boto3.Session | None = None,
         max_attempts: int | None = None,
+        credentials: Credentials | None = None,
+        lock: threading.Lock | None = None,
     ) -> None:
         import boto3
         import botocore.exceptions
@@ -53,7 +64,9 @@ class AwsContext:
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         self.max_attempts = max_attempts or attempts_from_env()
         self._clients: dict[tuple[str, str], Any] = {}
-        self._lock = threading.Lock()
+        # contexts that share a session share its lock (see `assumed`)
+        self._lock = lock or threading.Lock()
+        self._credentials = credentials
 
     def client(self, service: str, region: str | None = None) -> Any:
         from botocore.config import Config as BotoConfig
@@ -73,11 +86,23 @@ class AwsContext:
                     user_agent_extra="irready",
                 )
                 session: Any = self.session  # service names are not Literal here
+                keys = {} if self._credentials is None else {
+                    "aws_access_key_id": self._credentials.access_key_id,
+                    "aws_secret_access_key": self._credentials.secret_access_key,
+                    "aws_session_token": self._credentials.session_token}
                 client = session.client(
-                    service, region_name=key[1], endpoint_url=self.endpoint_url, config=config
-                )
+                    service, region_name=key[1], endpoint_url=self.endpoint_url, config=config,
+                    **keys)
                 self._clients[key] = client
             return client
+
+    def assumed(self, credentials: Credentials) -> AwsContext:
+        """A context with another identity's temporary credentials (a role assumed in a
+        member account) on this context's session: its clients share the session's loaded
+        service models, so a thousand accounts do not load them a thousand times."""
+        return AwsContext(session=self.session, region=self.region,
+                          endpoint_url=self.endpoint_url, max_attempts=self.max_attempts,
+                          credentials=credentials, lock=self._lock)
 
     def on_call(self, handler: Callable[..., None]) -> None:
         """Call `handler(model=...)` before every API call made by this context's clients."""

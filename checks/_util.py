@@ -38,3 +38,17 @@ def active_trails(trails: Sequence[Trail]) -> list[Trail]:
     bucket, Athena table) look at these: a trail whose status cannot be read from
     this account (an organization trail seen from a member) still writes somewhere."""
     return [trail for trail in trails if trail.logging is not False]
+
+
+def checked_here(trails: Sequence[Trail], account_id: str) -> list[Trail]:
+    """The trails whose bucket and table this account's audit checks: in an organization
+    audit, the management account's organization trail is checked once, there."""
+    return [trail for trail in trails if trail.checked_in in ("", account_id)]
+
+
+def checked_elsewhere_note(trails: Sequence[Trail], account_id: str) -> str:
+    """"" or a sentence naming the accounts whose audit checks the other trails."""
+    owners = sorted({t.checked_in for t in trails if t.checked_in not in ("", account_id)})
+    if not owners:
+        return ""
+    return f" The organization trail's bucket is checked in account {', '.join(owners)}."

@@ -12,7 +12,7 @@ from auditor.config import Config
 from auditor.facts import FactError, Facts
 from auditor.models import Outcome, Severity, Status
 from auditor.registry import check
-from checks._util import active_trails
+from checks._util import active_trails, checked_elsewhere_note, checked_here
 
 
 def covers(table_location: str, log_location: str, account_id: str = "") -> bool:
@@ -53,7 +53,13 @@ def covers(table_location: str, log_location: str, account_id: str = "") -> bool
 def cloudtrail_table(facts: Facts, config: Config) -> Iterator[Outcome]:
     """Writing the CREATE TABLE during an incident costs the first hour; it must exist
     before the leak."""
-    live = active_trails(facts.get(TRAILS))
+    seen = active_trails(facts.get(TRAILS))
+    live = checked_here(seen, facts.account_id)
+    if seen and not live:
+        yield Outcome(Status.NOT_APPLICABLE, "account",
+                      "Only the organization trail logs this account; its table is checked "
+                      "where its bucket is." + checked_elsewhere_note(seen, facts.account_id))
+        return
     if not live:
         yield Outcome(Status.FAIL, "account", "No logging trail, so there are no logs to query.")
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.awsfacts.iam import CREDENTIAL_REPORT
 from auditor.awsfacts.local import DETECT_DRILLS, DRILLS
 from auditor.config import Config
 from auditor.durations import duration
@@ -32,6 +33,11 @@ def recent(facts: Facts, config: Config) -> Iterator[Outcome]:
     count; a drill that recorded no rotation time proves no time."""
     interval = config.audit.drill_interval_days
     target = config.audit.rotation_target_minutes
+    if _no_access_keys(facts):
+        yield Outcome(Status.NOT_APPLICABLE, "account",
+                      "No IAM user of this account has an active access key: there is no key "
+                      "to rotate.")
+        return
     succeeded = [d for d in facts.get(DRILLS) if d.succeeded]
     if not succeeded:
         yield Outcome(Status.FAIL, "account",
@@ -65,6 +71,16 @@ def recent(facts: Facts, config: Config) -> Iterator[Outcome]:
                       evidence=evidence)
 
 
+def _no_access_keys(facts: Facts) -> bool:
+    """True only when the credential report was read and shows no active key at all (an
+    organization's member accounts often have none): an unreadable report proves nothing,
+    and the drill is then judged as everywhere else."""
+    if facts.error_of(CREDENTIAL_REPORT) is not None:
+        return False
+    report = facts.get(CREDENTIAL_REPORT)
+    return not any(row.active_keys for row in report.users)
+
+
 @check(
     id="drill.detect_recent",
     title="A detection drill recently saw a key's calls within the target time",
@@ -80,9 +96,15 @@ def detect_recent(facts: Facts, config: Config) -> Iterator[Outcome]:
     """Passes when the newest detection drill that measured something (every call seen,
     or not within its timeout) is within `detect_interval_days`, saw every replayed call
     in event history or the trail's files, and the last one within
-    `detect_target_minutes`. A drill that could replay nothing measured nothing."""
+    `detect_target_minutes`. A drill that could replay nothing measured nothing; an
+    account without access keys (an organization's member run by roles) has none to leak."""
     interval = config.audit.detect_interval_days
     target = config.audit.detect_target_minutes
+    if _no_access_keys(facts):
+        yield Outcome(Status.NOT_APPLICABLE, "account",
+                      "No IAM user of this account has an active access key: there is no key "
+                      "whose calls to look for.")
+        return
     measured = [d for d in facts.get(DETECT_DRILLS) if d.status in ("SEEN", "NOT_SEEN")]
     if not measured:
         yield Outcome(Status.FAIL, "account",

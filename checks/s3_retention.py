@@ -12,7 +12,7 @@ from auditor.config import Config
 from auditor.facts import FactError, Facts
 from auditor.models import Outcome, Severity, Status
 from auditor.registry import check
-from checks._util import active_trails
+from checks._util import active_trails, checked_elsewhere_note, checked_here
 
 
 def _buckets(trails: list[Trail]) -> list[Trail]:
@@ -73,9 +73,12 @@ def bucket_retention(facts: Facts, config: Config) -> Iterator[Outcome]:
     another prefix, rules filtered on tags (CloudTrail writes untagged objects) and
     noncurrent-version rules (CloudTrail never overwrites a log file) do not delete logs."""
     needed = config.audit.log_retention_days
-    trails = _buckets(active_trails(facts.get(TRAILS)))
+    seen = active_trails(facts.get(TRAILS))
+    trails = _buckets(checked_here(seen, facts.account_id))
     if not trails:
-        yield Outcome(Status.NOT_APPLICABLE, "account", "No logging trail writes to a bucket.")
+        yield Outcome(Status.NOT_APPLICABLE, "account", "No logging trail writes to a bucket."
+                      if not seen else "No trail of this account's own writes to a bucket."
+                      + checked_elsewhere_note(seen, facts.account_id))
         return
     for trail in trails:
         resource = f"arn:aws:s3:::{trail.bucket}"
@@ -132,9 +135,12 @@ def bucket_retention(facts: Facts, config: Config) -> Iterator[Outcome]:
 def bucket_access_logging(facts: Facts, config: Config) -> Iterator[Outcome]:
     """An attacker who reads the trail's bucket learns what is watched; access logs
     show whether anyone did."""
-    trails = _buckets(active_trails(facts.get(TRAILS)))
+    seen = active_trails(facts.get(TRAILS))
+    trails = _buckets(checked_here(seen, facts.account_id))
     if not trails:
-        yield Outcome(Status.NOT_APPLICABLE, "account", "No logging trail writes to a bucket.")
+        yield Outcome(Status.NOT_APPLICABLE, "account", "No logging trail writes to a bucket."
+                      if not seen else "No trail of this account's own writes to a bucket."
+                      + checked_elsewhere_note(seen, facts.account_id))
         return
     for trail in {t.bucket: t for t in trails}.values():
         resource = f"arn:aws:s3:::{trail.bucket}"

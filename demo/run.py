@@ -90,11 +90,13 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
     from demo.detect import run_demo_detect
     from demo.drill import run_demo_drill
     from demo.investigation import SINCE, investigate_leak, leaked_key_id
+    from demo.organization import audit_demo_organization
     from demo.playbook import write_playbook
     from demo.weeks import FIXES, simulated_weeks, ticking_clock, write_demo_report
     from drills.detect.jsonform import document_text
     from reports.drill_report import write_drill_report
     from reports.investigation_terminal import print_investigation
+    from reports.org_report import print_org, render_org_json
 
     console.print("[bold]irready demo[/]: a simulated AWS account (moto, in this process); "
                   "no real account is read or changed.\n")
@@ -156,6 +158,14 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
                          align="left")
             contain_leak(session, config, store, key, console)
 
+            console.rule("[bold]The organization: every account in one run[/]",
+                         align="left")
+            console.print("$ irready audit --org", markup=False)
+            org = audit_demo_organization(session, config, store)
+            print_org(console, org)
+            org_json = output_dir / "org-audit.json"
+            write_output(org_json, render_org_json(org))
+
     console.rule("[bold]Files[/]", align="left")
     for path, what in ((audit_json, "today's audit, JSON (schema irready.audit/1)"),
                        (written[0], "compliance report for management (PDF, simulation)"),
@@ -171,6 +181,7 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
                        (investigation_files[1], "the investigation for the ticket (Markdown)"),
                        (investigation_files[2], "the incident report, for those not in the room "
                                                 "(PDF)"),
+                       (org_json, "the organization audit, JSON (irready.org-audit/1)"),
                        (config.history_file, "history store (SQLite)")):
         console.print(f"{what}: {path}")
     console.rule("[bold]Next: your own account[/]", align="left")

@@ -122,13 +122,28 @@ def audit_report(
     region: Annotated[str | None, typer.Option(
         help="Home region of OCSF and ASFF account-wide findings (default: us-east-1 if the "
         "run audited it, else its first region).")] = None,
+    org: Annotated[bool, typer.Option(
+        "--org", help="An organization run (`irready audit --org`): --run names the "
+        "organization run; json or terminal.")] = False,
 ) -> None:
     """One audit run from the history store, in any format (JUnit: one test case per
     check, for CI; OCSF and ASFF for security data lakes and Security Hub)."""
     from auditor.diff import compare
-    from auditor.errors import NotFound
+    from auditor.errors import NotFound, UsageError
     from reports.formats import AUDIT_SUFFIXES, check_output, output_format, render_audit
 
+    if org:
+        fmt = output_format(output, fmt, AuditFormat.TERMINAL, AUDIT_SUFFIXES)
+        if fmt not in (AuditFormat.TERMINAL, AuditFormat.JSON):
+            raise UsageError(f"--format {fmt.value}: an organization run is json or terminal "
+                             "(each account's run: `irready report audit --run ID`)")
+        if account or region is not None:
+            raise UsageError(f"{'--account' if account else '--region'} is an option of one "
+                             "account's run, not of --org")
+        if output is not None:
+            check_output(output)
+        _emit(_org_report(config_path, history_path, run, fmt), output, False)
+        return
     fmt = output_format(output, fmt, AuditFormat.HTML, AUDIT_SUFFIXES)
     if region is not None:
         _check_region(region)
@@ -149,6 +164,21 @@ def audit_report(
             chosen = latest
         previous = store.latest_run(chosen.account_id, before=chosen.run_id)
     _emit(render_audit(chosen, compare(previous, chosen), fmt, region), output, fmt.binary)
+
+
+def _org_report(config_path: Path | None, history_path: Path | None, org_run: int | None,
+                fmt: AuditFormat) -> bytes:
+    from auditor.errors import NotFound
+    from reports.org_report import render_org
+
+    with _store(config_path, history_path) as store:
+        if org_run is None:
+            org_run = store.latest_org_run_id()
+            if org_run is None:
+                raise NotFound(f"no organization runs in {store.path}: run `irready audit "
+                               "--org` first")
+        org = store.load_org_run(org_run)
+    return render_org(org, terminal=fmt is AuditFormat.TERMINAL)
 
 
 def _check_region(region: str) -> None:

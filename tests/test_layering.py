@@ -22,7 +22,8 @@ PACKAGES = ("auditor", "checks", "demo", "drills", "incident", "reports")
 
 # The command-line layer: it loads config, calls the core and renders.
 CLI = ("auditor.__main__", "auditor.cli", "auditor.cli_common", "auditor.audit_cli",
-       "auditor.config_cli", "auditor.policy_cli", "auditor.scheduler.cli",
+       "auditor.config_cli", "auditor.hub_cli", "auditor.org_cli", "auditor.policy_cli",
+       "auditor.scheduler.cli",
        "drills.cli", "drills.cli_output", "drills.detect.cli_run", "incident.cli",
        "incident.investigate_cli", "reports.cli")
 # The core: the models, the registry and runner, the facts, the store, the audit and

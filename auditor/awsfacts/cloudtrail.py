@@ -28,6 +28,9 @@ class Trail:
     status_error: str = ""
     selectors_error: str = ""
     kms_key_id: str = ""  # the key that encrypts the log files; "" when SSE-S3
+    # an organization audit: the account whose audit checks this trail's bucket and table
+    # (the management account's organization trail, seen from a member); "" = this one
+    checked_in: str = ""
 
     @property
     def account_id(self) -> str:
@@ -179,4 +182,8 @@ def TRAILS(facts: Facts) -> tuple[Trail, ...]:
         for raw in trails if not isinstance(trails, FactError) else ():
             unique.setdefault(raw["TrailARN"], raw)
     details = map_concurrently(lambda arn: _trail(facts, unique[arn]), sorted(unique), workers)
+    # an organization audit hands each member the management account's organization
+    # trails, read there in full (a member can see them but not read their status)
+    details.update({trail.arn: trail for trail in facts.org_trails
+                    if trail.account_id != facts.account_id})
     return tuple(details[arn] for arn in sorted(details))

@@ -16,6 +16,7 @@ from auditor.store.containments import ContainmentRecord, ContainmentTables
 from auditor.store.detect import DetectTables
 from auditor.store.drills import DrillTables
 from auditor.store.investigations import InvestigationTables
+from auditor.store.orgs import OrgRunSummary, OrgTables
 from auditor.store.playbooks import PlaybookTables
 from auditor.store.records import (
     DetectDrillRecord,
@@ -29,11 +30,12 @@ from auditor.store.schedule import ScheduleTables
 from auditor.store.snapshots import SnapshotTables
 
 __all__ = ["ContainmentRecord", "DetectDrillRecord", "DrillRecord", "DrillStep", "HistoryStore",
-           "InvestigationRecord", "PlaybookRecord", "RunSummary", "open_history"]
+           "InvestigationRecord", "OrgRunSummary", "PlaybookRecord", "RunSummary",
+           "open_history"]
 
 
-class HistoryStore(AuditTables, ContainmentTables, DetectTables, DrillTables, InvestigationTables,
-                   PlaybookTables, ScheduleTables, SnapshotTables):
+class HistoryStore(OrgTables, AuditTables, ContainmentTables, DetectTables, DrillTables,
+                   InvestigationTables, PlaybookTables, ScheduleTables, SnapshotTables):
     """Every table of the history store."""
 
 

@@ -205,4 +205,29 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX detect_drills_account ON detect_drills (account_id, started_at);
     """,
+    # an organization audit (`irready audit --org`): each account's run is an ordinary
+    # audit run; the organization run groups them, with the accounts that could not be
+    # audited (their reason) and those skipped (suspended)
+    """
+    CREATE TABLE org_runs (
+        id INTEGER PRIMARY KEY,
+        management_account TEXT NOT NULL,
+        caller_arn TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        notes TEXT NOT NULL
+    );
+    CREATE TABLE org_run_accounts (
+        org_run_id INTEGER NOT NULL REFERENCES org_runs(id) ON DELETE CASCADE,
+        account_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        state TEXT NOT NULL,
+        via TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        run_id INTEGER REFERENCES audit_runs(id) ON DELETE SET NULL,
+        PRIMARY KEY (org_run_id, account_id)
+    );
+    CREATE INDEX org_run_accounts_run ON org_run_accounts (run_id);
+    """,
 )
