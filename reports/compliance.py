@@ -24,6 +24,7 @@ from auditor.estimate import active_keys, estimate_from, newest_successful_drill
 from auditor.models import AuditRun, Status
 from auditor.store import DrillRecord, HistoryStore, PlaybookRecord, RunSummary
 from reports.charts import Point, line_chart
+from reports.compliance_containments import containment_answer, containment_views
 from reports.compliance_model import (
     ComplianceReport,
     Control,
@@ -274,6 +275,8 @@ def build_compliance(store: HistoryStore, *, period: Period, generated_at: datet
     detections = sorted((d for d in store.detect_drills(account_id=account, since=period.start)
                          if d.started_at < period.end),
                         key=lambda d: (d.started_at, d.drill_id))
+    contained = containment_views([c for c in store.containments(account_id=account)
+                                   if period.start <= c.started_at < period.end])
     check_counts = {status.value: 0 for status in ControlStatus}
     for control in controls:
         check_counts[control.status] += 1
@@ -304,6 +307,8 @@ def build_compliance(store: HistoryStore, *, period: Period, generated_at: datet
         playbook=playbook_line(store.latest_playbook(account, until=period.end), latest),
         detections=tuple(detections),
         detection_answer=detection_answer(detections),
+        containments=contained,
+        containment_answer=containment_answer(contained),
     )
 
 

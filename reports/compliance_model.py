@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from auditor.models import AuditRun, Finding, Severity, Status
 from auditor.store import DetectDrillRecord, RunSummary
+from reports.compliance_containments import ContainmentView
 from reports.compliance_period import Period
 from reports.drill_report import DrillView
 
@@ -125,6 +126,9 @@ class ComplianceReport:
     # "could we see what the attacker did?": the period's detection drills, oldest first
     detections: tuple[DetectDrillRecord, ...] = ()
     detection_answer: str = ""
+    # "when a key did leak": the period's containments (`irready contain run`), oldest first
+    containments: tuple[ContainmentView, ...] = ()
+    containment_answer: str = ""
 
     @property
     def score(self) -> float | None:
