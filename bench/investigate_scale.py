@@ -8,7 +8,8 @@ builder (varied users, roles, IPs, services, sessions), a few hundred distinct b
 written under many names; the files that hold the leaked key's events are unique. The
 key's story has a few hundred events: it mints a session key (GetSessionToken) and a
 long-term key (CreateAccessKey), and that key mints a role session (AssumeRole), so the
-search needs three passes, each later one only over the files after its keys' minting.
+search has three passes; a pass that meets a minting searches the later files for the
+new key at once, so each later pass reads only the few files that went by before.
 
 Prints: corpus size and file count; the wall time of `zcat` of all files to /dev/null
 (one process, through xargs); of `zcat | jq` selecting the records that name the key
@@ -36,6 +37,7 @@ import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
@@ -259,53 +261,39 @@ class PeakWatcher(threading.Thread):
 
 
 def search(corpus: Path, workers: int, share: float) -> dict[str, Any]:
-    """The whole search as `irready investigate` runs it: list, scan for the leaked key,
-    then for the keys each pass minted over the files after their minting."""
-    from incident.investigate.logfiles import LocalLogs, records_after, scan
+    """The whole search as `irready investigate` runs it (its own search over its own
+    file source): list, scan for the leaked key, then for the keys each pass minted."""
+    from incident.investigate.file_source import FileSource
+    from incident.investigate.logfiles import LocalLogs
+    from incident.investigate.search import search as irready_search
 
     watcher = PeakWatcher()
     watcher.start()
     began = time.perf_counter()
-    store = LocalLogs(corpus)
     last = START.date() + timedelta(days=int(json.loads(
         (corpus / "corpus.json").read_text())["days"]))
-    files = store.list_files(None, START.date(), last).files
-    files = files[: int(len(files) * share)]
-    found: list[dict[str, Any]] = []
-    passes: list[tuple[int, int]] = []
-    keys, searched, read, scanned = {LEAKED}, {LEAKED}, 0, 0
-    candidates = files
-    while keys:
-        result = scan(store, candidates, keys, workers=workers)
-        passes.append((len(keys), len(candidates)))
-        read, scanned = read + result.files_read, scanned + result.records_scanned
-        found += result.records
-        minted = _minted(result.records, keys | searched)
-        keys = set(minted) - searched
-        searched |= keys
-        if keys:
-            candidates = records_after(files, min(minted[key] for key in keys))
+    source = FileSource(LocalLogs(corpus), START.date(), last, workers=workers)
+    if share < 1.0:  # a part of the corpus: the first files of the listing
+        files = source.store.list_files((ACCOUNT,), START.date(), last).files
+        source.listed[ACCOUNT] = files[: int(len(files) * share)]
+    passes: dict[str, tuple[int, int]] = {}
+
+    def progress(what: str, _done: int, total: int) -> None:
+        keys = what.split(": ", 1)[1]
+        passes[keys] = (len(keys.split(", ")), total)
+
+    found = irready_search([source], LEAKED, ACCOUNT, datetime.combine(START.date(), dt_time(),
+                                                                    UTC),
+                           datetime.combine(last, dt_time(), UTC), progress=progress)
     seconds = time.perf_counter() - began
     watcher.stop.set()
     watcher.join()
-    return {"seconds": seconds, "events": len({r["eventID"] for r in found}),
-            "passes": passes, "files_read": read, "records": scanned,
+    return {"seconds": seconds, "events": len({r["eventID"] for r in found.records}),
+            "passes": list(passes.values()), "files_read": source.files_read,
+            "records": source.records_scanned, "credentials": len(found.credentials),
             "rss_self": _peak_kib("self"), "rss_workers": watcher.peak,
             "cpu": sum(os.times()[:2]) + sum(watcher.cpu_ticks.values())
             / os.sysconf("SC_CLK_TCK")}
-
-
-def _minted(records: list[dict[str, Any]], signers: set[str]) -> dict[str, datetime]:
-    minted: dict[str, datetime] = {}
-    for record in records:
-        if record["userIdentity"].get("accessKeyId") not in signers:
-            continue
-        response = record.get("responseElements") or {}
-        for block in (response.get("credentials"), response.get("accessKey")):
-            if isinstance(block, dict) and block.get("accessKeyId"):
-                minted[block["accessKeyId"]] = datetime.strptime(
-                    record["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    return minted
 
 
 def measured(corpus: Path, workers: int, share: float = 1.0) -> dict[str, Any]:

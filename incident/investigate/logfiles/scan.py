@@ -49,6 +49,10 @@ class ScanResult:
     files_read: int
     records_scanned: int
     problems: tuple[Problem, ...]
+    # per file of the scan, in its order: the needles it was searched for (more than
+    # asked when `widen` added some while it ran; none when it could not be read)
+    needles_used: tuple[tuple[str, ...], ...] = ()
+    by_file: tuple[tuple[int, tuple[dict[str, Any], ...]], ...] = ()  # files with records
 
 
 class _NotALog(Exception):
@@ -267,108 +271,144 @@ def _pool(workers: int) -> ProcessPoolExecutor:
                                initializer=_ignore_interrupts)
 
 
+_Report = Callable[[int, _Outcome, tuple[bytes, ...]], None]
+
+
 def _scan_local(path_of: Callable[[LogFile], Any], files: Sequence[LogFile],
-                needles: tuple[bytes, ...],
-                workers: int, report: Callable[[int, _Outcome], None]) -> None:
+                needles: Callable[[], tuple[bytes, ...]], workers: int,
+                report: _Report) -> None:
+    """`needles()` is asked at each submission: what a file is searched for may grow
+    while the scan runs."""
     if workers == 1:
         for index, file in enumerate(files):
-            report(index, _examine_paths([str(path_of(file))], needles)[0])
+            now = needles()
+            report(index, _examine_paths([str(path_of(file))], now)[0], now)
         return
     pool = _pool(workers)
     try:
-        pending: dict[Future[list[_Outcome]], range] = {}
-        chunks = _chunks(files, workers)
-        for chunk in chunks:
+        pending: dict[Future[list[_Outcome]], tuple[range, tuple[bytes, ...]]] = {}
+
+        def collect(future: Future[list[_Outcome]]) -> None:
+            chunk, used = pending.pop(future)
+            for index, outcome in zip(chunk, _outcomes(future, len(chunk)), strict=True):
+                report(index, outcome, used)
+
+        for chunk in _chunks(files, workers):
+            now = needles()
             pending[pool.submit(_examine_paths, [str(path_of(files[i])) for i in chunk],
-                                 needles)] = chunk
+                                 now)] = (chunk, now)
             if len(pending) < workers * 2:
                 continue
             done, _ = wait_for(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                chunk = pending.pop(future)
-                for index, outcome in zip(chunk, _outcomes(future, len(chunk)), strict=True):
-                    report(index, outcome)
+                collect(future)
         for future in list(pending):
-            chunk = pending.pop(future)
-            for index, outcome in zip(chunk, _outcomes(future, len(chunk)), strict=True):
-                report(index, outcome)
+            collect(future)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _scan_remote(store: LogStore, files: Sequence[LogFile], needles: tuple[bytes, ...],
-                 workers: int, report: Callable[[int, _Outcome], None]) -> None:
+def _scan_remote(store: LogStore, files: Sequence[LogFile],
+                 needles: Callable[[], tuple[bytes, ...]], workers: int,
+                 report: _Report) -> None:
     """Downloads in a few threads; each thread hands its bytes to the process pool (or
     examines them inline for one worker), so only as many files as threads are in
     memory (DOWNLOADS, or two per worker to keep every core busy)."""
     pool = _pool(workers) if workers > 1 else None
 
-    def fetch_and_examine(file: LogFile) -> _Outcome:
+    def fetch_and_examine(file: LogFile, now: tuple[bytes, ...]) -> _Outcome:
         try:
             data = store.read(file)
         except LogReadError as error:
             return [], 0, str(error)
         compressed = file.location.endswith(".gz")
         if pool is None:
-            return examine(data, compressed, needles)
+            return examine(data, compressed, now)
         try:
-            return pool.submit(examine, data, compressed, needles).result()
+            return pool.submit(examine, data, compressed, now).result()
         except BrokenProcessPool:
             return [], 0, WORKER_DIED
 
     size = max(DOWNLOADS, 2 * workers)
     threads = ThreadPoolExecutor(max_workers=size)
     try:
-        pending: dict[Future[_Outcome], int] = {}
+        pending: dict[Future[_Outcome], tuple[int, tuple[bytes, ...]]] = {}
         for index, file in enumerate(files):
-            pending[threads.submit(fetch_and_examine, file)] = index
+            now = needles()
+            pending[threads.submit(fetch_and_examine, file, now)] = (index, now)
             while len(pending) >= 2 * size or (index + 1 == len(files) and pending):
                 done, _ = wait_for(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    report(pending.pop(future), future.result())
+                    at, used = pending.pop(future)
+                    report(at, future.result(), used)
     finally:
         threads.shutdown(wait=True, cancel_futures=True)
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+Widen = Callable[[dict[str, Any], frozenset[str]], Collection[str]]
+
+
 def scan(store: LogStore, files: Sequence[LogFile], needles: Collection[str], *,
-         workers: int | None = None, progress: Callable[[int, int], None] | None = None
-         ) -> ScanResult:
+         workers: int | None = None, progress: Callable[[int, int], None] | None = None,
+         widen: Widen | None = None) -> ScanResult:
     """Every record of `files` in which any of `needles` occurs, in the order of `files`
     and of the records in each; the same for any number of workers. workers=1 runs in
-    this process; the default is one worker process per core."""
+    this process; the default is one worker process per core.
+
+    `widen(record, needles)` is shown each matching record as it arrives and may name
+    more needles, which the files submitted after it are searched for too (a key that
+    the record minted: its calls are in later files, so the later pass that looks for
+    it need not read those again). `needles_used` says what each file was searched for."""
     workers = max(1, workers or os.cpu_count() or 1)
-    encoded = tuple(sorted({needle.encode() for needle in needles if needle}))
+    current = {"text": frozenset(needle for needle in needles if needle)}
+    current_bytes = [tuple(sorted(needle.encode() for needle in current["text"]))]
     # only files with records or a problem are kept until the end (to keep the order
     # of `files`): what the search holds does not grow with the corpus
     kept: dict[int, _Outcome] = {}
+    used_by: list[tuple[bytes, ...]] = [()] * len(files)
     totals = {"done": 0, "read": 0, "scanned": 0}
 
-    def report(index: int, outcome: _Outcome) -> None:
+    def report(index: int, outcome: _Outcome, used: tuple[bytes, ...]) -> None:
         matching, count, reason = outcome
         totals["done"] += 1
         if not reason:
             totals["read"] += 1
             totals["scanned"] += count
+            used_by[index] = used
         if matching or reason:
             kept[index] = outcome
+        if widen is not None:
+            for record in matching:
+                more = {needle for needle in widen(record, current["text"]) if needle}
+                if not more <= current["text"]:
+                    current["text"] = current["text"] | more
+                    current_bytes[0] = tuple(sorted(n.encode() for n in current["text"]))
         if progress is not None:
             progress(totals["done"], len(files))
 
+    def now() -> tuple[bytes, ...]:
+        return current_bytes[0]
+
     path_of = getattr(store, "path_of", None)
     if path_of is not None:
-        _scan_local(path_of, files, encoded, min(workers, max(1, len(files))), report)
+        _scan_local(path_of, files, now, min(workers, max(1, len(files))), report)
     else:
-        _scan_remote(store, files, encoded, workers, report)
+        _scan_remote(store, files, now, workers, report)
     records: list[dict[str, Any]] = []
     problems: list[Problem] = []
+    by_file: list[tuple[int, tuple[dict[str, Any], ...]]] = []
     for index in sorted(kept):
         matching, _, reason = kept[index]
         if reason:
             problems.append(Problem(_where(store, files[index]), reason))
+        if matching:
+            by_file.append((index, tuple(matching)))
         records += matching
-    return ScanResult(tuple(records), totals["read"], totals["scanned"], tuple(problems))
+    decoded = {used: tuple(needle.decode() for needle in used) for used in set(used_by)}
+    return ScanResult(tuple(records), totals["read"], totals["scanned"], tuple(problems),
+                      tuple(decoded[used] for used in used_by), tuple(by_file))
 
 
 def records_after(files: Sequence[LogFile], moment: datetime) -> tuple[LogFile, ...]:
