@@ -99,7 +99,9 @@ class AwsContext:
     def assumed(self, credentials: Credentials) -> AwsContext:
         """A context with another identity's temporary credentials (a role assumed in a
         member account) on this context's session: its clients share the session's loaded
-        service models, so a thousand accounts do not load them a thousand times."""
+        service models and client classes, so a thousand accounts do not build them a
+        thousand times."""
+        share_client_classes()
         return AwsContext(session=self.session, region=self.region,
                           endpoint_url=self.endpoint_url, max_attempts=self.max_attempts,
                           credentials=credentials, lock=self._lock)
@@ -115,6 +117,45 @@ class AwsContext:
         except Exception as exc:  # noqa: BLE001 - translated into one line below
             raise AwsUnavailable(describe_unavailable(exc, self.endpoint_url)) from None
         return Identity(account_id=response["Account"], arn=response["Arn"])
+
+
+@functools.cache
+def share_client_classes() -> None:
+    """Build each service's client class once per session, not once per client.
+
+    botocore builds a new class, with a method and a docstring per operation, for every
+    client it creates: about half of an organization audit's own CPU went there (each
+    member account needs its own clients, for its own credentials). The class depends
+    only on the session's event handlers and the service's model, so it is kept per
+    session (weakly: a session that is gone takes its classes with it) and service
+    model. Where botocore is laid out otherwise, nothing is changed."""
+    import weakref
+
+    from botocore import client as botocore_client
+
+    creator = getattr(botocore_client, "ClientCreator", None)
+    build = getattr(creator, "_create_client_class", None)
+    if creator is None or build is None or getattr(build, "irready_shared", False):
+        return
+    classes: weakref.WeakKeyDictionary[Any, dict[tuple[str, int], type]] = (
+        weakref.WeakKeyDictionary())
+    lock = threading.Lock()
+
+    def shared(self: Any, service_name: str, service_model: Any) -> type:
+        emitter = getattr(self, "_event_emitter", None)
+        description = getattr(service_model, "_service_description", None)
+        if emitter is None or description is None:
+            return build(self, service_name, service_model)  # type: ignore[no-any-return]
+        key = (service_name, id(description))
+        with lock:
+            built = classes.setdefault(emitter, {})
+            cls = built.get(key)
+            if cls is None:
+                cls = built[key] = build(self, service_name, service_model)
+        return cls
+
+    shared.irready_shared = True  # type: ignore[attr-defined]
+    creator._create_client_class = shared
 
 
 @functools.cache
