@@ -117,7 +117,8 @@ def render_org_compliance_html(report: OrgComplianceReport) -> str:
         "compliance_org.html.j2",
         tool_version=report.version,
         created=iso(report.generated_at),
-        doc_title=f"Leaked-key readiness: organization run {org.org_run_id}",
+        doc_title=("Leaked-key readiness: organization"
+                   + (f" run {org.org_run_id}" if org.org_run_id is not None else "")),
         header_right=f"organization of {org.management_account}",
         footer_left=(f"irready {report.version}, generated "
                      f"{report.generated_at:%Y-%m-%d %H:%M} UTC"
