@@ -183,3 +183,30 @@ def test_the_organization_edition_as_html_for_a_named_run(
     assert f"{org_score(document)}</p>" in page
     assert org_run.secret not in page
 
+
+
+def test_no_account_audited_is_no_score_and_no_answer() -> None:
+    from datetime import UTC, datetime
+
+    from auditor.org import AccountAudit, AccountState, OrgAccount, OrgAudit, OrgScope
+    from reports.compliance_org import build_org_compliance
+    from reports.compliance_pdf import render_org_compliance_html
+
+    moment = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
+    org = OrgAudit(
+        management_account=MANAGEMENT, caller_arn=f"arn:aws:iam::{MANAGEMENT}:user/auditor",
+        started_at=moment, finished_at=moment, scope=OrgScope(), org_run_id=4,
+        accounts=tuple(AccountAudit(OrgAccount(account_id, name), AccountState.ERROR,
+                                    reason="could not assume the role")
+                       for account_id, name in (("111122223333", "dev"),
+                                                ("444455556666", "prod"))))
+
+    report = build_org_compliance(org, generated_at=moment)
+    page = words(html.unescape(re.sub(r"<[^>]+>", " ", render_org_compliance_html(report))))
+
+    assert report.score.score is None
+    assert ("No score No account could be audited: the score covers 0 of 2 accounts (2 could "
+            "not be audited).") in page
+    assert "We cannot say. No account could be audited." in page
+    assert "111122223333 dev not audited : could not assume the role" in page
+    assert (report.rotation.verdict, len(report.rotation.not_audited)) == ("unknown", 2)
