@@ -231,7 +231,7 @@ def _org_run(store: HistoryStore, org_run: int | None) -> OrgAudit:
                            "--org` first")
         return store.load_org_run(org_run)
     try:
-        return store.load_org_run(org_run)
+        store.org_run_ids(org_run)  # only whether the organization run exists
     except NotFound:
         try:
             audited = store.load_run(org_run).account_id
@@ -240,6 +240,7 @@ def _org_run(store: HistoryStore, org_run: int | None) -> OrgAudit:
                            "history --org` lists them)") from None
         raise NotFound(f"run {org_run} is an audit run of account {audited}, not an "
                        "organization run (`irready history --org` lists them)") from None
+    return store.load_org_run(org_run)
 
 
 def _check_region(region: str) -> None:
