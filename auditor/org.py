@@ -440,3 +440,41 @@ def four_hours(run: AuditRun) -> FourHours:
     total = keys * float(minutes) * 60
     within = total <= INCIDENT_WINDOW_SECONDS
     return FourHours(within, f"{keys} keys x {float(minutes):.1f} min = {format_duration(total)}")
+
+
+@dataclass(frozen=True, slots=True)
+class OrgScore:
+    """The organization's readiness score: the mean of the audited accounts' own scores.
+    An account that could not be audited has no score and is left out of the mean, never
+    counted as passing, so the score always says how many accounts it covers: a figure
+    must not look better because an account broke."""
+
+    score: float | None  # None when no account could be audited
+    covered: int  # accounts audited, whose scores make the mean
+    accounts: int  # every account the run chose, skipped ones included
+    not_audited: int
+    skipped: int
+    partial: int  # audited accounts whose own score leaves out controls it could not evaluate
+    lowest: AccountAudit | None
+
+    @property
+    def coverage(self) -> str:
+        """"covers 3 of 6 accounts (2 could not be audited, 1 skipped)"."""
+        left = [f"{count} {what}" for count, what in ((self.not_audited, "could not be audited"),
+                                                      (self.skipped, "skipped")) if count]
+        why = f" ({', '.join(left)})" if left else ""
+        return f"covers {self.covered} of {self.accounts} accounts{why}"
+
+
+def org_score(org: OrgAudit) -> OrgScore:
+    """Every renderer of an organization run reads its score here."""
+    audited = [a for a in org.audited if a.run is not None]
+    scores = [a.run.score for a in audited if a.run is not None]
+    lowest = min(audited, key=lambda a: (a.run.score if a.run else 0.0, a.account_id),
+                 default=None)
+    return OrgScore(
+        score=round(sum(scores) / len(scores), 1) if scores else None,
+        covered=len(audited), accounts=len(org.accounts), not_audited=len(org.errors),
+        skipped=len(org.skipped),
+        partial=sum(1 for a in audited if a.run is not None and a.run.coverage.partial),
+        lowest=lowest)

@@ -92,8 +92,16 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
     from demo.investigation import SINCE, investigate_leak, leaked_key_id
     from demo.organization import audit_demo_organization
     from demo.playbook import write_playbook
-    from demo.weeks import FIXES, simulated_weeks, ticking_clock, write_demo_report
+    from demo.weeks import (
+        FIXES,
+        ORG_REPORT_NAME,
+        SIMULATION_NOTICE,
+        simulated_weeks,
+        ticking_clock,
+        write_demo_report,
+    )
     from drills.detect.jsonform import document_text
+    from reports.compliance_pdf import write_org_compliance_report
     from reports.drill_report import write_drill_report
     from reports.investigation_terminal import print_investigation
     from reports.org_report import print_org, render_org_json
@@ -165,6 +173,9 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
             print_org(console, org)
             org_json = output_dir / "org-audit.json"
             write_output(org_json, render_org_json(org))
+            org_pdf = write_org_compliance_report(
+                org, output_dir / ORG_REPORT_NAME, generated_at=utcnow(),
+                notice=SIMULATION_NOTICE)[0]
 
     console.rule("[bold]Files[/]", align="left")
     for path, what in ((audit_json, "today's audit, JSON (schema irready.audit/1)"),
@@ -182,6 +193,7 @@ def run_demo(output_dir: Path, console: Console) -> ExitCode:
                        (investigation_files[2], "the incident report, for those not in the room "
                                                 "(PDF)"),
                        (org_json, "the organization audit, JSON (irready.org-audit/1)"),
+                       (org_pdf, "the organization's compliance report (PDF, simulation)"),
                        (config.history_file, "history store (SQLite)")):
         console.print(f"{what}: {path}")
     console.rule("[bold]Next: your own account[/]", align="left")

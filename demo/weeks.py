@@ -31,6 +31,7 @@ LOG_DATABASE = "security_logs"
 LOG_TABLE = "cloudtrail_logs"
 ACCESS_LOG_BUCKET = "irready-demo-access-logs-123456789012"
 REPORT_NAME = "compliance-report.pdf"
+ORG_REPORT_NAME = "org-compliance.pdf"  # the organization edition, of the demo's org run
 
 
 @dataclass(frozen=True)

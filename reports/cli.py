@@ -26,9 +26,10 @@ from auditor.cli_common import (
 )
 from incident.investigate_cli import InvestigationFormat
 from reports.drill_report import DrillFormat
-from reports.formats import AuditFormat
+from reports.formats import AuditFormat, ComplianceFormat
 
 if TYPE_CHECKING:
+    from auditor.org import OrgAudit
     from auditor.store import HistoryStore
 
 app = typer.Typer(help="Compliance PDF, audit, drill and investigation reports from the "
@@ -87,25 +88,68 @@ def compliance(
     account: AccountOpt = None,
     alias: Annotated[str | None, typer.Option(
         help="The account alias to print on the cover.")] = None,
+    fmt: Annotated[ComplianceFormat | None, typer.Option(
+        "--format", "-f", help="pdf or html (default: from --output's extension).")] = None,
+    org: Annotated[bool, typer.Option(
+        "--org", help="The organization edition, of an organization run (`irready audit "
+        "--org`): its accounts, then the controls across them.")] = False,
+    run: Annotated[int | None, typer.Option(
+        "--run", help="With --org: the organization run (default: the newest).", max=INT_MAX,
+        metavar="ORG-RUN")] = None,
     config_path: ConfigOpt = None,
     history_path: HistoryOpt = None,
 ) -> None:
     """The compliance report for management: score and trend, the biggest risks, the
     4-hour rotation answer, every control, drills, waivers and evidence. Default period:
-    the last 90 days. Large accounts also get every finding as CSV beside the PDF."""
-    from reports.compliance_pdf import check_compliance_output, write_compliance_report
+    the last 90 days. Large accounts also get every finding as CSV beside the PDF. With
+    --org, the organization edition of one organization run."""
+    from reports.compliance_pdf import compliance_format, write_compliance_report
     from reports.compliance_period import parse_period
     from reports.formats import check_output
 
-    check_compliance_output(output)
+    chosen = compliance_format(output, fmt)
+    _check_compliance_options(org=org, run=run, account=account, alias=alias, since=since,
+                              quarter=quarter)
     check_output(output)
     now = report_time()
-    period = parse_period(since=since, quarter=quarter, now=now)
-    with _store(config_path, history_path) as store:
-        written = write_compliance_report(store, output, period=period, generated_at=now,
-                                          account_id=account, alias=alias)
+    if org:
+        from reports.compliance_pdf import write_org_compliance_report
+
+        with _store(config_path, history_path) as store:
+            organization = _org_run(store, run)
+        written = write_org_compliance_report(organization, output, generated_at=now,
+                                              fmt=chosen)
+    else:
+        period = parse_period(since=since, quarter=quarter, now=now)
+        with _store(config_path, history_path) as store:
+            written = write_compliance_report(store, output, period=period, generated_at=now,
+                                              account_id=account, alias=alias, fmt=chosen)
     for path in written:
         typer.echo(f"wrote {path}", err=True)
+
+
+def _check_compliance_options(*, org: bool, run: int | None, account: str | None,
+                              alias: str | None, since: str | None, quarter: str | None
+                              ) -> None:
+    """The options of one account's period report and those of the organization edition
+    do not mix; refused before the store is opened."""
+    from auditor.errors import UsageError
+
+    if not org:
+        if run is not None:
+            raise UsageError("--run names an organization run: add --org (one account's "
+                             "report covers a period: --since or --quarter)")
+        return
+    if account:
+        raise UsageError("--account chooses one account's report; --org the organization "
+                         "edition: pass one of them")
+    if alias is not None:
+        raise UsageError("--alias is an option of one account's report, not of --org")
+    given = "--since" if since is not None else "--quarter" if quarter is not None else None
+    if given:
+        raise UsageError(f"{given}: the organization edition reports one organization run, "
+                         "and there is no organization trend across runs yet: leave it out "
+                         "(--run ORG-RUN chooses the run)")
 
 
 @app.command("audit")
@@ -168,17 +212,35 @@ def audit_report(
 
 def _org_report(config_path: Path | None, history_path: Path | None, org_run: int | None,
                 fmt: AuditFormat) -> bytes:
-    from auditor.errors import NotFound
     from reports.org_report import render_org
 
     with _store(config_path, history_path) as store:
-        if org_run is None:
-            org_run = store.latest_org_run_id()
-            if org_run is None:
-                raise NotFound(f"no organization runs in {store.path}: run `irready audit "
-                               "--org` first")
-        org = store.load_org_run(org_run)
+        org = _org_run(store, org_run)
     return render_org(org, terminal=fmt is AuditFormat.TERMINAL)
+
+
+def _org_run(store: HistoryStore, org_run: int | None) -> OrgAudit:
+    """The organization run `--run` names, else the newest. An id that is one account's
+    audit run (the two are numbered apart) says so, and where to find the others."""
+    from auditor.errors import NotFound
+
+    if org_run is None:
+        org_run = store.latest_org_run_id()
+        if org_run is None:
+            raise NotFound(f"no organization runs in {store.path}: run `irready audit "
+                           "--org` first")
+        return store.load_org_run(org_run)
+    try:
+        store.org_run_ids(org_run)  # only whether the organization run exists
+    except NotFound:
+        try:
+            audited = store.load_run(org_run).account_id
+        except NotFound:
+            raise NotFound(f"no organization run {org_run} in {store.path} (`irready "
+                           "history --org` lists them)") from None
+        raise NotFound(f"run {org_run} is an audit run of account {audited}, not an "
+                       "organization run (`irready history --org` lists them)") from None
+    return store.load_org_run(org_run)
 
 
 def _check_region(region: str) -> None:

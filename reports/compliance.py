@@ -44,8 +44,10 @@ from reports.summary import CheckGroup, group_by_check
 SHOWN_PER_CHECK = 5
 
 
-def _control(group: CheckGroup, since: datetime | None, known: KnownCheck | None,
-             shown: int) -> Control:
+def control_of(group: CheckGroup, since: datetime | None, known: KnownCheck | None,
+               shown: int) -> Control:
+    """One check's control as one audit found it; the organization edition builds one per
+    account and adds them up."""
     affected = [f for f in group.findings if f.status in (Status.FAIL, Status.ERROR)]
     if group.status is not Status.FAIL:
         since = None
@@ -59,7 +61,8 @@ def _control(group: CheckGroup, since: datetime | None, known: KnownCheck | None
     )
 
 
-def _not_run(check_id: str, known: KnownCheck) -> Control:
+def not_run_control(check_id: str, known: KnownCheck) -> Control:
+    """A check of the catalogue that the audit did not run: listed, never counted."""
     return Control(
         check_id=check_id, title=known.title, status=ControlStatus.NOT_RUN,
         status_label="NOT RUN",
@@ -71,7 +74,8 @@ def _not_run(check_id: str, known: KnownCheck) -> Control:
     )
 
 
-def _risks(controls: Sequence[Control]) -> tuple[Risk, ...]:
+def biggest_risks(controls: Sequence[Control]) -> tuple[Risk, ...]:
+    """The three failing controls that hurt most: severity first, then how many resources."""
     failing = [c for c in controls if c.status is ControlStatus.FAIL]
     failing.sort(key=lambda c: (-c.severity, -c.affected, c.check_id))
     return tuple(
@@ -266,10 +270,10 @@ def build_compliance(store: HistoryStore, *, period: Period, generated_at: datet
     if latest is not None:
         since = store.failing_since(account, period.end)
         groups = group_by_check(latest.findings)
-        controls = [_control(g, since.get(g.check_id), known.get(g.check_id), shown_per_check)
+        controls = [control_of(g, since.get(g.check_id), known.get(g.check_id), shown_per_check)
                     for g in groups]
         ran = {g.check_id for g in groups}
-        controls += [_not_run(check_id, check) for check_id, check in sorted(known.items())
+        controls += [not_run_control(check_id, check) for check_id, check in sorted(known.items())
                      if check_id not in ran]
     drills = sorted(records, key=lambda d: (d.started_at, d.drill_id))
     detections = sorted((d for d in store.detect_drills(account_id=account, since=period.start)
@@ -295,7 +299,7 @@ def build_compliance(store: HistoryStore, *, period: Period, generated_at: datet
             [Point(r.started_at.strftime("%Y-%m-%d" if len(runs) <= 8 else "%m-%d"), r.score)
              for r in runs], title="Readiness score per audit (0-100)"),
         controls=report_controls,
-        risks=_risks(report_controls),
+        risks=biggest_risks(report_controls),
         rotation=rotation_answer(latest, drills),
         drills=tuple(drill_view(d) for d in drills),
         drill_chart=comparison_chart(drills, "Rotation time per drill in this period"),

@@ -1,5 +1,6 @@
-"""The output formats of `irready audit --format` and `irready report audit`, and the
-one function that renders a run in any of them. A test renders every member."""
+"""The output formats of `irready audit --format`, `irready report audit` and `irready
+report compliance`, and the one function that renders a run in any of them. A test
+renders every member."""
 
 from __future__ import annotations
 
@@ -39,6 +40,17 @@ AUDIT_SUFFIXES: Mapping[str, AuditFormat] = {
     ".md": AuditFormat.MARKDOWN, ".markdown": AuditFormat.MARKDOWN, ".xml": AuditFormat.JUNIT,
     ".jsonl": AuditFormat.OCSF, ".sarif": AuditFormat.SARIF,
 }
+
+
+class ComplianceFormat(StrEnum):
+    """What `irready report compliance --format` writes: one template tree serves both."""
+
+    PDF = "pdf"
+    HTML = "html"
+
+
+COMPLIANCE_SUFFIXES: Mapping[str, ComplianceFormat] = {
+    ".pdf": ComplianceFormat.PDF, ".html": ComplianceFormat.HTML, ".htm": ComplianceFormat.HTML}
 
 F = TypeVar("F", bound=StrEnum)
 

@@ -112,6 +112,9 @@ def test_the_demo(user_env: dict[str, str], tmp_path: Path) -> None:
     assert "irready investigate AKIA" in result.stdout
     assert "out/investigation.md" in result.stdout
     assert (tmp_path / "out" / "investigation.pdf").read_bytes().startswith(b"%PDF")
+    # the organization's run, and its edition of the compliance report
+    assert "out/org-compliance.pdf" in result.stdout
+    assert (tmp_path / "out" / "org-compliance.pdf").read_bytes().startswith(b"%PDF")
     # it ends with the way from the demo to a real account
     assert result.stdout.rstrip().endswith("irready audit --profile PROFILE   the weekly audit "
                                            "(read-only)")

@@ -14,6 +14,7 @@ from auditor.errors import ExitCode
 
 ORG = ("audit", "--org", "--regions", "us-east-1", "--format", "json")
 OTHER = "111122223333"
+COMPLIANCE = ("report", "compliance", "--org", "--output", "org.pdf")
 
 
 def history_file(tmp_path: Path) -> Path:
@@ -85,6 +86,30 @@ def history_file(tmp_path: Path) -> Path:
                      "--format csv: an organization run is json or terminal (each account's "
                      "run: `irready report audit --run ID`)",
                      id="report audit --org: a format it does not render"),
+        pytest.param((*COMPLIANCE, "--account", MANAGEMENT),
+                     "--account chooses one account's report; --org the organization edition: "
+                     "pass one of them",
+                     id="report compliance: one account and the organization at once"),
+        pytest.param((*COMPLIANCE, "--quarter", "2026Q4"),
+                     "--quarter: the organization edition reports one organization run, and "
+                     "there is no organization trend across runs yet: leave it out (--run "
+                     "ORG-RUN chooses the run)",
+                     id="report compliance --org: a quarter would be a trend across org runs"),
+        pytest.param((*COMPLIANCE, "--since", "2026-10-01"),
+                     "--since: the organization edition reports one organization run, and "
+                     "there is no organization trend across runs yet: leave it out (--run "
+                     "ORG-RUN chooses the run)",
+                     id="report compliance --org: a period start"),
+        pytest.param((*COMPLIANCE, "--alias", "prod"),
+                     "--alias is an option of one account's report, not of --org",
+                     id="report compliance --org: one account's alias on the cover"),
+        pytest.param(("report", "compliance", "--run", "1", "--output", "org.pdf"),
+                     "--run names an organization run: add --org (one account's report covers "
+                     "a period: --since or --quarter)",
+                     id="report compliance: --run without --org"),
+        pytest.param((*COMPLIANCE[:-2], "--output", "org.docx"),
+                     "--output org.docx: the name must end in .pdf or .html",
+                     id="report compliance --org: a name that is neither pdf nor html"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(organization: Organization, tmp_path: Path,
@@ -117,3 +142,41 @@ def test_report_of_no_organization_run(tmp_path: Path) -> None:
     assert result.exit_code == ExitCode.USAGE
     assert result.stderr == (f"irready: error: no organization runs in {history_file(tmp_path)}"
                              ": run `irready audit --org` first\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param((*COMPLIANCE[:-1], "{tmp}/org.pdf"),
+                     "no organization runs in {history}: run `irready audit --org` first",
+                     id="report compliance --org: no organization run stored yet"),
+        pytest.param((*COMPLIANCE[:-1], "{tmp}/org.pdf", "--run", "1"),
+                     f"run 1 is an audit run of account {MANAGEMENT}, not an organization run "
+                     "(`irready history --org` lists them)",
+                     id="report compliance --org: --run names one account's audit run"),
+        pytest.param((*COMPLIANCE[:-1], "{tmp}/org.pdf", "--run", "7"),
+                     "no organization run 7 in {history} (`irready history --org` lists them)",
+                     id="report compliance --org: --run names no run at all"),
+        pytest.param(("report", "audit", "--org", "--run", "1"),
+                     f"run 1 is an audit run of account {MANAGEMENT}, not an organization run "
+                     "(`irready history --org` lists them)",
+                     id="report audit --org: --run names one account's audit run"),
+    ],
+)
+def test_an_organization_run_the_store_does_not_hold(tmp_path: Path, args: tuple[str, ...],
+                                                     message: str) -> None:
+    from datetime import UTC, datetime
+
+    from auditor.models import AuditRun
+    from auditor.store import HistoryStore
+
+    moment = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
+    with HistoryStore(history_file(tmp_path), create_folder=True) as store:
+        store.save_run(AuditRun(account_id=MANAGEMENT, started_at=moment, finished_at=moment,
+                                findings=()))
+    result = irready(*(arg.format(tmp=tmp_path) for arg in args))
+
+    assert result.stderr == ("irready: error: "
+                             f"{message.format(history=history_file(tmp_path))}\n")
+    assert result.exit_code == ExitCode.USAGE
+    assert not (tmp_path / "org.pdf").exists()

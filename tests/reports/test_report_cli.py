@@ -33,6 +33,16 @@ def test_compliance_pdf_for_a_quarter(history: Path, tmp_path: Path) -> None:
     assert "Generated 2027-01-04 09:30 UTC" in cover
 
 
+def test_compliance_format_says_what_a_name_without_a_suffix_holds(history: Path,
+                                                                   tmp_path: Path) -> None:
+    output = tmp_path / "q4-report"
+    result = irready("report", "compliance", "--history", history, "--quarter", "2026Q4",
+                     "--format", "html", "--output", output)
+    assert (result.exit_code, result.stderr) == (0, f"wrote {output}\n")
+    assert output.read_text().startswith("<!DOCTYPE html>")
+    assert "Leaked-key readiness report" in output.read_text()
+
+
 def test_audit_report_junit_to_a_file(history: Path, tmp_path: Path) -> None:
     output = tmp_path / "audit.xml"
     result = irready("report", "audit", "--history", history, "--run", "2", "--format",
