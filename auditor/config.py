@@ -134,6 +134,7 @@ class ScheduleSettings:
 
     audit: str = "monday 06:00"
     drill: str = "quarterly monday 07:00"
+    detect: str = "quarterly monday 07:30"  # the detection drill, after the rotation drill
     report: str = "monthly 08:00"  # the compliance PDF
     report_after_drill: bool = True  # also write the compliance PDF after each drill
     timezone: str = "UTC"  # an IANA name such as Europe/Paris
@@ -143,8 +144,8 @@ class ScheduleSettings:
     job_timeout_minutes: int = 120
 
     def __post_init__(self) -> None:
-        validate_schedule({"audit": self.audit, "drill": self.drill, "report": self.report},
-                          self.timezone)
+        validate_schedule({"audit": self.audit, "drill": self.drill, "detect": self.detect,
+                           "report": self.report}, self.timezone)
         if self.keep_reports < 0:
             raise ConfigError("schedule.keep_reports: must be 0 (keep all) or more")
         if self.job_timeout_minutes <= 0:

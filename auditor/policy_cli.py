@@ -135,11 +135,22 @@ def policy_detect(
     bucket: Annotated[list[str] | None, typer.Option(
         "--bucket", metavar="BUCKET",
         help="A trail bucket to read (repeatable; default: every bucket).")] = None,
+    athena: Annotated[bool, typer.Option(
+        "--athena", help="Also query the audited Athena table (drill detect --source "
+                         "athena).")] = False,
+    results_bucket: Annotated[str | None, typer.Option(
+        "--results-bucket", metavar="BUCKET",
+        help="Athena's query-results bucket (implies --athena; default: "
+             "aws-athena-query-results-*).")] = None,
 ) -> None:
     """The IAM policy `irready drill detect` needs: read the canaries, create and delete
-    their keys, find the trails, search event history and read the trail's log files."""
+    their keys, find the trails, search event history and read the trail's log files;
+    with --athena, also query the Athena table and write its results."""
     from drills.detect.policy import render_detect_policy
+    from incident.investigate.policy import RESULTS_BUCKET
 
     config = load(config_path)
-    typer.echo(render_detect_policy([*config.drill.canaries, *(user or ())], bucket or ()),
+    typer.echo(render_detect_policy([*config.drill.canaries, *(user or ())], bucket or (),
+                                    athena=athena or results_bucket is not None,
+                                    results_bucket=results_bucket or RESULTS_BUCKET),
                nl=False)

@@ -164,7 +164,8 @@ def detect(
     ] = "story",
     source: Annotated[list[str] | None, typer.Option(
         "--source", "-s", help="Where to look, repeatable: lookup, s3, s3://BUCKET[/PREFIX], "
-                               "and guardduty beside them (default: lookup and every "
+                               "athena (after the files; costs money, never counted) and "
+                               "guardduty beside them (default: lookup and every "
                                "trail's files).", metavar="SOURCE")
     ] = None,
     timeout: Annotated[float, typer.Option(

@@ -36,6 +36,7 @@ VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log every ste
 class Job(StrEnum):
     AUDIT = "audit"
     DRILL = "drill"
+    DETECT = "detect"
     REPORT = "report"
 
 
@@ -81,7 +82,7 @@ def run(config_path: ConfigOpt = None, verbose: VerboseOpt = False) -> None:
 @app.command("job")
 def job(
     name: Annotated[Job, typer.Argument(
-        metavar="JOB", help="The job to run: audit, drill or report.")],
+        metavar="JOB", help="The job to run: audit, drill, detect or report.")],
     if_due: Annotated[bool, typer.Option(
         "--if-due", help="Run only if its slot is due (what cron and timers call).")] = False,
     config_path: ConfigOpt = None,
@@ -99,6 +100,9 @@ def job(
     plan = Plan.from_config(config)  # refused before the store or a folder is created
     if not plan.enabled(kind):
         if if_due:
+            return
+        if kind is JobKind.DETECT and plan.cadences[kind].enabled:  # no canary: a note
+            typer.echo(f"irready schedule: {kind}: {plan.describe(kind)}", err=True)
             return
         raise UsageError(f"the {kind} job is {plan.describe(kind)}")
     setup_logging(logging.INFO if verbose else logging.ERROR)

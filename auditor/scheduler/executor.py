@@ -15,7 +15,7 @@ from auditor.notify import Message, Notifier, message
 from auditor.scheduler.jobs import JobResult, JobRunner, prune_reports
 from auditor.scheduler.lock import FileLock
 from auditor.scheduler.log import ScheduleLog
-from auditor.scheduler.plan import REPORT_PERIOD, Plan, ensure_writable
+from auditor.scheduler.plan import REPORT_PERIOD, REPORT_PREFIX, Plan, ensure_writable
 from auditor.scheduler.runner import SubprocessRunner
 from auditor.scheduler.vocabulary import JobKind, RunStatus, ScheduleRun, Trigger
 
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("irready.schedule")
 
-REPORT_PREFIX = {JobKind.AUDIT: "audit", JobKind.DRILL: "drill", JobKind.REPORT: "compliance"}
 # The first run of a schedule (its epoch) owes no slot that passed before it, except one
 # a moment earlier: the cron line or timer of that very slot is what set the epoch.
 EPOCH_GRACE = timedelta(minutes=10)
@@ -65,8 +64,7 @@ class Executor:
         return slot
 
     def _completed(self, kind: JobKind, slot: datetime) -> bool:
-        users = [user for user, _ in self.plan.drill_targets]
-        return self.log.completed_since(kind, slot, users)
+        return self.log.completed_since(kind, slot, self.plan.users(kind))
 
     def run_if_due(self, kind: JobKind, trigger: Trigger) -> ScheduleRun | None:
         slot = self.due(kind, self.clock())
@@ -120,7 +118,8 @@ class Executor:
                 logger.warning("%s: an earlier run was interrupted; it is retried now", kind)
             accounts = (self.log.accounts_since(now - REPORT_PERIOD)
                         if kind is JobKind.REPORT else ())
-            request = self.plan.request(kind, now, self._drill_targets(kind, slot), accounts)
+            request = self.plan.request(kind, now, self._drill_targets(kind, slot), accounts,
+                                        self._canaries(kind, slot))
             run_id = self.log.start(kind, slot, trigger, now)
             logger.info("%s: started (%s)", kind, trigger)
             try:
@@ -144,6 +143,14 @@ class Executor:
             return None
         done = self.log.drilled_since(slot, [user for user, _ in self.plan.drill_targets])
         return tuple(t for t in self.plan.drill_targets if t[0] not in done)
+
+    def _canaries(self, kind: JobKind, slot: datetime | None) -> tuple[str, ...] | None:
+        """For a slot's detection drill, the canaries not yet measured since the slot:
+        a retry after one drill could not run does not hand the others a key again."""
+        if kind is not JobKind.DETECT or slot is None:
+            return None
+        done = self.log.detected_since(slot, self.plan.canaries)
+        return tuple(user for user in self.plan.canaries if user not in done)
 
     def _notify(self, run: ScheduleRun, result: JobResult, compliance: str = "") -> None:
         if not result.needs_a_person:

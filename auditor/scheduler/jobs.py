@@ -21,7 +21,7 @@ from auditor.scheduler.vocabulary import JobKind, RunStatus
 
 if TYPE_CHECKING:
     from auditor.models import Severity
-    from auditor.store import DrillRecord
+    from auditor.store import DetectDrillRecord, DrillRecord
 
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"  # in report file names; the files of one run share it
 STAMP = re.compile(r"^\d{8}T\d{6}Z$")
@@ -38,6 +38,7 @@ class JobRequest:
     report: Path | None
     started_at: datetime
     drill_targets: tuple[tuple[str, str], ...] = ()  # (user, target) per drill command
+    canaries: tuple[str, ...] = ()  # the canary of each detection drill command
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,73 @@ def drill_result(outcomes: Sequence[DrillOutcome], records: Mapping[str, DrillRe
                 default=RunStatus.OK)
     return JobResult(worst, exit_code, "; ".join(parts) or "no drill users", tuple(details),
                      ", ".join(reports))
+
+
+@dataclass(frozen=True)
+class DetectOutcome:
+    canary: str
+    done: Completed
+    report: Path  # the detection drill's JSON report (also written when a call was not seen)
+
+
+def detect_result(outcomes: Sequence[DetectOutcome],
+                  records: Mapping[str, DetectDrillRecord]) -> JobResult:
+    """One detection drill per canary. Exit 0: every call seen; exit 1 (a call not seen,
+    or the key never accepted) measured what the drill is for, so it completes the job
+    and needs a person; any other exit (AWS denied, cut off, locked) or no record fails
+    the job, which is retried as a failed drill is."""
+    parts: list[str] = []
+    details: list[str] = []
+    statuses: list[RunStatus] = []
+    failed_code = 0
+    reports: list[str] = []
+    for canary, done, report in ((o.canary, o.done, o.report) for o in outcomes):
+        record = records.get(canary)
+        where = f"detection drill of {canary}"
+        if record is None or done.exit_code not in (ExitCode.OK, ExitCode.FAILED):
+            reason = done.last_error_line() or "no detection drill was recorded"
+            parts.append(f"{where} failed (exit {done.exit_code}): {reason}")
+            statuses.append(RunStatus.FAILED)
+            failed_code = failed_code or done.exit_code or int(ExitCode.FAILED)
+        elif done.exit_code == ExitCode.OK:
+            parts.append(f"{where}: every call seen after {duration(record.seen_seconds)}")
+            statuses.append(RunStatus.OK)
+        else:
+            parts.append(f"{where}: {record.status}: {_outcome(record)}")
+            details += _not_seen(report)
+            statuses.append(RunStatus.ALERT)
+        if record is not None:
+            details.append(f"{canary}: detection drill {record.drill_id}, status "
+                           f"{record.status}; details: irready drill show {record.drill_id}")
+        if report.is_file():
+            reports.append(str(report))
+    worst = max(statuses, key=[RunStatus.OK, RunStatus.ALERT, RunStatus.FAILED].index,
+                default=RunStatus.OK)
+    # a drill that could not run decides the code (the job is retried); else a call
+    # not seen is the drill's own exit 1
+    exit_code = failed_code or (int(ExitCode.FAILED) if worst is RunStatus.ALERT else 0)
+    return JobResult(worst, exit_code, "; ".join(parts) or "no canaries", tuple(details),
+                     ", ".join(reports))
+
+
+def _outcome(record: DetectDrillRecord) -> str:
+    try:
+        return str(json.loads(record.document or "{}").get("outcome") or "no outcome")
+    except (ValueError, AttributeError):
+        return "its document cannot be read"
+
+
+def _not_seen(report: Path) -> list[str]:
+    """Per counted source (event history, the trail's files), the calls it never showed."""
+    try:
+        sources = json.loads(report.read_text(encoding="utf-8"))["sources"]
+        return [f"not seen in {source['location']}: " + ", ".join(
+                    call["call"] for call in source["calls"]
+                    if call["seen_after_seconds"] is None)
+                for source in sources
+                if source["source"] in ("lookup", "s3") and not source["all_seen"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def report_result(done: Completed, report: Path) -> JobResult:

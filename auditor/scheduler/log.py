@@ -61,14 +61,16 @@ class ScheduleLog:
                         drill_users: Sequence[str] = ()) -> bool:
         """Whether a run of `job` started at or after `since` did its work. Runs made
         outside the scheduler count too: any complete audit run in the store (a hand-run
-        `--check`/`--skip` audit is not the weekly audit), or a succeeded drill of every
-        drill user."""
+        `--check`/`--skip` audit is not the weekly audit), a succeeded drill of every
+        drill user, or a detection drill that measured (seen or not) every canary."""
         if self.store.schedule_completed_since(job, since):
             return True
         if job is JobKind.AUDIT:
             return self.store.audited_since(since)
         if job is JobKind.DRILL and drill_users:
             return self.drilled_since(since, drill_users) == set(drill_users)
+        if job is JobKind.DETECT and drill_users:
+            return self.detected_since(since, drill_users) == set(drill_users)
         return False
 
     def accounts_since(self, since: datetime) -> list[str]:
@@ -78,3 +80,8 @@ class ScheduleLog:
     def drilled_since(self, since: datetime, users: Sequence[str]) -> set[str]:
         """Which of `users` have a succeeded drill started at or after `since`."""
         return self.store.drilled_since(since, users)
+
+    def detected_since(self, since: datetime, canaries: Sequence[str]) -> set[str]:
+        """Which of `canaries` have a detection drill started at or after `since` that
+        measured something (every call seen, or not within its timeout)."""
+        return self.store.detected_since(since, canaries)

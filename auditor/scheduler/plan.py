@@ -1,5 +1,6 @@
 """The plan: the [schedule] settings, parsed and checked against the rest of the config
-(a drill needs users with a rotation target), and the command lines of each run. Every
+(a drill needs users with a rotation target, a detection drill canaries), and the
+command lines of each run. Every
 run names its reports with its start stamp, so a run's files can be found and pruned
 together."""
 
@@ -38,6 +39,7 @@ class Plan:
     history_file: Path
     fail_on: Severity
     playbook: Path | None = None  # where the audit job regenerates the playbook; None: not
+    canaries: tuple[str, ...] = ()  # [drill] canaries: one detection drill each
 
 
     @classmethod
@@ -66,6 +68,7 @@ class Plan:
             playbook=(config.resolve(config.playbook.path) if config.playbook.path
                       else output / "playbook.md").absolute()
             if config.playbook.required or config.playbook.path else None,
+            canaries=tuple(config.drill.canaries),
         )
 
     @property
@@ -73,13 +76,21 @@ class Plan:
         return load_timezone(self.timezone)
 
     def enabled(self, kind: JobKind) -> bool:
-        return self.cadences[kind].enabled and (kind is not JobKind.DRILL
-                                                or bool(self.drill_targets))
+        drills = kind in (JobKind.DRILL, JobKind.DETECT)  # nobody to drill: nothing to run
+        return self.cadences[kind].enabled and (not drills or bool(self.users(kind)))
+
+    def users(self, kind: JobKind) -> tuple[str, ...]:
+        """Whom a run of `kind` drills: the [drill] users, or the canaries."""
+        if kind is JobKind.DRILL:
+            return tuple(user for user, _ in self.drill_targets)
+        return self.canaries if kind is JobKind.DETECT else ()
 
     def describe(self, kind: JobKind) -> str:
         cadence = self.cadences[kind]
         if kind is JobKind.DRILL and cadence.enabled and not self.drill_targets:
             return "off: no [drill] users in the config"
+        if kind is JobKind.DETECT and cadence.enabled and not self.canaries:
+            return f"skipped: no [drill] canaries in the config ({cadence.describe()})"
         text = cadence.describe()
         if kind is JobKind.REPORT and self.report_after_drill and self.enabled(JobKind.DRILL):
             text = "after each drill" + ("" if text == "off" else f"; {text}")
@@ -93,12 +104,15 @@ class Plan:
 
     def request(self, kind: JobKind, now: datetime,
                 drill_targets: Sequence[tuple[str, str]] | None = None,
-                accounts: Sequence[str] = ()) -> JobRequest:
-        """The commands of one run; `drill_targets` narrows a drill to some users, and a
-        compliance report is written per account of `accounts` (the report covers one
-        account, and refuses to guess when the history holds several)."""
+                accounts: Sequence[str] = (), canaries: Sequence[str] | None = None
+                ) -> JobRequest:
+        """The commands of one run; `drill_targets` narrows a drill to some users and
+        `canaries` a detection drill, and a compliance report is written per account of
+        `accounts` (the report covers one account, and refuses to guess when the history
+        holds several)."""
         stamp, prefix = self._free_stamp(kind, now), REPORT_PREFIX[kind]
         targets = tuple(self.drill_targets if drill_targets is None else drill_targets)
+        watched = tuple(self.canaries if canaries is None else canaries)
         if kind is JobKind.AUDIT:
             report = self.output_dir / f"{prefix}-{stamp}.json"
             commands: tuple[tuple[str, ...], ...] = (
@@ -114,6 +128,12 @@ class Plan:
                               "--make-room", "--format", "json", "--output",
                               str(self.output_dir / f"{prefix}-{stamp}-{_file_safe(user)}.json"),
                               *self.config_args()) for user, target in targets)
+        elif kind is JobKind.DETECT:
+            report = None  # one JSON report per canary, named in its command
+            commands = tuple(("drill", "detect", "--user", user, "--format", "json",
+                              "--output",
+                              str(self.output_dir / f"{prefix}-{stamp}-{_file_safe(user)}.json"),
+                              *self.config_args()) for user in watched)
         elif accounts:
             reports = [self.output_dir / f"{prefix}-{stamp}-{account}.pdf"
                        for account in accounts]
@@ -126,7 +146,8 @@ class Plan:
             commands = (("report", "compliance", "--output", str(report),
                          *self.config_args()),)
         return JobRequest(job=kind, commands=commands, report=report, started_at=now,
-                          drill_targets=targets if kind is JobKind.DRILL else ())
+                          drill_targets=targets if kind is JobKind.DRILL else (),
+                          canaries=watched if kind is JobKind.DETECT else ())
 
 
     def _playbook_commands(self) -> tuple[tuple[str, ...], ...]:
@@ -153,7 +174,8 @@ class Plan:
 # `irready report compliance`'s default period: the scheduled report's accounts are those
 # audited or drilled in it (an hour less, so that none is missing from the report's own)
 REPORT_PERIOD = timedelta(days=90) - timedelta(hours=1)
-REPORT_PREFIX = {JobKind.AUDIT: "audit", JobKind.DRILL: "drill", JobKind.REPORT: "compliance"}
+REPORT_PREFIX = {JobKind.AUDIT: "audit", JobKind.DRILL: "drill", JobKind.DETECT: "detect",
+                 JobKind.REPORT: "compliance"}
 
 
 def _file_safe(name: str) -> str:

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING
 from auditor.scheduler.jobs import (
     TIMED_OUT,
     Completed,
+    DetectOutcome,
     DrillOutcome,
     JobRequest,
     JobResult,
     audit_result,
+    detect_result,
     drill_result,
     playbook_result,
     report_result,
@@ -30,7 +32,7 @@ from auditor.scheduler.vocabulary import JobKind, RunStatus
 
 if TYPE_CHECKING:
     from auditor.scheduler.plan import Plan
-    from auditor.store import DrillRecord
+    from auditor.store import DetectDrillRecord, DrillRecord
 
 Launcher = Callable[[Sequence[str], float], Completed]
 INTERRUPT_GRACE_SECONDS = 60.0  # for a drill to roll back after SIGINT
@@ -91,6 +93,12 @@ class SubprocessRunner:
                 report_result(self.launch(command, self.plan.timeout_seconds),
                               Path(command[command.index("--output") + 1]))
                 for command in request.commands])
+        if request.job is JobKind.DETECT:  # one detection drill per canary
+            watched = [DetectOutcome(canary, self.launch(command, self.plan.timeout_seconds),
+                                     Path(command[command.index("--output") + 1]))
+                       for canary, command in zip(request.canaries, request.commands,
+                                                  strict=True)]
+            return detect_result(watched, self._detect_drills_since(request.started_at))
         outcomes = [DrillOutcome(user, target, self.launch(command, self.plan.timeout_seconds),
                                  Path(command[command.index("--output") + 1]))
                     for (user, target), command in zip(request.drill_targets,
@@ -103,5 +111,14 @@ class SubprocessRunner:
         with HistoryStore(self.plan.history_file) as store:
             latest: dict[str, DrillRecord] = {}
             for record in reversed(store.drills(since=since - timedelta(seconds=1))):
+                latest[record.user] = record  # oldest first, so the newest wins
+            return latest
+
+    def _detect_drills_since(self, since: datetime) -> Mapping[str, DetectDrillRecord]:
+        from auditor.store import HistoryStore
+
+        with HistoryStore(self.plan.history_file) as store:
+            latest: dict[str, DetectDrillRecord] = {}
+            for record in reversed(store.detect_drills(since=since - timedelta(seconds=1))):
                 latest[record.user] = record  # oldest first, so the newest wins
             return latest

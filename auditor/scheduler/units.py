@@ -67,6 +67,8 @@ def job_minutes(plan: Plan, kind: JobKind) -> int:
     commands = 1
     if kind is JobKind.DRILL:
         commands = max(len(plan.drill_targets), 1) + (1 if plan.report_after_drill else 0)
+    elif kind is JobKind.DETECT:
+        commands = max(len(plan.canaries), 1)
     per_command = plan.timeout_seconds + INTERRUPT_GRACE_SECONDS
     return int(commands * per_command // 60) + 10
 
@@ -117,7 +119,7 @@ def systemd_service(plan: Plan, program: Sequence[str]) -> dict[str, str]:
     command = [*program, "schedule", "run", *plan.config_args()]
     return {"irready-scheduler.service": (
         "[Unit]\n"
-        "Description=irready scheduler: the audit, the drill and the compliance report\n"
+        "Description=irready scheduler: the audit, the drills and the compliance report\n"
         "Wants=network-online.target\n"
         "After=network-online.target\n"
         "\n[Service]\n"

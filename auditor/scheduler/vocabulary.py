@@ -12,6 +12,7 @@ from enum import StrEnum
 class JobKind(StrEnum):
     AUDIT = "audit"
     DRILL = "drill"
+    DETECT = "detect"  # the detection drill, of each [drill] canaries user
     REPORT = "report"
 
 

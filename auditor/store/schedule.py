@@ -1,6 +1,7 @@
 """The scheduler's tables in the history store (schedule_runs and schedule_state,
-migration 2), and the two questions the scheduler asks of the audit and drill tables:
-was a complete audit run, and which users were drilled, since a slot began."""
+migration 2), and the questions the scheduler asks of the audit and drill tables: was a
+complete audit run, and which users were drilled (or canaries measured), since a slot
+began."""
 
 from __future__ import annotations
 
@@ -122,6 +123,18 @@ class ScheduleTables(StoreBase):
         marks = ",".join("?" * len(users))
         rows = self._db.execute(
             "SELECT DISTINCT user_name FROM drills WHERE status = 'SUCCEEDED'"
+            f" AND started_at >= ? AND user_name IN ({marks})", (iso(since), *users))
+        return {str(row[0]) for row in rows.fetchall()}
+
+
+    def detected_since(self, since: datetime, users: Sequence[str]) -> set[str]:
+        """Which of `users` have a detection drill started at or after `since` that
+        measured something: SEEN or NOT_SEEN (a drill that replayed nothing did not)."""
+        if not users:
+            return set()
+        marks = ",".join("?" * len(users))
+        rows = self._db.execute(
+            "SELECT DISTINCT user_name FROM detect_drills WHERE status IN ('SEEN', 'NOT_SEEN')"
             f" AND started_at >= ? AND user_name IN ({marks})", (iso(since), *users))
         return {str(row[0]) for row in rows.fetchall()}
 

@@ -9,19 +9,28 @@ import json
 from typing import Any
 
 from auditor.clock import iso
-from drills.detect.model import DetectResult, SourceResult
+from drills.detect.model import DetectResult, DetectSource, SourceResult
 
 SCHEMA = "irready.detect-drill/1"
 
 
 def source_dict(source: SourceResult) -> dict[str, Any]:
-    return {
+    entry: dict[str, Any] = {
         "source": source.source.value, "location": source.location, "polls": source.polls,
         "all_seen": source.all_seen, "first_seconds": source.first_seconds,
         "last_seconds": source.last_seconds, "notes": list(source.notes),
         "calls": [{"call": s.call.label, "seen_after_seconds": s.seen_after}
                   for s in source.sightings],
     }
+    if source.source is DetectSource.ATHENA:  # optional fields: schema /1 still holds
+        entry |= {
+            "counted": source.counted,
+            "queries": [{"query_id": q.query_id, "bytes_scanned": q.bytes_scanned,
+                         "cost_usd": round(q.cost_usd, 6)} for q in source.queries],
+            "bytes_scanned": source.bytes_scanned,
+            "cost_usd": round(source.cost_usd, 6),
+        }
+    return entry
 
 
 def document(result: DetectResult) -> dict[str, Any]:

@@ -13,12 +13,17 @@ from typing import Any
 
 
 class DetectSource(StrEnum):
-    """Where the drill looks. LOOKUP and S3 are what the playbook relies on."""
+    """Where the drill looks. LOOKUP and S3 are what the playbook relies on; ATHENA is
+    reported beside them and never counted (it reads the very files S3 shows)."""
 
     LOOKUP = "lookup"
     S3 = "s3"
+    ATHENA = "athena"  # queried once the trail's files show every call; costs money
     GUARDDUTY = "guardduty"  # watched for a finding; never counted for or against
 
+
+# the sources the playbook relies on: a call seen in one of them can be investigated
+RELIED_ON = frozenset({DetectSource.LOOKUP, DetectSource.S3})
 
 
 class DetectStatus(StrEnum):
@@ -68,6 +73,21 @@ class Sighting:
 
 
 @dataclass(frozen=True)
+class AthenaQuery:
+    """One Athena query a drill ran: its id, what it scanned and so cost (Athena bills
+    per byte scanned, 10 MB at least per query)."""
+
+    query_id: str
+    bytes_scanned: int
+
+    @property
+    def cost_usd(self) -> float:
+        from incident.investigate.model import query_cost_usd
+
+        return query_cost_usd(self.bytes_scanned)
+
+
+@dataclass(frozen=True)
 class SourceResult:
     """One source's figures: each call's time to visible, and the first and last."""
 
@@ -76,6 +96,20 @@ class SourceResult:
     sightings: tuple[Sighting, ...]
     polls: int
     notes: tuple[str, ...] = ()  # what could not be read, each poll's problems
+    queries: tuple[AthenaQuery, ...] = ()  # Athena's, in the order they ran
+
+    @property
+    def counted(self) -> bool:
+        """Whether this source decides the drill's result (Athena's never does)."""
+        return self.source in RELIED_ON
+
+    @property
+    def bytes_scanned(self) -> int:
+        return sum(query.bytes_scanned for query in self.queries)
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(query.cost_usd for query in self.queries)
 
     @property
     def all_seen(self) -> bool:
@@ -128,4 +162,4 @@ class DetectResult:
 
     @property
     def seen_everywhere_relied_on(self) -> bool:
-        return any(result.all_seen for result in self.sources)
+        return any(result.all_seen for result in self.sources if result.counted)

@@ -1,7 +1,9 @@
 """The least-privilege policy of `irready drill detect`: read the canary (to prove it
 can do nothing), create and delete its keys and nothing else, find the trails, search
-event history, and list and read the trail's log files (decrypted through S3). The key
-actions are scoped to the canary users; GetCallerIdentity needs no permission."""
+event history, and list and read the trail's log files (decrypted through S3); with
+Athena (`--source athena`), also query the audited table, as `irready policy
+investigate` does, whose one write is Athena's, of results into the results bucket.
+The key actions are scoped to the canary users; GetCallerIdentity needs no permission."""
 
 from __future__ import annotations
 
@@ -11,10 +13,13 @@ from typing import Any
 
 from auditor.errors import UsageError
 from drills.engine.preflight import USER_NAME
+from incident.investigate.policy import RESULTS_BUCKET, athena_statements
 from incident.investigate.source_spec import BUCKET
 
 
-def detect_policy(canaries: Sequence[str], buckets: Sequence[str] = ()) -> dict[str, Any]:
+def detect_policy(canaries: Sequence[str], buckets: Sequence[str] = (), *,
+                  athena: bool = False, results_bucket: str = RESULTS_BUCKET
+                  ) -> dict[str, Any]:
     if not canaries:
         raise UsageError("no canary users: list them in [drill] canaries in the config, or "
                          "pass --user NAME")
@@ -26,6 +31,7 @@ def detect_policy(canaries: Sequence[str], buckets: Sequence[str] = ()) -> dict[
             raise UsageError(f"--bucket: {bucket!r} is not an S3 bucket name")
     users = [f"arn:aws:iam::*:user/{name}" for name in dict.fromkeys(canaries)]
     names = sorted(set(buckets)) or ["*"]
+    queries = athena_statements(results_bucket) if athena else []
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -51,9 +57,12 @@ def detect_policy(canaries: Sequence[str], buckets: Sequence[str] = ()) -> dict[
             {"Sid": "DecryptLogFilesThroughS3", "Effect": "Allow",
              "Action": ["kms:Decrypt"], "Resource": "*",
              "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}},
+            *queries,
         ],
     }
 
 
-def render_detect_policy(canaries: Sequence[str], buckets: Sequence[str] = ()) -> str:
-    return json.dumps(detect_policy(canaries, buckets), indent=2) + "\n"
+def render_detect_policy(canaries: Sequence[str], buckets: Sequence[str] = (), *,
+                         athena: bool = False, results_bucket: str = RESULTS_BUCKET) -> str:
+    return json.dumps(detect_policy(canaries, buckets, athena=athena,
+                                    results_bucket=results_bucket), indent=2) + "\n"

@@ -21,6 +21,7 @@ from drills.detect.guardduty import find_detectors
 from drills.detect.journal import DetectJournal, KeyState
 from drills.detect.keys import temporary_key
 from drills.detect.model import (
+    RELIED_ON,
     DetectOptions,
     DetectResult,
     DetectSource,
@@ -44,8 +45,6 @@ if TYPE_CHECKING:
 # what a simulated delivery gets: the key id, the calls as made, the drill's user agent
 Delivery = Callable[[str, tuple[Replayed, ...], str], None]
 Now = Callable[[], datetime]
-# the sources the playbook relies on: a call seen in one of them can be investigated
-RELIED_ON = frozenset({DetectSource.LOOKUP, DetectSource.S3})
 
 
 def new_detect_id(at: datetime) -> str:
@@ -68,7 +67,8 @@ class _Clock:
 
 def seen_seconds(sources: tuple[SourceResult, ...], calls: int) -> float | None:
     """Seconds until every call was visible in some source the playbook relies on (each
-    call counted from the first source to show it); None when one never was."""
+    call counted from the first source to show it); None when one never was. Athena is
+    not one: it reads the trail's files, and is asked only once they show the calls."""
     relied = [s for s in sources if s.source in RELIED_ON]
     firsts = []
     for index in range(calls):
@@ -96,8 +96,11 @@ def run_detect(ctx: AwsContext, config: Config, store: HistoryStore, options: De
     started = now()
     guardduty = find_detectors(ctx) \
         if any(c.source is DetectSource.GUARDDUTY for c in choices) else None
+    athena = any(c.source is DetectSource.ATHENA for c in choices)
+    latest = store.latest_snapshot(identity.account_id) if athena else None
     watched, notes = resolve(ctx, identity.account_id, choices, started,
-                             started.replace(microsecond=0) + _seconds(options.timeout))
+                             started.replace(microsecond=0) + _seconds(options.timeout),
+                             None if latest is None else latest[1])
     drill_id = new_detect_id(started)
     agent = user_agent(drill_id)
     iam = ctx.client("iam")

@@ -1,8 +1,11 @@
 """The places a detection drill watches, named with --source and resolved before the
 key exists: `lookup` (CloudTrail event history, in the drill's region and us-east-1,
 where IAM's global calls are logged), `s3` (the log files of every trail that writes
-them, as DescribeTrails says) or `s3://BUCKET[/PREFIX]` (a bucket named outright).
-Nothing named: event history and every trail's files."""
+them, as DescribeTrails says), `s3://BUCKET[/PREFIX]` (a bucket named outright) or
+`athena` (the table the latest audit found, as `investigate --source athena` queries
+it; asked only once the trail's files show every call, since each query costs money,
+and never counted for the drill's result). Nothing named: event history and every
+trail's files."""
 
 from __future__ import annotations
 
@@ -18,9 +21,10 @@ from drills.engine.aws import AWS_ERRORS, describe_error
 
 if TYPE_CHECKING:
     from auditor.session import AwsContext
+    from auditor.snapshot import AccountSnapshot
     from incident.investigate.record_source import RecordSource
 
-USAGE = "lookup, s3, s3://BUCKET[/PREFIX] or guardduty"
+USAGE = "lookup, s3, s3://BUCKET[/PREFIX], athena or guardduty"
 GLOBAL_REGION = "us-east-1"  # IAM and other global services log their calls here
 
 
@@ -40,11 +44,11 @@ def parse_detect_sources(values: list[str] | None) -> tuple[SourceChoice, ...]:
                 SourceChoice(DetectSource.S3, explicit=False))
     chosen: list[SourceChoice] = []
     for value in values:
-        if value.strip() in ("athena", "auto", "") or value.startswith("local:"):
+        if value.strip() in ("auto", "") or value.startswith("local:"):
             raise UsageError(f"--source {value}: a detection drill watches {USAGE}")
-        if value.strip() == DetectSource.GUARDDUTY:
-            if SourceChoice(DetectSource.GUARDDUTY) not in chosen:
-                chosen.append(SourceChoice(DetectSource.GUARDDUTY))
+        if value.strip() in (DetectSource.GUARDDUTY, DetectSource.ATHENA):
+            if SourceChoice(DetectSource(value.strip())) not in chosen:
+                chosen.append(SourceChoice(DetectSource(value.strip())))
             continue
         spec = parse_source(value)
         choice = SourceChoice(DetectSource.LOOKUP) if spec.kind is SourceKind.LOOKUP else \
@@ -54,6 +58,10 @@ def parse_detect_sources(values: list[str] | None) -> tuple[SourceChoice, ...]:
     if all(choice.source is DetectSource.GUARDDUTY for choice in chosen):
         raise UsageError("--source guardduty is watched beside the logs, never alone: add "
                          "--source lookup or --source s3")
+    athena = SourceChoice(DetectSource.ATHENA)
+    if athena in chosen and not any(c.source is DetectSource.S3 for c in chosen):
+        # Athena is asked once the trail's files show the calls: watch the files too
+        chosen.insert(chosen.index(athena), SourceChoice(DetectSource.S3, explicit=False))
     return tuple(chosen)
 
 
@@ -75,14 +83,30 @@ def _trail_buckets(ctx: AwsContext) -> list[tuple[str, str, str]]:
 
 
 def resolve(ctx: AwsContext, account_id: str, choices: tuple[SourceChoice, ...],
-            start: datetime, end: datetime) -> tuple[list[Watched], list[str]]:
+            start: datetime, end: datetime, snapshot: AccountSnapshot | None = None
+            ) -> tuple[list[Watched], list[str]]:
     """The watched sources, and notes on what is not watched. UsageError when a source
-    named cannot be watched at all; read-only."""
+    named cannot be watched at all; read-only. `snapshot` is the latest audit's, where
+    the Athena table is found."""
     watched: list[Watched] = []
     notes: list[str] = []
+    athena = None
+    if any(choice.source is DetectSource.ATHENA for choice in choices):
+        # the table first: without one there is nothing to drill, whatever the trails
+        athena = _athena(ctx, account_id, snapshot, start, end)
+        if not any(c.source is DetectSource.S3 and c.explicit for c in choices):
+            notes.append("Athena is queried only once the trail's files show every call: "
+                         "every trail's files were watched too")
     for choice in choices:
         if choice.source is DetectSource.GUARDDUTY:
             continue  # drills.detect.guardduty
+        if choice.source is DetectSource.ATHENA:
+            if athena is None or not any(w.source is DetectSource.S3 for w in watched):
+                raise UsageError("--source athena: Athena is queried once the trail's files "
+                                 "show the calls, and no trail writes log files to S3: name "
+                                 "the bucket with --source s3://BUCKET[/PREFIX]")
+            watched.append(athena)
+            continue
         if choice.source is DetectSource.LOOKUP:
             watched.append(Watched(DetectSource.LOOKUP, "CloudTrail event history",
                                    _lookup(ctx, account_id, start, end)))
@@ -99,6 +123,35 @@ def resolve(ctx: AwsContext, account_id: str, choices: tuple[SourceChoice, ...],
             location = f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
             watched.append(Watched(DetectSource.S3, location, reader))
     return watched, notes
+
+
+def _athena(ctx: AwsContext, account_id: str, snapshot: AccountSnapshot | None,
+            start: datetime, end: datetime) -> Watched:
+    """The audited table, as `investigate --source athena` queries it (one reader kept
+    across polls, so its queries add up); UsageError when there is none to query."""
+    from incident.investigate.athena_source import FIX, AthenaSource
+    from incident.investigate.plan import Limits, audited_table, organization_logs
+
+    found = audited_table(snapshot)
+    if found is None:
+        if snapshot is None:
+            why = f"no audit of account {account_id} is stored: run `irready audit` first"
+        elif snapshot.athena_tables is None:
+            why = (f"the latest audit of account {account_id} could not list the Athena "
+                   "tables: run `irready audit` again")
+        else:
+            why = (f"the latest audit of account {account_id} found no Athena table over "
+                   "the trail's logs: create it (`irready playbook` prints the CREATE "
+                   "TABLE), then run `irready audit`")
+        raise UsageError(f"--source athena: {why}")
+    source = AthenaSource(ctx, found[0], account_id, start - timedelta(minutes=5),
+                          end + timedelta(minutes=5), organization=organization_logs(snapshot),
+                          max_scan_bytes=Limits().max_scan_bytes)
+    if source.refusal:  # the drill has no --max-scan-gb to raise
+        raise UsageError("--source athena: " + source.refusal.replace(
+            FIX, "create the partitioned table `irready playbook` prints (Athena section)"))
+    return Watched(DetectSource.ATHENA, source.location, lambda: source,
+                   after=DetectSource.S3)
 
 
 def _lookup(ctx: AwsContext, account_id: str, start: datetime, end: datetime

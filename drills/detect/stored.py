@@ -80,6 +80,11 @@ def print_stored(console: Console, record: DetectDrillRecord) -> None:
             f"{_seconds(source.get('last_seconds'))}")
         for call in source.get("calls") or []:
             say(f"  {call.get('call')}: {_seconds(call.get('seen_after_seconds'))}")
+        if "queries" in source:  # Athena's: reported, never counted
+            ids = ", ".join(str(q.get("query_id")) for q in source["queries"]) or "none"
+            say(f"  not counted for the result; queries {ids}: "
+                f"{source.get('bytes_scanned', 0):,} bytes scanned, "
+                f"${float(source.get('cost_usd', 0.0)):.4f}")
     if record.status in ("RUNNING", "INTERRUPTED"):
         say(f"cut off: `irready drill rollback {record.drill_id}` deletes any key it left "
             "and closes it")

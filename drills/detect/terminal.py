@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from drills.detect.model import DetectResult
+from drills.detect.model import DetectResult, DetectSource
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -39,6 +39,12 @@ def print_detect(console: Console, result: DetectResult) -> None:
                       f"{minutes(source.first_seconds)}, last after "
                       f"{minutes(source.last_seconds)}, {source.polls} polls",
                       markup=False, highlight=False)
+        if source.source is DetectSource.ATHENA:
+            queries = ", ".join(f"{q.query_id} ({q.bytes_scanned:,} bytes, "
+                                f"${q.cost_usd:.4f})" for q in source.queries) or "none"
+            console.print(f"  not counted for the result; queries: {queries}; total "
+                          f"{source.bytes_scanned:,} bytes scanned, ${source.cost_usd:.4f}",
+                          markup=False, highlight=False)
         for note in source.notes:
             console.print(f"  note: {note}", markup=False, highlight=False)
     if result.guardduty is not None:

@@ -107,6 +107,12 @@ class SourceIp:
 
 
 ATHENA_USD_PER_TB = 5.0  # Athena's price per TB scanned (10 MB minimum per query)
+ATHENA_MINIMUM_BYTES = 10 * 1024**2
+
+
+def query_cost_usd(bytes_scanned: int) -> float:
+    """What Athena bills for one query that scanned `bytes_scanned`."""
+    return max(bytes_scanned, ATHENA_MINIMUM_BYTES) / 1024**4 * ATHENA_USD_PER_TB
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +128,7 @@ class SourceReport:
 
     @property
     def cost_usd(self) -> float:
-        billed = [max(self.bytes_scanned, 10 * 1024**2)] if self.queries else []
-        return sum(billed) / 1024**4 * ATHENA_USD_PER_TB
+        return query_cost_usd(self.bytes_scanned) if self.queries else 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from incident.investigate.source_spec import SourceKind, SourceSpec
 
 if TYPE_CHECKING:
     from auditor.session import AwsContext
-    from auditor.snapshot import AccountSnapshot, TrailInfo
+    from auditor.snapshot import AccountSnapshot, AthenaTable, TrailInfo
     from incident.investigate.logfiles.layout import LogStore
 
 GB = 1024**3
@@ -202,24 +202,21 @@ def _add_athena(plan: Plan, scope: Scope, *, explicit: bool) -> bool:
     from incident.investigate.athena_source import AthenaSource
 
     snapshot = scope.snapshot
-    tables = () if snapshot is None or snapshot.athena_tables is None else (
-        snapshot.athena_tables)
-    if not tables:
+    found = audited_table(snapshot)
+    if found is None:
         why = ("no Athena table over the trail's logs is known (the latest audit found "
                "none): `irready playbook` prints the CREATE TABLE")
         if explicit:
             raise NoSource(f"--source athena: {why}")
         plan.skipped.append(SkippedSource("athena", why))
         return False
-    prefixes = [f"s3://{t.bucket}/{t.key_prefix}".rstrip("/") for t in _known_trails(snapshot)]
-    matching = [t for t in tables if any(t.location.startswith(p) for p in prefixes)]
-    if not matching and not explicit:
+    table, reads_a_trail = found
+    if not reads_a_trail and not explicit:
         plan.skipped.append(SkippedSource(
             "athena", "no Athena table reads the trail's log files (the tables found point "
                       "elsewhere)"))
         return False
-    table = (matching or list(tables))[0]
-    organization = any(t.organization for t in (snapshot.trails or ())) if snapshot else False
+    organization = organization_logs(snapshot)
     source = AthenaSource(_ctx(scope), table, scope.account or "",
                           scope.window.baseline_start, scope.window.end,
                           organization=organization,
@@ -230,6 +227,24 @@ def _add_athena(plan: Plan, scope: Scope, *, explicit: bool) -> bool:
         return False
     plan.sources.append(source)
     return True
+
+
+def audited_table(snapshot: AccountSnapshot | None) -> tuple[AthenaTable, bool] | None:
+    """The Athena table the latest audit found, preferring one over a known trail's
+    files (True then); None when the audit found none. `investigate` and the detection
+    drill both query this one."""
+    tables = () if snapshot is None or snapshot.athena_tables is None else (
+        snapshot.athena_tables)
+    if not tables:
+        return None
+    prefixes = [f"s3://{t.bucket}/{t.key_prefix}".rstrip("/") for t in _known_trails(snapshot)]
+    matching = [t for t in tables if any(t.location.startswith(p) for p in prefixes)]
+    return (matching or list(tables))[0], bool(matching)
+
+
+def organization_logs(snapshot: AccountSnapshot | None) -> bool:
+    """Whether the audited logs are an organization trail's (every account's)."""
+    return any(t.organization for t in (snapshot.trails or ())) if snapshot else False
 
 
 def _auto(plan: Plan, scope: Scope) -> None:

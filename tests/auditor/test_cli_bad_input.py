@@ -65,10 +65,10 @@ TARGET_TYPES = "command, credentials-file, env-file, secretsmanager, ssm"
                      id="the same typo in AWS_DEFAULT_REGION is the same usage error"),
         pytest.param(("schedule", "job", "bogus"), {}, USAGE,
                      "Invalid value for 'JOB': 'bogus' is not one of 'audit', 'drill', "
-                     "'report' (see 'irready schedule job --help')",
+                     "'detect', 'report' (see 'irready schedule job --help')",
                      id="an unknown scheduled job, worded as a sentence"),
         pytest.param(("schedule", "job"), {}, USAGE,
-                     "Missing argument 'JOB'. Choose from: audit, drill, report "
+                     "Missing argument 'JOB'. Choose from: audit, drill, detect, report "
                      "(see 'irready schedule job --help')", id="no scheduled job named"),
         pytest.param(("schedule", "job", "drill", "--config", "no-drill-users.toml"), {},
                      USAGE, "the drill job is off: no [drill] users in the config",

@@ -133,6 +133,9 @@ WAIVER = '[[waivers]]\ncheck = "iam.console_mfa"\nreason = "break-glass"\n'
                      id="inventory without target"),
         pytest.param("[history]\npath = 3\n", "history.path: expected a string, got 3",
                      id="history path type"),
+        pytest.param('[schedule]\ndetect = "quarterly mondey 07:30"\n',
+                     "schedule.detect: 'mondey' is not a weekday in 'quarterly mondey 07:30'",
+                     id="detection drill schedule"),
     ],
 )
 def test_a_bad_config_is_one_line_naming_the_problem(tmp_path: Path, text: str,

@@ -6,6 +6,7 @@ stops the service once the running job has ended, and locks keep runs apart."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -72,6 +73,7 @@ class CountingRunner:
         self.history = history  # where a successful audit stores its run, as irready's does
         self.requests: list[JobRequest] = []
         self.failing: set[tuple[JobKind, date]] = set()
+        self.alerting: set[tuple[JobKind, date]] = set()  # ran, but a person is needed
         self.kill_on: tuple[JobKind, date] | None = None
         self.on_run: Callable[[JobRequest], None] = lambda request: None
 
@@ -86,6 +88,8 @@ class CountingRunner:
         if when in self.failing:
             return JobResult(RunStatus.FAILED, 3, f"the {request.job} failed (exit 3): "
                              "irready: error: cannot reach AWS")
+        if when in self.alerting:
+            return JobResult(RunStatus.ALERT, 1, f"the {request.job} needs a person")
         if request.job is JobKind.AUDIT and self.history is not None:
             with HistoryStore(self.history) as store:
                 store.save_run(AuditRun("123456789012", request.started_at, self.clock.now, ()))
@@ -673,3 +677,98 @@ def test_the_monthly_report_waits_for_something_to_report(
         (JobKind.AUDIT, at(MONDAYS[0], 6)), (JobKind.REPORT, at(MONDAYS[0], 8))]
     (report,) = completed_runs(config, JobKind.REPORT)
     assert report.slot == at(date(2026, 1, 1), 8)
+
+
+# -- the detection drill -----------------------------------------------------------------
+
+
+def with_canaries(config: Config, *canaries: str) -> Config:
+    return replace(config, drill=replace(config.drill, canaries=canaries))
+
+
+def test_the_detection_drill_runs_each_quarter_after_the_rotation_drill(
+        config: Config, clock: SimClock, runner: CountingRunner) -> None:
+    config = with_canaries(config, "canary-user", "other-canary")
+    serve(config, clock, runner, END)
+
+    detections = completed_runs(config, JobKind.DETECT)
+    assert [run.slot for run in detections] == [at(date(2026, 1, 5), 7, 30),
+                                                at(date(2026, 4, 6), 7, 30)]
+    drills = completed_runs(config, JobKind.DRILL)
+    assert all(d.finished_at is not None and d.finished_at <= run.started_at
+               for d, run in zip(drills, detections, strict=True))
+    assert runner.count(JobKind.DETECT) == 2
+    first = next(r for r in runner.requests if r.job is JobKind.DETECT)
+    folder = Path(config.schedule.output_dir)
+    assert first.commands == tuple(
+        ("drill", "detect", "--user", user, "--format", "json", "--output",
+         str(folder / f"detect-20260105T073000Z-{user}.json"))
+        for user in ("canary-user", "other-canary"))
+    assert first.canaries == ("canary-user", "other-canary")
+
+
+def test_a_call_not_seen_is_notified_and_completes_the_quarter(
+        config: Config, clock: SimClock, runner: CountingRunner) -> None:
+    runner.alerting = {(JobKind.DETECT, date(2026, 1, 5))}
+    with Webhook() as webhook:
+        config = replace(with_canaries(config, "canary-user"),
+                         notify=NotifySettings(webhook_url=webhook.url))
+        serve(config, clock, runner, END)
+
+    assert runner.count(JobKind.DETECT) == 2  # not retried the next morning
+    runs = completed_runs(config, JobKind.DETECT)
+    assert [(run.status, run.exit_code) for run in runs] == [(RunStatus.ALERT, 1),
+                                                             (RunStatus.OK, 0)]
+    (text,) = [post["text"] for post in webhook.posts]
+    assert text.startswith("irready detect needs attention: the detect needs a person")
+    assert runs[0].notified == "webhook"
+
+
+def test_a_detection_drill_that_could_not_run_is_retried_the_next_morning(
+        config: Config, clock: SimClock, runner: CountingRunner) -> None:
+    runner.failing = {(JobKind.DETECT, date(2026, 1, 5))}
+    serve(config := with_canaries(config, "canary-user"), clock, runner, END)
+
+    assert [run.started_at for run in completed_runs(config, JobKind.DETECT)] == [
+        at(date(2026, 1, 6), 7, 30), at(date(2026, 4, 6), 7, 30)]
+    assert runner.count(JobKind.DETECT) == 3
+
+
+def test_a_retried_detection_drill_hands_a_key_only_to_the_canaries_not_measured(
+        config: Config, clock: SimClock, runner: CountingRunner) -> None:
+    config = with_canaries(config, "canary-user", "other-canary")
+    runner.failing = {(JobKind.DETECT, date(2026, 1, 5))}
+
+    def measured_first(request: JobRequest) -> None:
+        """The first canary's drill measured something; the other's could not run."""
+        if request.job is JobKind.DETECT and request.started_at.date() == date(2026, 1, 5):
+            with HistoryStore(config.history_file) as store:
+                store.begin_detect_drill(drill_id="detect-1", account_id="123456789012",
+                                         user="canary-user", started_at=request.started_at,
+                                         journal={})
+                store.finish_detect_drill("detect-1", "NOT_SEEN", clock.now, None)
+
+    runner.on_run = measured_first
+    serve(config, clock, runner, at(date(2026, 1, 7), 0))
+
+    retry = [r for r in runner.requests if r.job is JobKind.DETECT][1]
+    assert retry.canaries == ("other-canary",)
+
+
+def test_without_canaries_the_detection_drill_is_skipped_with_a_note(
+        config: Config, clock: SimClock, runner: CountingRunner,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="irready.schedule")
+    serve(config, clock, runner, at(date(2026, 4, 30), 0))
+
+    assert runner.count(JobKind.DETECT) == 0
+    assert runner.count(JobKind.DRILL) == 2
+    assert "detect: skipped: no [drill] canaries in the config (quarterly, the first Monday " \
+           "of January, April, July and October at 07:30)" in caplog.text
+    with HistoryStore(config.history_file) as store:
+        status = schedule_status(Executor(config, store, runner=runner, clock=clock),
+                                 clock.now)
+    (detect,) = [job for job in status.jobs if job.job is JobKind.DETECT]
+    assert not detect.enabled
+    assert detect.overdue_since is None
+

@@ -66,6 +66,9 @@ def plan_of(config_path: Path) -> Plan:
                      "name such as Europe/Paris or UTC)", id="time zone"),
         pytest.param("keep_reports = -1", "schedule.keep_reports: must be 0 (keep all) or more",
                      id="keep_reports"),
+        pytest.param('detect = "quarterly mondey 07:30"',
+                     "schedule.detect: 'mondey' is not a weekday in 'quarterly mondey 07:30'",
+                     id="detection drill"),
     ],
 )
 def test_bad_schedule_settings_are_one_line_exit_2(tmp_path: Path, schedule: str,
@@ -626,3 +629,155 @@ def test_a_drill_user_without_target_is_fine_while_the_drill_is_off(tmp_path: Pa
     config = write_config(tmp_path, 'drill = "off"', extra='[drill]\nusers = ["someone"]\n')
     assert plan_of(config).drill_targets == ()
     assert irready("schedule", "status", "--config", str(config)).exit_code == 0
+
+
+# -- the detection drill -------------------------------------------------------------
+
+
+CANARIES = '[drill]\ncanaries = ["canary-user"]\npropagation_timeout_seconds = 5\n'
+
+
+def detect_document(drill_id: str, status: str, not_seen: tuple[str, ...] = ()) -> str:
+    calls = [{"call": call, "seen_after_seconds": None if call in not_seen else 40.0}
+             for call in ("sts:GetCallerIdentity", "iam:ListUsers")]
+    return json.dumps({"drill_id": drill_id, "status": status,
+                       "outcome": f"the drill's outcome ({status})",
+                       "sources": [{"source": "s3", "location": "s3://trail-logs",
+                                    "all_seen": not not_seen, "calls": calls}]})
+
+
+def test_detection_drill_results_are_read_from_the_history_store(tmp_path: Path) -> None:
+    config = write_config(tmp_path, extra=(
+        '[drill]\ncanaries = ["seen-canary", "unseen-canary", "denied-canary", '
+        '"cut-canary"]\n'))
+    plan = plan_of(config)
+    started = datetime.now(UTC)
+
+    def detect(argv: Any, timeout: float) -> Completed:
+        """Stands in for `irready drill detect`, which stores its drill and writes its
+        JSON report (also when a call was not seen)."""
+        canary = argv[argv.index("--user") + 1]
+        if canary == "denied-canary":
+            return Completed(3, "", "irready: error: iam:CreateAccessKey: AccessDenied; the "
+                             "detection drill needs the policy that `irready policy detect` "
+                             "prints\n")
+        status, code = {"seen-canary": ("SEEN", 0), "unseen-canary": ("NOT_SEEN", 1),
+                        "cut-canary": ("INTERRUPTED", 6)}[canary]
+        document = detect_document(f"detect-{canary}", status,
+                                   ("iam:ListUsers",) if code == 1 else ())
+        with HistoryStore(plan.history_file) as store:
+            store.begin_detect_drill(drill_id=f"detect-{canary}", account_id="123456789012",
+                                     user=canary, started_at=started, journal={})
+            store.finish_detect_drill(f"detect-{canary}", status, started, document,
+                                      95.0 if code == 0 else None)
+        if code != 6:
+            Path(argv[argv.index("--output") + 1]).write_text(document)
+            return Completed(code)
+        return Completed(6, "", f"irready: error: detection drill detect-{canary} was cut off;"
+                         " its temporary key was deleted\n")
+
+    result = SubprocessRunner(plan, launch=detect)(plan.request(JobKind.DETECT, started))
+
+    assert result.status is RunStatus.FAILED  # retried: two drills could not measure
+    assert result.exit_code == 3
+    assert result.summary == (
+        "detection drill of seen-canary: every call seen after 1.6 min; "
+        "detection drill of unseen-canary: NOT_SEEN: the drill's outcome (NOT_SEEN); "
+        "detection drill of denied-canary failed (exit 3): iam:CreateAccessKey: "
+        "AccessDenied; the detection drill needs the policy that `irready policy detect` "
+        "prints; "
+        "detection drill of cut-canary failed (exit 6): detection drill detect-cut-canary "
+        "was cut off; its temporary key was deleted")
+    assert "not seen in s3://trail-logs: iam:ListUsers" in result.details
+    assert "unseen-canary: detection drill detect-unseen-canary, status NOT_SEEN; details: " \
+           "irready drill show detect-unseen-canary" in result.details
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    assert result.report == ", ".join(str(plan.output_dir / f"detect-{stamp}-{canary}.json")
+                                      for canary in ("seen-canary", "unseen-canary"))
+
+
+def test_the_scheduled_detection_drill_notifies_a_call_not_seen_and_is_done(
+        tmp_path: Path, aws: Any) -> None:
+    """`irready drill detect` for real against moto (which logs nothing, so no call is
+    ever seen), in this process, watching the bucket briefly: exit 1 completes the
+    quarter's slot, and the webhook hears of it."""
+    from auditor.scheduler.executor import Executor
+
+    aws.client("iam").create_user(UserName="canary-user")
+    aws.client("s3").create_bucket(Bucket="trail-logs")
+
+    def detect(argv: Any, timeout: float) -> Completed:
+        """The scheduler's command as it is, watched for 0.3 s (moto logs nothing)."""
+        ran = irready(*argv, "--source", "s3://trail-logs", "--timeout", "0.3", "--poll",
+                      "0.1")
+        return Completed(ran.exit_code, ran.stdout, ran.stderr)
+
+    with Webhook() as webhook:
+        config = load_config(write_config(tmp_path, notify=f'webhook_url = "{webhook.url}"',
+                                          extra=CANARIES))
+        plan = Plan.from_config(config)
+        now = datetime.now(UTC)
+        slot = plan.cadences[JobKind.DETECT].latest_slot(now, plan.tz)
+        assert slot is not None
+        with HistoryStore(config.history_file) as store:
+            store.ensure_schedule_epoch(slot - timedelta(days=1))
+            executor = Executor(config, store, runner=SubprocessRunner(plan, launch=detect),
+                                clock=lambda: slot + timedelta(minutes=1))
+            run = executor.run_if_due(JobKind.DETECT, Trigger.CRON)
+            assert run is not None
+            assert executor.due(JobKind.DETECT, slot + timedelta(days=1)) is None
+            (drill,) = store.detect_drills()
+            notified = ScheduleLog(store).get(run.run_id).notified
+
+    assert run.status is RunStatus.ALERT
+    assert run.exit_code == 1
+    assert run.summary == ("detection drill of canary-user: NOT_SEEN: some replayed calls "
+                           "were not seen within 0.3 s in any source")
+    assert notified == "webhook"
+    (post,) = webhook.posts
+    assert post["text"].startswith("irready detect needs attention: detection drill of "
+                                   "canary-user: NOT_SEEN")
+    assert "not seen in s3://trail-logs: sts:GetCallerIdentity, iam:ListUsers" in post["text"]
+    assert f"irready drill show {drill.drill_id}" in post["text"]
+    (report,) = (tmp_path / "reports").glob("detect-*-canary-user.json")
+    assert json.loads(report.read_text())["status"] == "NOT_SEEN"
+    assert aws.client("iam").list_access_keys(UserName="canary-user")["AccessKeyMetadata"] == []
+
+
+def test_the_detection_drill_has_its_cron_line_and_systemd_timer(tmp_path: Path) -> None:
+    config = write_config(tmp_path, extra=CANARIES)
+    cron = irready("schedule", "install", "--cron", "--config", str(config)).stdout
+    (line,) = [line for line in cron.splitlines() if " detect " in line
+               and not line.startswith("#")]
+    assert line.startswith("30 7 * * * ")
+    assert shlex.split(line)[-4:] == ["detect", "--if-due", "--config", str(config)]
+    units = parse_units(irready("schedule", "install", "--systemd", "--config",
+                                str(config)).stdout)
+    timer = units["irready-detect.timer"]["Timer"]
+    assert timer["OnCalendar"] == "*-*-* 07:30:00 UTC"
+    service = units["irready-detect.service"]["Service"]
+    assert shlex.split(service["ExecStart"])[-5:] == ["job", "detect", "--if-due", "--config",
+                                                      str(config)]
+    assert service["TimeoutStartSec"] == "131min"  # one canary: one drill's job timeout
+    status = irready("schedule", "status", "--config", str(config)).stdout
+    assert "detect: quarterly, the first Monday of January, April, July and October at " \
+           "07:30" in status
+    for command in plan_of(config).request(JobKind.DETECT, datetime.now(UTC)).commands:
+        listing = irready("drill", "detect", "--help").stdout
+        for option in (w for w in command if w.startswith("--")):
+            assert re.search(rf"(^|\s){option}[\s,]", listing, re.MULTILINE), option
+
+
+def test_without_canaries_the_detection_drill_job_is_skipped_with_a_note(
+        tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    result = irready("schedule", "job", "detect", "--config", str(config))
+    assert result.exit_code == 0
+    assert result.stderr == ("irready schedule: detect: skipped: no [drill] canaries in the "
+                             "config (quarterly, the first Monday of January, April, July "
+                             "and October at 07:30)\n")
+    assert irready("schedule", "job", "detect", "--if-due", "--config", str(config)
+                   ).stderr == ""
+    cron = irready("schedule", "install", "--cron", "--config", str(config)).stdout
+    assert "# detect: skipped: no [drill] canaries in the config" in cron
+

@@ -17,12 +17,13 @@ from auditor.config import Config, DrillSettings
 from auditor.session import AwsContext
 from drills.detect.policy import detect_policy
 
-# event history's test double lives with the tests of `irready investigate`, the
-# schema checker with the tests of the reports
+# event history's test double and Athena's queued answers live with the tests of
+# `irready investigate`, the schema checker with the tests of the reports
 for _folder in ("incident", "reports"):
     _path = str(Path(__file__).resolve().parent.parent / _folder)
     if _path not in sys.path:
         sys.path.append(_path)
+from athenakit import athena_row, queue  # noqa: E402
 from lookupkit import FakeEventHistory  # noqa: E402
 from schema_check import errors as schema_errors  # noqa: E402
 
@@ -89,5 +90,5 @@ def world_of(admin: Any, tmp: Path, **seeding: Any) -> DetectWorld:
                        tmp=tmp)
 
 
-__all__ = ["ACCOUNT", "BUCKET", "CANARY", "PREFIX", "REGION", "DetectWorld", "schema_errors",
-           "world_of"]
+__all__ = ["ACCOUNT", "BUCKET", "CANARY", "PREFIX", "REGION", "DetectWorld", "athena_row",
+           "queue", "schema_errors", "world_of"]

@@ -1,10 +1,13 @@
 """Bad input to `irready drill detect`, as a table: each row is refused with exit 2 and
 one `irready: error:` line, without a traceback, before any key exists: the canary has
-no key, and no detection drill is recorded."""
+no key, and no detection drill is recorded. A row's second value is its sequence file's
+body, or the audit stored before it (for --source athena)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +15,37 @@ import clikit
 import pytest
 
 from auditor.errors import ExitCode
+from auditor.models import AuditRun
+from auditor.snapshot import AccountSnapshot, AthenaTable
 from auditor.store import HistoryStore
 
+ACCOUNT = "123456789012"
 CANARY = "canary-user"
 DETECT = ("drill", "detect", "--timeout", "1", "--poll", "0.1")
 
 
 def error(text: str) -> str:
     return f"irready: error: {text}"
+
+
+@dataclass(frozen=True)
+class Audited:
+    """A row's stored audit: its snapshot lists these Athena tables (None: unknown)."""
+
+    tables: tuple[AthenaTable, ...] | None
+
+    def store(self, history: Path) -> None:
+        now = datetime.now(UTC)
+        with HistoryStore(history) as store:
+            run_id = store.save_run(AuditRun(ACCOUNT, now, now, ()))
+            store.save_snapshot(run_id, AccountSnapshot(ACCOUNT, now, (), (), self.tables,
+                                                        ("us-east-1",), None, None, None))
+
+
+PARTITIONED = AthenaTable("us-east-1", "security_logs", "cloudtrail_logs",
+                          "s3://trail-logs/AWSLogs/", ("region", "day"))
+UNPARTITIONED = AthenaTable("us-east-1", "default", "cloudtrail_flat",
+                            "s3://no-such-bucket/AWSLogs/", ())
 
 
 def sequence_file(folder: Path, body: Any) -> Path:
@@ -39,9 +65,34 @@ CASES = [
     pytest.param([*DETECT, "--user", "drüll-user"], None,
                  error("--user 'drüll-user' is not an IAM user name "
                        "(1 to 64 of A-Z a-z 0-9 and _+=,.@-)"), id="a non-ASCII user name"),
+    pytest.param([*DETECT, "--user", CANARY, "--source", "local:."], None,
+                 error("--source local:.: a detection drill watches lookup, s3, "
+                       "s3://BUCKET[/PREFIX], athena or guardduty"),
+                 id="a source it cannot watch"),
     pytest.param([*DETECT, "--user", CANARY, "--source", "athena"], None,
-                 error("--source athena: a detection drill watches lookup, s3, "
-                       "s3://BUCKET[/PREFIX] or guardduty"), id="a source it cannot watch"),
+                 error("--source athena: no audit of account 123456789012 is stored: run "
+                       "`irready audit` first"), id="athena with no audit stored"),
+    pytest.param([*DETECT, "--user", CANARY, "--source", "athena"], Audited(()),
+                 error("--source athena: the latest audit of account 123456789012 found no "
+                       "Athena table over the trail's logs: create it (`irready playbook` "
+                       "prints the CREATE TABLE), then run `irready audit`"),
+                 id="athena with no audited table"),
+    pytest.param([*DETECT, "--user", CANARY, "--source", "athena"], Audited(None),
+                 error("--source athena: the latest audit of account 123456789012 could not "
+                       "list the Athena tables: run `irready audit` again"),
+                 id="athena when the audit could not list the tables"),
+    pytest.param([*DETECT, "--user", CANARY, "--source", "athena"], Audited((PARTITIONED,)),
+                 error("--source athena: Athena is queried once the trail's files show the "
+                       "calls, and no trail writes log files to S3: name the bucket with "
+                       "--source s3://BUCKET[/PREFIX]"), id="athena without a trail"),
+    pytest.param([*DETECT, "--user", CANARY, "--source", "lookup", "--source", "athena"],
+                 Audited((UNPARTITIONED,)),
+                 error("--source athena: default.cloudtrail_flat has no day partition, so a "
+                       "query would scan every log under s3://no-such-bucket/AWSLogs/, whose "
+                       "size could not be estimated (listing failed (NoSuchBucket) on "
+                       "s3://no-such-bucket): not run; create the partitioned table "
+                       "`irready playbook` prints (Athena section)"),
+                 id="athena over a table whose scan cannot be sized"),
     pytest.param([*DETECT, "--user", CANARY, "--source", "guardduty"], None,
                  error("--source guardduty is watched beside the logs, never alone: add "
                        "--source lookup or --source s3"), id="guardduty alone"),
@@ -97,6 +148,9 @@ def test_bad_input_is_refused_before_any_key(aws: Any, tmp_path: Path, args: lis
     iam.create_user(UserName=CANARY, Tags=[{"Key": "irready:canary", "Value": "true"}])
     iam.create_user(UserName="ci-user")
     history = tmp_path / "history.sqlite3"
+    if isinstance(sequence, Audited):
+        sequence.store(history)
+        sequence = None
     file = sequence_file(tmp_path, sequence) if sequence is not None else tmp_path / "none"
     argv = [a.replace("{file}", str(file)) for a in args]
     result = clikit.irready(*argv, "--history", history)

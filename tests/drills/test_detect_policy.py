@@ -109,3 +109,25 @@ def test_the_policy_refuses_a_name_iam_cannot_hold() -> None:
     result = irready("policy", "detect", "--user", "drüll")
     assert result.exit_code == 2
     assert result.stderr.strip() == "irready: error: --user: 'drüll' is not an IAM user name"
+
+
+def test_athena_adds_the_investigations_query_statements_and_its_one_write() -> None:
+    plain = printed()
+    with_athena = printed("--athena")
+    investigate = json.loads(irready("policy", "investigate").stdout)
+    shared = [s for s in investigate["Statement"]
+              if s["Sid"] in ("QueryTheAthenaTable", "WriteAthenaQueryResults")]
+    assert with_athena["Statement"] == [*plain["Statement"], *shared]
+    assert "athena:StartQueryExecution" not in actions(plain)
+    results = printed("--results-bucket", "query-results-bucket")
+    (write,) = [s for s in results["Statement"] if s["Sid"] == "WriteAthenaQueryResults"]
+    assert write["Resource"] == ["arn:aws:s3:::query-results-bucket",
+                                 "arn:aws:s3:::query-results-bucket/*"]
+    assert "s3:PutObject" in write["Action"]
+
+
+def test_the_policy_refuses_a_results_bucket_s3_cannot_hold() -> None:
+    result = irready("policy", "detect", "--user", CANARY, "--results-bucket", "Bad_Bucket")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == \
+        "irready: error: --results-bucket: 'Bad_Bucket' is not an S3 bucket name"
