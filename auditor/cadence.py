@@ -149,10 +149,12 @@ def parse_cadence(text: str) -> Cadence:
         period, weekday = Period.DAILY, None
     elif head in ("monthly", "quarterly"):
         period = Period(head)
+        if len(rest) not in (1, 2):  # every word counts: none is dropped silently
+            raise ValueError(f"cannot read {text!r} (expected {CADENCE_FORMS})")
         weekday = parse_weekday(rest[0]) if len(rest) == 2 else None
         if len(rest) == 2 and weekday is None:
             raise ValueError(f"{rest[0]!r} is not a weekday in {text!r}")
-        rest = rest[-1:] if rest else rest
+        rest = rest[-1:]
     elif (weekday := parse_weekday(head)) is not None:
         period = Period.WEEKLY
     else:

@@ -599,6 +599,10 @@ def test_cadences_read(text: str, expected: Cadence) -> None:
         pytest.param("monthly", "cannot read 'monthly' (expected 'daily HH:MM', "
                      "'<weekday> HH:MM', 'monthly [<weekday>] HH:MM', "
                      "'quarterly [<weekday>] HH:MM' or 'off')", id="no time"),
+        pytest.param("quarterly monday 07:30 and 08:00", "cannot read 'quarterly monday "
+                     "07:30 and 08:00' (expected 'daily HH:MM', '<weekday> HH:MM', "
+                     "'monthly [<weekday>] HH:MM', 'quarterly [<weekday>] HH:MM' or 'off')",
+                     id="words left over"),
     ],
 )
 def test_bad_cadences_say_what_is_accepted(text: str, error: str) -> None:
