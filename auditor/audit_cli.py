@@ -177,7 +177,7 @@ def audit(
         raise
     not_stored: RunNotStored | None = None
     try:
-        with progress_reporter(len(selected)) as progress:
+        with progress_reporter(len(selected) + 1) as progress:  # the checks, then the end
             result = perform_audit(ctx, config, registry, only=only, skip=skipped,
                                    history=store, save=keep, debug=debug, progress=progress)
     except RunNotStored as exc:  # the report is still shown, then the error
@@ -229,7 +229,7 @@ def _newest_run_id(store: HistoryStore | None) -> int | None:
 
 
 @contextmanager
-def progress_reporter(total: int) -> Iterator[Progress | None]:
+def progress_reporter(steps: int, what: str = "auditing") -> Iterator[Progress | None]:
     """A rich progress bar on a terminal; silent under cron or in a pipe."""
     if not sys.stderr.isatty():
         yield None
@@ -237,7 +237,7 @@ def progress_reporter(total: int) -> Iterator[Progress | None]:
     from rich.progress import Progress as Bar
 
     with Bar(transient=True, console=stderr()) as bar:
-        task = bar.add_task("auditing", total=total + 1)
+        task = bar.add_task(what, total=steps)
 
         def step(name: str) -> None:
             bar.update(task, advance=1, description=name)

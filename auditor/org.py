@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -36,6 +36,7 @@ ACCOUNT_ID = re.compile(r"^\d{12}$")
 PARENT_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$")
 ROLE_NAME = re.compile(r"^[\w+=,.@/-]{1,64}$")
 EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+INTERRUPTED = "not audited: the run was interrupted (Ctrl-C)"
 
 
 class AccountState(StrEnum):
@@ -326,11 +327,14 @@ def audit_organization(
     after_audit: AfterAudit | None = None,
     debug: bool = False,
     accounts: Sequence[OrgAccount] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> OrgAudit:
     """List the accounts, then audit each (own credentials or the role) `scope.parallel`
     at a time. `open_store` gives each account's audit its own connection to the history
     store (SQLite serialises the writers); `after_audit` runs after each audited account
-    with that account's context (the Security Hub import, from the account itself)."""
+    with that account's context (the Security Hub import, from the account itself);
+    `progress` hears of each account as it ends. Ctrl-C raises OrgInterrupted with the
+    accounts audited so far, the others marked not audited."""
     check_scope(scope)
     started = clock()
     identity = ctx.identity()
@@ -350,15 +354,56 @@ def audit_organization(
         return result
 
     pool = ThreadPoolExecutor(scope.parallel, thread_name_prefix="account")
+    futures = {pool.submit(one, account): index for index, account in enumerate(chosen)}
+    ended: dict[int, AccountAudit] = {}
+    interrupted = False
     try:
-        results = list(pool.map(one, chosen))
+        for future in as_completed(futures):
+            ended[futures[future]] = item = future.result()
+            if progress is not None:
+                progress(f"{item.account_id} {item.state.value.lower()}")
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
         # after Ctrl-C the accounts not started never start; those running end (each
-        # stores its own run) and the organization run is not stored
+        # stores its own run)
         pool.shutdown(wait=True, cancel_futures=True)
-    return OrgAudit(management_account=identity.account_id, caller_arn=identity.arn,
-                    started_at=started, finished_at=max(clock(), started), scope=scope,
-                    accounts=tuple(results), notes=notes)
+    if interrupted:
+        ended.update(_ended_meanwhile(futures, ended))
+    results = tuple(ended.get(index) or AccountAudit(account, AccountState.ERROR,
+                                                     reason=INTERRUPTED)
+                    for index, account in enumerate(chosen))
+    if interrupted:
+        left = sum(result.reason == INTERRUPTED for result in results)
+        notes = (*notes, f"interrupted (Ctrl-C): {left} of {len(results)} accounts were not "
+                 "audited")
+    org = OrgAudit(management_account=identity.account_id, caller_arn=identity.arn,
+                   started_at=started, finished_at=max(clock(), started), scope=scope,
+                   accounts=results, notes=notes)
+    if interrupted:
+        raise OrgInterrupted(org)
+    return org
+
+
+class OrgInterrupted(KeyboardInterrupt):
+    """Ctrl-C during an organization audit, with what it had audited: the caller stores
+    and shows that (uncaught, it is an ordinary Ctrl-C)."""
+
+    def __init__(self, org: OrgAudit) -> None:
+        super().__init__("interrupted")
+        self.org = org
+
+
+def _ended_meanwhile(futures: dict[Future[AccountAudit], int], ended: dict[int, AccountAudit]
+                     ) -> dict[int, AccountAudit]:
+    """The accounts whose audit ended while the pool shut down after Ctrl-C."""
+    found: dict[int, AccountAudit] = {}
+    for future, index in futures.items():
+        if index in ended or not future.done() or future.cancelled():
+            continue
+        if future.exception() is None:
+            found[index] = future.result()
+    return found
 
 
 def check_regions_once(ctx: AwsContext, config: Config) -> None:

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 
 from auditor.cli_common import aws_context, check_ids_in_config, open_store, stdout
-from auditor.errors import ExitCode, UsageError
+from auditor.errors import ExitCode, Interrupted, UsageError
 from reports.formats import AuditFormat
 
 if TYPE_CHECKING:
     from auditor.config import Config
-    from auditor.org import AccountAudit, OrgScope
+    from auditor.org import AccountAudit, OrgAudit, OrgScope
     from auditor.session import AwsContext
     from auditor.store import HistoryStore
 
@@ -83,10 +83,18 @@ def audit_org(config: Config, scope: OrgScope, *, fmt: AuditFormat, output: Path
             undelivered.append(item.account_id)
         return item
 
-    org = audit_organization(ctx, config, registry, scope, only=check, skip=skip,
-                             open_store=account_store, save=keep,
-                             after_audit=deliver if security_hub else None, debug=debug,
-                             accounts=chosen)
+    from auditor.audit_cli import progress_reporter
+    from auditor.org import OrgInterrupted
+
+    interrupted = False
+    try:
+        with progress_reporter(len(chosen), "auditing accounts") as progress:
+            org = audit_organization(ctx, config, registry, scope, only=check, skip=skip,
+                                     open_store=account_store, save=keep,
+                                     after_audit=deliver if security_hub else None,
+                                     debug=debug, accounts=chosen, progress=progress)
+    except OrgInterrupted as stopped:  # what was audited is stored and shown all the same
+        org, interrupted = stopped.org, True
     if keep and store is not None:
         from dataclasses import replace
 
@@ -100,7 +108,20 @@ def audit_org(config: Config, scope: OrgScope, *, fmt: AuditFormat, output: Path
         print_org(stdout(), org)
     elif output is None:
         sys.stdout.buffer.write(render_org_json(org))
+    if interrupted:
+        raise _interrupted(org)
     code = org_exit_code(org, threshold)
     if undelivered and code is ExitCode.OK:
         code = ExitCode.INCOMPLETE
     raise typer.Exit(int(code))
+
+
+def _interrupted(org: OrgAudit) -> Interrupted:
+    from auditor.org import INTERRUPTED
+
+    left = sum(item.reason == INTERRUPTED for item in org.accounts)
+    kept = (f"organization run {org.org_run_id} was stored with them marked not audited "
+            f"(`irready report audit --org --run {org.org_run_id}`)"
+            if org.org_run_id is not None else "nothing more was stored (--no-history)")
+    return Interrupted(f"interrupted: {left} of {len(org.accounts)} accounts were not "
+                       f"audited; {kept}")
