@@ -44,7 +44,8 @@ def parse_detect_sources(values: list[str] | None) -> tuple[SourceChoice, ...]:
                 SourceChoice(DetectSource.S3, explicit=False))
     chosen: list[SourceChoice] = []
     for value in values:
-        if value.strip() in ("auto", "") or value.startswith("local:"):
+        if value.strip() not in ("lookup", "s3", DetectSource.GUARDDUTY,
+                                 DetectSource.ATHENA) and not value.startswith("s3://"):
             raise UsageError(f"--source {value}: a detection drill watches {USAGE}")
         if value.strip() in (DetectSource.GUARDDUTY, DetectSource.ATHENA):
             if SourceChoice(DetectSource(value.strip())) not in chosen:

@@ -69,6 +69,10 @@ CASES = [
                  error("--source local:.: a detection drill watches lookup, s3, "
                        "s3://BUCKET[/PREFIX], athena or guardduty"),
                  id="a source it cannot watch"),
+    pytest.param([*DETECT, "--user", CANARY, "--source", "nope"], None,
+                 error("--source nope: a detection drill watches lookup, s3, "
+                       "s3://BUCKET[/PREFIX], athena or guardduty"),
+                 id="an unknown source"),
     pytest.param([*DETECT, "--user", CANARY, "--source", "athena"], None,
                  error("--source athena: no audit of account 123456789012 is stored: run "
                        "`irready audit` first"), id="athena with no audit stored"),
