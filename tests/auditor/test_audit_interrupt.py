@@ -5,68 +5,25 @@ lands mid-audit, without any delay in irready itself."""
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from clikit import irready, user_env
-from moto.moto_server.threaded_moto_server import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    ThreadedMotoServer,
-    create_backend_app,
-    make_server,
-)
+from gatedkit import WAIT_SECONDS, GatedMotoServer, gated
 
 from auditor.errors import ExitCode
 from auditor.store import HistoryStore
 
-WAIT_SECONDS = 60
-
-
-class GatedMotoServer(ThreadedMotoServer):
-    """moto's server, holding the first request to any service but STS until released."""
-
-    def __init__(self) -> None:
-        super().__init__(ip_address="127.0.0.1", port=0, verbose=False)
-        self.arrived = threading.Event()
-        self.release = threading.Event()
-
-    def _server_entry(self) -> None:
-        backend = DomainDispatcherApplication(create_backend_app)
-
-        def gate(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-            scope = environ.get("HTTP_AUTHORIZATION", "")
-            if "/sts/aws4_request" not in scope and not self.release.is_set():
-                self.arrived.set()
-                self.release.wait(WAIT_SECONDS)
-            result: Iterable[bytes] = backend(environ, start_response)
-            return result
-
-        self._server = make_server(self._ip_address, self._port, gate, True,
-                                   request_handler=MotoRequestHandler)
-        self._server_ready_event.set()
-        self._server.serve_forever()
-
 
 @pytest.fixture
 def gated_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[GatedMotoServer]:
-    # werkzeug logs one line per request otherwise; restored after the test
-    monkeypatch.setattr(logging.getLogger("werkzeug"), "level", logging.ERROR)
-    server = GatedMotoServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.release.set()
-        server.stop()
+    yield from gated(monkeypatch)
 
 
 def test_ctrl_c_during_an_audit_exits_130_saying_nothing_was_stored(

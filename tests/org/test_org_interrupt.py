@@ -2,18 +2,25 @@
 so far keep their runs, and the organization run is stored and shown all the same, the
 others marked not audited; exit 130 with one line saying what was kept.
 
-The interrupt is raised where the audit of one member begins (its AssumeRole), from a
-botocore hook on every session, as the organization fixture injects its faults: the
-worker's KeyboardInterrupt reaches the main thread as Ctrl-C does, while it waits."""
+In process, the interrupt is raised where the audit of one member begins (its
+AssumeRole), from a botocore hook on every session, as the organization fixture injects
+its faults: the worker's KeyboardInterrupt reaches the main thread as Ctrl-C does. The
+last test sends a real SIGINT to the command in its own process."""
 
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from clikit import irready
+from clikit import irready, user_env
+from gatedkit import WAIT_SECONDS, GatedMotoServer, gated
 from orgkit import MANAGEMENT, Organization
 
 from auditor.errors import ExitCode
@@ -98,3 +105,60 @@ def test_ctrl_c_without_history_says_nothing_more_was_stored(
     assert document["complete"] is False
     assert result.stderr.splitlines()[-1].endswith(
         "accounts were not audited; nothing more was stored (--no-history)")
+
+
+MANAGEMENT_KEY = "AKIAIOSFODNN7EXAMPLE"  # user_env's: a member's calls are signed otherwise
+
+
+def _signed_by_a_member(environ: dict[str, Any]) -> bool:
+    return f"Credential={MANAGEMENT_KEY}/" not in environ.get("HTTP_AUTHORIZATION", "")
+
+
+@pytest.fixture
+def member_gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[GatedMotoServer]:
+    yield from gated(monkeypatch, _signed_by_a_member)
+
+
+def test_a_real_ctrl_c_lets_the_running_account_end_and_stores_the_run(
+        tmp_path: Path, member_gate: GatedMotoServer) -> None:
+    """SIGINT to `python -m auditor audit --org` while the first member's first call is
+    held: that account's audit ends once released (its run stored), no other starts."""
+    import boto3
+
+    env = {**user_env(tmp_path), "AWS_ENDPOINT_URL": member_gate.endpoint}
+    organizations = boto3.client(
+        "organizations", region_name="us-east-1", endpoint_url=member_gate.endpoint,
+        aws_access_key_id=MANAGEMENT_KEY, aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+    organizations.create_organization(FeatureSet="ALL")
+    members = sorted(organizations.create_account(
+        AccountName=f"member-{n}", Email=f"member-{n}@example.com")["CreateAccountStatus"][
+        "AccountId"] for n in range(3))
+    management = organizations.describe_organization()["Organization"]["MasterAccountId"]
+
+    audit = subprocess.Popen(
+        [sys.executable, "-m", "auditor", "audit", "--org", "--regions", "us-east-1",
+         "--check", "cloudtrail", "--parallel", "1", "--format", "json"],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert member_gate.arrived.wait(WAIT_SECONDS), "no member account was audited"
+        audit.send_signal(signal.SIGINT)
+        time.sleep(0.5)  # the main thread takes the signal while the member's call waits
+    finally:
+        member_gate.release.set()
+        stdout, stderr = audit.communicate(timeout=WAIT_SECONDS)
+
+    assert audit.returncode == 130, stderr
+    states = {item["account_id"]: (item["state"], item.get("reason"))
+              for item in json.loads(stdout)["accounts"]}
+    held = members[0]  # accounts are audited in the order of their ids
+    assert states[held][0] == "AUDITED"
+    assert all(states[account] == ("ERROR", NOT_AUDITED) for account in members[1:])
+    assert states[management][0] == ("AUDITED" if management < held else "ERROR")
+    left = sum(reason == NOT_AUDITED for _, reason in states.values())
+    assert stderr.splitlines()[-1] == (
+        f"irready: error: interrupted: {left} of 4 accounts were not audited; organization "
+        "run 1 was stored with them marked not audited (`irready report audit --org --run 1`)")
+    with HistoryStore(tmp_path / "data" / "irready" / "history.sqlite3") as store:
+        stored = store.load_org_run(1)
+        assert {item.account_id for item in stored.accounts if item.run is not None} == {
+            account for account, (state, _) in states.items() if state == "AUDITED"}
