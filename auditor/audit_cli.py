@@ -6,8 +6,6 @@ exits with the audit's code; a cut-off or an unstorable run says what was kept."
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,7 +23,7 @@ from auditor.cli_common import (
     checked_path,
     load,
     open_store,
-    stderr,
+    progress_reporter,
     stdout,
 )
 from auditor.errors import Interrupted, UsageError
@@ -33,7 +31,6 @@ from auditor.hub_cli import check_home_region, deliver_to_security_hub
 from reports.formats import AuditFormat
 
 if TYPE_CHECKING:
-    from auditor.runner import Progress
     from auditor.store import HistoryStore
 
 
@@ -226,20 +223,3 @@ def _newest_run_id(store: HistoryStore | None) -> int | None:
         return None
     newest = store.runs(limit=1)
     return newest[0].run_id if newest else None
-
-
-@contextmanager
-def progress_reporter(steps: int, what: str = "auditing") -> Iterator[Progress | None]:
-    """A rich progress bar on a terminal; silent under cron or in a pipe."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import Progress as Bar
-
-    with Bar(transient=True, console=stderr()) as bar:
-        task = bar.add_task(what, total=steps)
-
-        def step(name: str) -> None:
-            bar.update(task, advance=1, description=name)
-
-        yield step

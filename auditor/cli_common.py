@@ -6,6 +6,9 @@ AwsContext and a console. One definition, so `irready audit`, `drill`, `report` 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,6 +19,7 @@ if TYPE_CHECKING:
 
     from auditor.config import Config
     from auditor.registry import Registry
+    from auditor.runner import Progress
     from auditor.session import AwsContext
     from auditor.store import HistoryStore
 
@@ -148,3 +152,20 @@ def check_ids_in_config(config: Config, registry: Registry, *, waivers: bool = F
             message = unknown_check_message(waiver.check, known).replace(
                 "; ", " (a waiver names one check id exactly); ", 1)
             raise ConfigError(f"{where}waivers[{i}].check: {message}")
+
+
+@contextmanager
+def progress_reporter(steps: int, what: str = "auditing") -> Iterator[Progress | None]:
+    """A rich progress bar on a terminal; silent under cron or in a pipe."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress as Bar
+
+    with Bar(transient=True, console=stderr()) as bar:
+        task = bar.add_task(what, total=steps)
+
+        def step(name: str) -> None:
+            bar.update(task, advance=1, description=name)
+
+        yield step

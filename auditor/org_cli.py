@@ -83,7 +83,7 @@ def audit_org(config: Config, scope: OrgScope, *, fmt: AuditFormat, output: Path
             undelivered.append(item.account_id)
         return item
 
-    from auditor.audit_cli import progress_reporter
+    from auditor.cli_common import progress_reporter
     from auditor.org import OrgInterrupted
 
     interrupted = False

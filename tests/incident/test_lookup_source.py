@@ -393,9 +393,14 @@ def test_ctrl_c_in_one_region_stops_every_region(history_ctx: AwsContext,
     records = [call("ListUsers", minute=minute, region=region)
                for region in regions for minute in range(30)]
 
+    cut = threading.Event()
+
     def on_call(region: str, params: dict[str, Any]) -> None:
         if region == "eu-west-1" and params.get("NextToken") == "10":
+            cut.set()
             raise KeyboardInterrupt
+        if region != "eu-west-1":  # however the threads are scheduled: Ctrl-C comes first
+            cut.wait(10)
 
     history = FakeEventHistory(records, page_size=5, on_call=on_call)
     history.install(history_ctx, regions)
