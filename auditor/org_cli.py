@@ -32,7 +32,8 @@ def audit_org(config: Config, scope: OrgScope, *, fmt: AuditFormat, output: Path
               ) -> NoReturn:
     from auditor.audit import check_regions, select_checks
     from auditor.models import Severity
-    from auditor.org import audit_organization, check_scope, org_exit_code
+    from auditor.org import check_scope, org_exit_code
+    from auditor.org_run import audit_organization
     from auditor.registry import discover
     from reports.formats import check_output, write_output
     from reports.org_report import print_org, render_org_json
@@ -57,7 +58,7 @@ def audit_org(config: Config, scope: OrgScope, *, fmt: AuditFormat, output: Path
         from auditor.hub_cli import check_home_region
 
         check_home_region(ctx, "--region" if region else "the home region")
-    from auditor.org import discover_accounts
+    from auditor.org_run import discover_accounts
 
     chosen = discover_accounts(ctx, scope)  # a typo in --accounts: refused before the store
     keep = not no_history
@@ -84,7 +85,7 @@ def audit_org(config: Config, scope: OrgScope, *, fmt: AuditFormat, output: Path
         return item
 
     from auditor.cli_common import progress_reporter
-    from auditor.org import OrgInterrupted
+    from auditor.org_run import OrgInterrupted
 
     interrupted = False
     try:
@@ -117,7 +118,7 @@ def audit_org(config: Config, scope: OrgScope, *, fmt: AuditFormat, output: Path
 
 
 def _interrupted(org: OrgAudit) -> Interrupted:
-    from auditor.org import INTERRUPTED
+    from auditor.org_run import INTERRUPTED
 
     left = sum(item.reason == INTERRUPTED for item in org.accounts)
     kept = (f"organization run {org.org_run_id} was stored with them marked not audited "

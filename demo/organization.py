@@ -35,7 +35,8 @@ def seed_organization(session: Any) -> None:
 
 def audit_demo_organization(session: Any, config: Config, store: HistoryStore) -> OrgAudit:
     from auditor.clock import utcnow
-    from auditor.org import OrgScope, audit_organization
+    from auditor.org import OrgScope
+    from auditor.org_run import audit_organization
     from auditor.registry import discover
     from auditor.session import AwsContext
     from auditor.store import HistoryStore

@@ -8,7 +8,7 @@ from typing import Any
 
 from orgkit import Organization
 
-from auditor.org import assume, role_arn
+from auditor.org_run import assume, role_arn
 from auditor.session import AwsContext
 
 

@@ -20,8 +20,9 @@ from orgkit import MANAGEMENT, Organization
 
 from auditor.config import AuditSettings, Config
 from auditor.models import Status
-from auditor.org import AccountState, OrgScope, audit_organization
+from auditor.org import AccountState, OrgScope
 from auditor.org_policy import org_caller_policy, role_template
+from auditor.org_run import audit_organization
 from auditor.registry import discover
 from auditor.session import AwsContext
 from auditor.store import HistoryStore
