@@ -17,9 +17,9 @@ from incident.investigate.followups import (
     FollowUpKind,
     follow_up_of,
     follow_ups,
-    ip_permissions,
     revoke_sessions_policy,
 )
+from incident.investigate.followups_resources import ip_permissions
 from incident.investigate.minted import Minted, minted_by
 from incident.investigate.model import CredentialKind, FollowUp
 from incident.investigate.record_fields import event_name
