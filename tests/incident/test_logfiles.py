@@ -42,7 +42,7 @@ from incident.investigate.logfiles import (
     records_after,
     scan,
 )
-from incident.investigate.logfiles.scan import examine
+from incident.investigate.logfiles.examine import examine
 
 DAY = f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/12/01"
 
@@ -396,7 +396,7 @@ def test_an_empty_bucket_lists_nothing_and_no_problem(s3: Any) -> None:
 def test_json_nested_past_the_parsers_depth_is_a_named_problem() -> None:
     import gzip
 
-    from incident.investigate.logfiles.scan import examine
+    from incident.investigate.logfiles.examine import examine
 
     body = b'{"Records": [' + b"[" * 200_000 + b'"AKIAQDEMOLEAKEDKEY01"' + b"]" * 200_000 + b"]}"
     assert examine(gzip.compress(body), True, (b"AKIAQDEMOLEAKEDKEY01",)) == (

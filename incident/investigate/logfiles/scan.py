@@ -4,16 +4,14 @@ parsed (most files name none and are never parsed), records are counted without 
 and files are decompressed on every core while only a bounded number of them are held in
 memory. A file that cannot be read or is not a log file is a Problem, never a silent gap.
 
-This module imports only the standard library and the layout, so that the worker
-processes start quickly."""
+This module imports only the standard library, the layout and `examine` (what one file
+holds), so that the worker processes start quickly."""
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import signal
-import zlib
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
@@ -22,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from incident.investigate.logfiles.examine import Outcome, examine
 from incident.investigate.logfiles.layout import (
     LogFile,
     LogReadError,
@@ -33,14 +32,7 @@ from incident.investigate.logfiles.layout import (
 SLOT = timedelta(minutes=5)  # CloudTrail delivers a file per 5 minutes of events
 CHUNK_BYTES = 8 << 20  # compressed bytes a worker reads per task (local files)
 CHUNK_FILES = 64
-PIECE = 32 << 10  # decompressed bytes searched at a time: they stay in the CPU's cache
-RECORD_MARK = b'"eventVersion"'  # once per record: counts records without parsing
-RECORD_START = b'{"eventVersion"'
-MARK_TAIL = len(RECORD_MARK) - 1
 DOWNLOADS = 8  # S3 reads in flight: each holds one file in memory
-
-# (matching records, records in the file, the problem's reason or "")
-_Outcome = tuple[list[dict[str, Any]], int, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,162 +47,10 @@ class ScanResult:
     by_file: tuple[tuple[int, tuple[dict[str, Any], ...]], ...] = ()  # files with records
 
 
-class _NotALog(Exception):
-    """The file's content is not a trail's log; the message is the Problem's reason."""
-
-
-def _gunzip(data: bytes) -> bytes:
-    """Every member of a gzip stream (concatenated files are valid gzip)."""
-    if not data:
-        raise _NotALog("empty file")
-    parts: list[bytes] = []
-    while data:
-        inflater = zlib.decompressobj(31)
-        try:
-            parts.append(inflater.decompress(data))
-        except zlib.error as error:
-            raise _NotALog(f"corrupt gzip: {error}") from None
-        if not inflater.eof:
-            raise _NotALog("truncated gzip")
-        data = inflater.unused_data
-        if not data.strip(b"\0"):  # some writers pad the last member
-            break
-    return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-def _no_records(text: bytes) -> str:
-    if b'"digestStartTime"' in text or b'"logFiles"' in text:
-        return "no Records: a CloudTrail digest file"
-    return "no Records: not a CloudTrail log file"
-
-
-def _last(before: bytes, piece: bytes, size: int) -> bytes:
-    """The last `size` bytes of before + piece, without copying the piece."""
-    if size <= 0:
-        return b""
-    return piece[-size:] if len(piece) >= size else (before + piece)[-size:]
-
-
-def _survey(data: bytes, needles: tuple[bytes, ...], piece_size: int
-            ) -> tuple[bool, int, bytes, bytes, bool]:
-    """One pass over the decompressed text in cache-sized pieces, never whole (a piece
-    is searched while it is still in the CPU's cache, which makes the search nearly
-    free): whether a needle occurs, the record count, the text's first and last bytes,
-    and whether `"Records"` occurs."""
-    found = has_records = False
-    count = 0
-    head = b""
-    counted = overlap = b""  # the previous piece's last bytes: matches across pieces
-    keep = max((len(needle) for needle in needles), default=1) - 1
-    while data:
-        inflater = zlib.decompressobj(31)
-        pending = data
-        while True:
-            try:
-                piece = inflater.decompress(pending, piece_size)
-            except zlib.error as error:
-                raise _NotALog(f"corrupt gzip: {error}") from None
-            pending = inflater.unconsumed_tail
-            if piece:
-                if len(head) < 64:
-                    head += piece[:64]
-                # a match across two pieces lies in their junction, one inside a piece
-                # in the piece: concatenating whole pieces would copy every byte again
-                junction = counted + piece[:MARK_TAIL]
-                count += piece.count(RECORD_MARK) + junction.count(RECORD_MARK)
-                if not has_records:
-                    has_records = b'"Records"' in piece or b'"Records"' in junction
-                counted = _last(counted, piece, MARK_TAIL)
-                if not found:
-                    found = any(needle in piece or needle in overlap + piece[:keep]
-                                for needle in needles)
-                    overlap = _last(overlap, piece, keep)
-            elif not pending:
-                break
-        if not inflater.eof:
-            raise _NotALog("truncated gzip")
-        data = inflater.unused_data
-        if not data.strip(b"\0"):  # some writers pad the last member
-            break
-    return found, count, head, counted, has_records
-
-
-def _records_around(text: bytes, needles: tuple[bytes, ...]) -> list[dict[str, Any]] | None:
-    """Only the records in which a needle occurs, each parsed from where it starts
-    (CloudTrail opens every record with `{"eventVersion"`): parsing a whole file of a
-    thousand records to keep two costs more than decompressing it. None when the text
-    does not have that shape; the caller then parses the whole file."""
-    starts: set[int] = set()
-    for needle in needles:
-        at = text.find(needle)
-        while at >= 0:
-            start = text.rfind(RECORD_START, 0, at)
-            if start < 0:
-                return None
-            starts.add(start)
-            at = text.find(needle, at + len(needle))
-    decoder = json.JSONDecoder()
-    wanted = [needle.decode() for needle in needles]
-    records: list[dict[str, Any]] = []
-    for start in sorted(starts):
-        end = text.find(RECORD_START, start + 1)
-        try:
-            record, _ = decoder.raw_decode(text[start: end if end > 0 else len(text)].decode())
-        except ValueError:
-            return None
-        if not isinstance(record, dict) or not any(needle in json.dumps(record)
-                                                   for needle in wanted):
-            return None
-        records.append(record)
-    return records
-
-
-def examine(data: bytes, compressed: bool, needles: tuple[bytes, ...], *,
-            piece_size: int = PIECE) -> _Outcome:
-    """The records of one file that name a needle, the file's record count, and the
-    problem's reason ("" when none). JSON is parsed only when a needle occurs."""
-    try:
-        if not data:
-            raise _NotALog("empty file")
-        if compressed:
-            found, count, head, tail, has_records = _survey(data, needles, piece_size)
-        else:
-            found = any(needle in data for needle in needles)
-            count, head, tail = data.count(RECORD_MARK), data[:64], data[-64:]
-            has_records = b'"Records"' in data
-        if not found:
-            if not head.lstrip().startswith(b"{") or not tail.rstrip().endswith(b"}"):
-                raise _NotALog("invalid JSON")
-            if not has_records:
-                raise _NotALog(_no_records(_gunzip(data) if compressed else data))
-            return [], count, ""
-        text = _gunzip(data) if compressed else data
-        quick = _records_around(text, needles)
-        if quick is not None:
-            return quick, count, ""
-        try:
-            document = json.loads(text)
-        except ValueError:
-            raise _NotALog("invalid JSON") from None
-        records = document.get("Records") if isinstance(document, dict) else None
-        if not isinstance(records, list):
-            raise _NotALog(_no_records(text))
-        wanted = [needle.decode() for needle in needles]
-        matching = [record for record in records
-                    if any(needle in json.dumps(record) for needle in wanted)]
-        return matching, len(records), ""
-    except _NotALog as problem:
-        return [], 0, str(problem)
-    except (RecursionError, ValueError):  # JSON nested past the parser's depth, odd text
-        return [], 0, "invalid JSON"
-    except MemoryError:
-        return [], 0, "too large to parse in memory"
-
-
 WORKER_DIED = "not read: the process reading it died (out of memory?)"
 
 
-def _outcomes(future: Future[list[_Outcome]], count: int) -> list[_Outcome]:
+def _outcomes(future: Future[list[Outcome]], count: int) -> list[Outcome]:
     """A chunk's outcomes; a worker that died (killed, out of memory) leaves each of its
     files a named problem instead of a traceback."""
     try:
@@ -219,10 +59,10 @@ def _outcomes(future: Future[list[_Outcome]], count: int) -> list[_Outcome]:
         return [([], 0, WORKER_DIED)] * count
 
 
-def _examine_paths(paths: Sequence[str], needles: tuple[bytes, ...]) -> list[_Outcome]:
+def _examine_paths(paths: Sequence[str], needles: tuple[bytes, ...]) -> list[Outcome]:
     """A worker's task: read and examine a few local files itself (no bytes cross the
     process boundary but the matching records)."""
-    outcomes: list[_Outcome] = []
+    outcomes: list[Outcome] = []
     for path in paths:
         try:
             with open(path, "rb") as stream:
@@ -271,7 +111,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
                                initializer=_ignore_interrupts)
 
 
-_Report = Callable[[int, _Outcome, tuple[bytes, ...]], None]
+_Report = Callable[[int, Outcome, tuple[bytes, ...]], None]
 
 
 def _scan_local(path_of: Callable[[LogFile], Any], files: Sequence[LogFile],
@@ -286,9 +126,9 @@ def _scan_local(path_of: Callable[[LogFile], Any], files: Sequence[LogFile],
         return
     pool = _pool(workers)
     try:
-        pending: dict[Future[list[_Outcome]], tuple[range, tuple[bytes, ...]]] = {}
+        pending: dict[Future[list[Outcome]], tuple[range, tuple[bytes, ...]]] = {}
 
-        def collect(future: Future[list[_Outcome]]) -> None:
+        def collect(future: Future[list[Outcome]]) -> None:
             chunk, used = pending.pop(future)
             for index, outcome in zip(chunk, _outcomes(future, len(chunk)), strict=True):
                 report(index, outcome, used)
@@ -316,7 +156,7 @@ def _scan_remote(store: LogStore, files: Sequence[LogFile],
     memory (DOWNLOADS, or two per worker to keep every core busy)."""
     pool = _pool(workers) if workers > 1 else None
 
-    def fetch_and_examine(file: LogFile, now: tuple[bytes, ...]) -> _Outcome:
+    def fetch_and_examine(file: LogFile, now: tuple[bytes, ...]) -> Outcome:
         try:
             data = store.read(file)
         except LogReadError as error:
@@ -332,7 +172,7 @@ def _scan_remote(store: LogStore, files: Sequence[LogFile],
     size = max(DOWNLOADS, 2 * workers)
     threads = ThreadPoolExecutor(max_workers=size)
     try:
-        pending: dict[Future[_Outcome], tuple[int, tuple[bytes, ...]]] = {}
+        pending: dict[Future[Outcome], tuple[int, tuple[bytes, ...]]] = {}
         for index, file in enumerate(files):
             now = needles()
             pending[threads.submit(fetch_and_examine, file, now)] = (index, now)
@@ -366,11 +206,11 @@ def scan(store: LogStore, files: Sequence[LogFile], needles: Collection[str], *,
     current_bytes = [tuple(sorted(needle.encode() for needle in current["text"]))]
     # only files with records or a problem are kept until the end (to keep the order
     # of `files`): what the search holds does not grow with the corpus
-    kept: dict[int, _Outcome] = {}
+    kept: dict[int, Outcome] = {}
     used_by: list[tuple[bytes, ...]] = [()] * len(files)
     totals = {"done": 0, "read": 0, "scanned": 0}
 
-    def report(index: int, outcome: _Outcome, used: tuple[bytes, ...]) -> None:
+    def report(index: int, outcome: Outcome, used: tuple[bytes, ...]) -> None:
         matching, count, reason = outcome
         totals["done"] += 1
         if not reason:
