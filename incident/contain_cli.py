@@ -1,9 +1,10 @@
 """`irready contain ...`: contain a leaked key on the day itself, rotate before block.
-Thin: each command loads the config, calls one function of incident.contain.run, renders,
-and exits with a code from ExitCode, as the drill's: 0 the key is contained (or the plan
-printed, or undone), 1 the rotation failed and was rolled back (the exposed key is still
-active), 2 bad input, 3 AWS unreachable or denied, 5 another containment of the key
-runs or one is unfinished, 6 the containment stopped before it was safe (resume it)."""
+Thin: each command loads the config, calls one function of incident.contain (its run
+or undo module), renders, and exits with a code from ExitCode, as the drill's: 0 the
+key is contained (or the plan printed, or undone), 1 the rotation failed and was rolled
+back (the exposed key is still active), 2 bad input, 3 AWS unreachable or denied, 5
+another containment of the key runs or one is unfinished, 6 the containment stopped
+before it was safe (resume it)."""
 
 from __future__ import annotations
 
@@ -181,7 +182,7 @@ def undo(containment_id: IdArg, fmt: FormatOpt = ContainFormat.TERMINAL,
          region: RegionOpt = None, endpoint_url: EndpointOpt = None,
          history_path: HistoryOpt = None) -> None:
     """Reactivate the exposed key (the application broke); the attacker's keys stay off."""
-    from incident.contain.run import undo_containment
+    from incident.contain.undo import undo_containment
 
     config = load(config_path, history_path)
     ctx = aws_context(profile, region, endpoint_url)
@@ -197,7 +198,7 @@ def release(containment_id: IdArg, fmt: FormatOpt = ContainFormat.TERMINAL,
             history_path: HistoryOpt = None) -> None:
     """Remove the session denies once the longest session lifetime (36 h) has passed."""
     from incident.contain.render import record_json, record_text
-    from incident.contain.run import release_containment
+    from incident.contain.undo import release_containment
 
     config = load(config_path, history_path)
     ctx = aws_context(profile, region, endpoint_url)
@@ -211,8 +212,8 @@ def release(containment_id: IdArg, fmt: FormatOpt = ContainFormat.TERMINAL,
 def show(containment_id: IdArg, fmt: FormatOpt = ContainFormat.TERMINAL,
          config_path: ConfigOpt = None, history_path: HistoryOpt = None) -> None:
     """A containment's actions, status, outcome and time to safe."""
+    from incident.contain.lock import is_cut_off
     from incident.contain.render import record_json, record_text
-    from incident.contain.run import is_cut_off
 
     config = load(config_path, history_path)
     with open_store(config) as store:

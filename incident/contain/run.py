@@ -3,8 +3,7 @@ before it acts and after it ends, so one cut off anywhere (Ctrl-C, kill -9, lost
 is shown and finished by `contain resume`. The rotation is the drill engine's, on the real
 user: the application gets a new working key before the exposed key is made inactive, and
 the exposed key is never deleted. Time to safe runs from the start to the exposed key
-verified inactive. `undo` reverses what can be: it reactivates the exposed key (for an
-application that broke); a key the attacker made is never brought back."""
+verified inactive. Taking it back (`undo`, `release`) is incident.contain.undo."""
 
 from __future__ import annotations
 
@@ -17,14 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.awsfacts.iam import QUARANTINE_TAG
 from auditor.clock import iso, parse_iso, utcnow
-from auditor.errors import ExitCode, IrreadyError, Locked, UsageError
+from auditor.errors import ExitCode, IrreadyError, UsageError
 from auditor.store import ContainmentRecord
 from drills.engine.aws import AWS_ERRORS, describe_error, error_code
 from drills.errors import DrillBusy, DrillUnfinished
-from drills.journal import lock_holder, user_lock
 from drills.verify import Sleep, retry_until
+from incident.contain.lock import ContainmentLock, refuse_unfinished
 from incident.contain.model import (
-    LONGEST_SESSION_HOURS,
     REVOKE_POLICY,
     SAFETY,
     ActionName,
@@ -58,11 +56,6 @@ class ActionFailed(Exception):
 
 def new_containment_id(at: datetime) -> str:
     return f"{at:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
-
-
-def _lock_name(key_id: str) -> str:
-    # its own lock, not the user's: the drill engine takes the user's lock for the rotation
-    return f"contain-{key_id}"
 
 
 class Containment:
@@ -333,9 +326,9 @@ def run_containment(ctx: AwsContext, config: Config, store: HistoryStore,
                     sleep: Sleep = time.sleep, say: Say | None = None) -> ContainmentRecord:
     started = clock()
     plan = make_plan(ctx, config, store, options, clock=clock)
-    _refuse_unfinished(store, plan.account_id, plan.key_id)
+    refuse_unfinished(store, plan.account_id, plan.key_id)
     containment_id = new_containment_id(started)
-    with _lock(store, plan.account_id, plan.key_id, containment_id):
+    with ContainmentLock(store, plan.account_id, plan.key_id, containment_id):
         record = ContainmentRecord(
             containment_id, plan.account_id, plan.user, plan.key_id,
             ContainStatus.RUNNING.value, started, None, None,
@@ -353,132 +346,8 @@ def resume_containment(ctx: AwsContext, config: Config, store: HistoryStore,
     record = store.load_containment(containment_id)
     if not ContainStatus(record.status).unfinished:
         raise UsageError(f"containment {containment_id} is {record.status}: nothing to resume")
-    with _lock(store, record.account_id, record.key_id, containment_id):
+    with ContainmentLock(store, record.account_id, record.key_id, containment_id):
         Containment(ctx, config, store, record, clock=clock, sleep=sleep, say=say).walk()
     return store.load_containment(containment_id)
 
 
-def undo_containment(ctx: AwsContext, config: Config, store: HistoryStore,
-                     containment_id: str, *, clock: Clock = utcnow) -> ContainmentRecord:
-    """Reactivate the exposed key (for an application that broke). A key the attacker made
-    stays inactive; the application's new key, if any, stays as it is."""
-    record = store.load_containment(containment_id)
-    status = ContainStatus(record.status)
-    if status is ContainStatus.UNDONE:
-        raise UsageError(f"containment {containment_id} is undone already")
-    with _lock(store, record.account_id, record.key_id, containment_id):
-        journal = record.journal
-        rotate = next((e for e in journal["actions"] if e["name"] == ActionName.ROTATE.value),
-                      None)
-        if rotate is not None and rotate.get("drill_id"):
-            drill = store.load_drill(rotate["drill_id"])
-            if drill.status.unfinished:
-                raise UsageError(f"containment {containment_id}'s rotation (drill "
-                                 f"{drill.drill_id}) is unfinished: run `irready contain "
-                                 f"resume {containment_id}` first")
-        undone = _remove_denies(ctx, journal, clock)
-        try:
-            ctx.client("iam").update_access_key(UserName=record.user, AccessKeyId=record.key_id,
-                                                Status="Active")
-        except AWS_ERRORS as exc:
-            raise UsageError(f"iam:UpdateAccessKey {record.key_id} Active failed "
-                             f"({describe_error(exc)})") from None
-        undone.append({"action": "reactivate", "key_id": record.key_id, "at": iso(clock())})
-        journal["undo"] = [*journal.get("undo", []), *undone]
-        journal["outcome"] = (f"undone: {record.key_id} is active again (it is still exposed:"
-                              " rotate it as soon as the application can take a new key)")
-        store.save_containment(containment_id, journal=journal,
-                               status=ContainStatus.UNDONE.value, finished_at=clock())
-    return store.load_containment(containment_id)
-
-
-def release_containment(ctx: AwsContext, store: HistoryStore, containment_id: str, *,
-                        clock: Clock = utcnow) -> ContainmentRecord:
-    """Remove the session denies once the longest session lifetime has passed: every
-    session they cut off has expired by then."""
-    from datetime import timedelta
-
-    record = store.load_containment(containment_id)
-    journal = record.journal
-    revoked = [e for e in journal["actions"] if e["name"] in
-               (ActionName.REVOKE_SESSIONS.value, ActionName.REVOKE_ROLE.value)
-               and e.get("state") == "done" and not e.get("released")]
-    if not revoked:
-        raise UsageError(f"containment {containment_id} holds no session deny to release")
-    latest = max(parse_iso(e["detail"]["issued_before"]) for e in revoked)
-    ready = latest + timedelta(hours=LONGEST_SESSION_HOURS)
-    if clock() < ready:
-        raise UsageError(f"containment {containment_id}: sessions issued before "
-                         f"{iso(latest)} may last until {iso(ready)} "
-                         f"({LONGEST_SESSION_HOURS} h); release after that, or `contain "
-                         "undo` to lift everything now")
-    with _lock(store, record.account_id, record.key_id, containment_id):
-        released = _remove_denies(ctx, journal, clock, quarantine=False)
-        journal["undo"] = [*journal.get("undo", []), *released]
-        store.save_containment(containment_id, journal=journal, status=record.status)
-    return store.load_containment(containment_id)
-
-
-def _remove_denies(ctx: AwsContext, journal: dict[str, Any], clock: Clock, *,
-                   quarantine: bool = True) -> list[dict[str, Any]]:
-    """Delete every session deny this containment put (and only those), and detach the
-    quarantine policy when irready attached it (`quarantine`), journaled."""
-    iam = ctx.client("iam")
-    removed: list[dict[str, Any]] = []
-    for entry in journal["actions"]:
-        if entry.get("released") or entry.get("state") not in ("done", "started", "failed"):
-            continue
-        try:
-            if entry["name"] == ActionName.QUARANTINE.value:
-                if not quarantine or not (entry.get("attaching") or (entry.get("detail") or {}).get(
-                        "attached_by_irready")):
-                    continue  # AWS attached it, or irready never did: never detached here
-                iam.detach_user_policy(UserName=journal["plan"]["user"],
-                                       PolicyArn=entry["subject"])
-                iam.untag_user(UserName=journal["plan"]["user"], TagKeys=[QUARANTINE_TAG])
-            elif entry["name"] == ActionName.REVOKE_SESSIONS.value:
-                iam.delete_user_policy(UserName=entry["subject"], PolicyName=REVOKE_POLICY)
-            elif entry["name"] == ActionName.REVOKE_ROLE.value:
-                iam.delete_role_policy(RoleName=entry["subject"], PolicyName=REVOKE_POLICY)
-            else:
-                continue
-        except AWS_ERRORS as exc:
-            if error_code(exc) != "NoSuchEntity":
-                raise UsageError(f"undoing {entry['name']} on {entry['subject']} failed "
-                                 f"({describe_error(exc)})") from None
-        entry["released"] = True
-        removed.append({"action": "detach_quarantine" if entry["name"] == "quarantine"
-                        else "remove_deny", "subject": entry["subject"], "at": iso(clock())})
-    return removed
-
-
-def is_cut_off(store: HistoryStore, record: ContainmentRecord) -> bool:
-    return record.status == ContainStatus.RUNNING.value and \
-        lock_holder(store, record.account_id, _lock_name(record.key_id)) is None
-
-
-def _refuse_unfinished(store: HistoryStore, account_id: str, key_id: str) -> None:
-    for earlier in store.containments(account_id=account_id, key_id=key_id):
-        if ContainStatus(earlier.status).unfinished:
-            raise Locked(f"containment {earlier.containment_id} of {key_id} is unfinished "
-                         f"({earlier.status}): run `irready contain resume "
-                         f"{earlier.containment_id}` first")
-
-
-class _lock:
-    """The containment lock of one key (a context manager)."""
-
-    def __init__(self, store: HistoryStore, account_id: str, key_id: str, holder: str) -> None:
-        self._inner = user_lock(store, account_id, _lock_name(key_id),
-                                f"containment {holder}")
-        self.key_id = key_id
-
-    def __enter__(self) -> None:
-        try:
-            self._inner.__enter__()
-        except DrillBusy:
-            raise Locked(f"another containment of {self.key_id} is running now; wait for "
-                         "it to end") from None
-
-    def __exit__(self, *exc: object) -> None:
-        self._inner.__exit__(*exc)  # type: ignore[arg-type]

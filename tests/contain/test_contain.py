@@ -15,7 +15,8 @@ from auditor.config import Config
 from auditor.errors import NotFound, UsageError
 from auditor.store import HistoryStore
 from incident.contain.model import ActionName, ContainOptions, ContainStatus
-from incident.contain.run import plan_containment, run_containment, undo_containment
+from incident.contain.run import plan_containment, run_containment
+from incident.contain.undo import undo_containment
 
 
 def no_sleep(_: float) -> None:

@@ -12,9 +12,10 @@ from drillkit import Faults, SimulatedKill
 
 from auditor.config import Config
 from auditor.store import HistoryStore
+from incident.contain.lock import is_cut_off
 from incident.contain.model import ContainOptions, ContainStatus
 from incident.contain.render import record_json, record_text
-from incident.contain.run import is_cut_off, resume_containment, run_containment
+from incident.contain.run import resume_containment, run_containment
 
 
 def no_sleep(_: float) -> None:

@@ -18,7 +18,8 @@ from auditor.store import HistoryStore
 from drills.policy import policy_actions
 from incident.contain.model import ContainOptions, ContainStatus
 from incident.contain.policy import contain_policy
-from incident.contain.run import run_containment, undo_containment
+from incident.contain.run import run_containment
+from incident.contain.undo import undo_containment
 
 
 def test_the_policy_alone_is_enough_and_covers_every_call(

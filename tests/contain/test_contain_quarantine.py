@@ -16,7 +16,8 @@ from auditor.config import Config
 from auditor.errors import UsageError
 from auditor.store import HistoryStore
 from incident.contain.model import ContainOptions, ContainStatus
-from incident.contain.run import plan_containment, run_containment, undo_containment
+from incident.contain.run import plan_containment, run_containment
+from incident.contain.undo import undo_containment
 
 V3 = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3"
 

@@ -16,12 +16,8 @@ from auditor.config import Config
 from auditor.errors import NotFound, UsageError
 from auditor.store import HistoryStore
 from incident.contain.model import REVOKE_POLICY, ContainOptions, ContainStatus
-from incident.contain.run import (
-    plan_containment,
-    release_containment,
-    run_containment,
-    undo_containment,
-)
+from incident.contain.run import plan_containment, run_containment
+from incident.contain.undo import release_containment, undo_containment
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
