@@ -24,7 +24,8 @@ from demo.cloudtrail_records import (
     session_credentials,
     user_session,
 )
-from incident.investigate.athena_source import COLUMNS, FIX, AthenaSource, record_of
+from incident.investigate.athena_rows import record_of
+from incident.investigate.athena_source import COLUMNS, FIX, AthenaSource
 from incident.investigate.search import search
 
 ACCOUNT = "123456789012"
