@@ -24,7 +24,6 @@ from auditor.cli_common import (
     load,
     open_store,
     stderr,
-    stdout,
 )
 from drills.cli_output import (
     console_for,
@@ -40,8 +39,7 @@ from drills.model import DrillFormat
 if TYPE_CHECKING:
 
     from auditor.config import Config
-    from auditor.session import AwsContext
-    from auditor.store import DetectDrillRecord, DrillRecord
+    from auditor.store import DrillRecord
     from drills.rotation import Corrections
 
 app = typer.Typer(help="Rotate a test user's key for real, timed and journaled.",
@@ -267,7 +265,9 @@ def show(
     with open_store(config) as store:
         detection = store.find_detect_drill(drill_id)
     if detection is not None:
-        _show_detection(detection, fmt, output)
+        from drills.detect.cli_run import show_detection
+
+        show_detection(detection, fmt, output)
         return
     with open_store(config) as store:
         record = store.load_drill(drill_id)
@@ -299,7 +299,9 @@ def resume(
     corrections = _corrections(restart_command, health_command, health_url, no_restart)
     config = load(config_path, history_path)
     ctx = aws_context(profile, region, endpoint_url)
-    _close_if_detection(config, ctx, drill_id)
+    from drills.detect.cli_run import close_if_detection
+
+    close_if_detection(config, ctx, drill_id)
     with open_store(config) as store:
         report_path = drill_report_path(config, report, no_report)
         show = progress_printer(console_for(fmt is DrillFormat.JSON), f"Resuming drill {drill_id}:")
@@ -336,7 +338,9 @@ def rollback(
     corrections = _corrections(restart_command, health_command, health_url, no_restart)
     config = load(config_path, history_path)
     ctx = aws_context(profile, region, endpoint_url)
-    _close_if_detection(config, ctx, drill_id)
+    from drills.detect.cli_run import close_if_detection
+
+    close_if_detection(config, ctx, drill_id)
     with open_store(config) as store:
         report_path = drill_report_path(config, report, no_report)
         show = progress_printer(console_for(fmt is DrillFormat.JSON),
@@ -348,34 +352,6 @@ def rollback(
         write_report(store, record, report_path)
     _say_what_is_left(record)
     raise typer.Exit(int(exit_code(record, rollback=True)))
-
-
-def _show_detection(record: DetectDrillRecord, fmt: DrillFormat, output: Path | None
-                    ) -> None:
-    from drills.detect.stored import print_stored, show_document
-
-    if output is not None:
-        from reports.formats import write_output
-
-        write_output(output, show_document(record).encode())
-        console_for(True).print(f"wrote {output}")
-    elif fmt is DrillFormat.JSON:
-        sys.stdout.write(show_document(record))
-    else:
-        print_stored(console_for(False), record)
-
-
-def _close_if_detection(config: Config, ctx: AwsContext, drill_id: str) -> None:
-    """A cut-off detection drill has nothing to go on with: resume and rollback both
-    delete the temporary key it may have left, close it, and exit 0."""
-    from drills.detect.recovery import close_detect_drill
-
-    with open_store(config) as store:
-        if store.find_detect_drill(drill_id) is None:
-            return
-        message = close_detect_drill(ctx, store, drill_id)
-    stdout().print(f"detection drill {drill_id}: {message}", markup=False, highlight=False)
-    raise typer.Exit(0)
 
 
 def _corrections(restart_command: str | None, health_command: str | None,

@@ -2,7 +2,8 @@
 before AWS is asked anything (the canary's name, the sequence file, the sources, the
 durations), then the drill, its output, and its exit code: 0 every call seen in a source
 the playbook relies on, 1 not (or nothing could be replayed), 2 bad input, 3 AWS
-unreachable or denied, 6 cut off."""
+unreachable or denied, 6 cut off. Also what `drill show`, `resume` and `rollback` do
+when the id is a detection drill's."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ from auditor.errors import ExitCode, UsageError
 if TYPE_CHECKING:
     from auditor.config import Config
     from auditor.session import AwsContext
+    from auditor.store import DetectDrillRecord
     from drills.detect.model import DetectOptions, DetectResult
     from drills.detect.run import Delivery
     from drills.detect.sources import SourceChoice
+    from drills.model import DrillFormat
 
 
 def choose_canary(config: Config, user: str | None) -> str:
@@ -85,3 +88,37 @@ def run_from_cli(config: Config, *, user: str | None, sequence: str,
     elif not json_out:
         print_detect(stdout(), result)
     return int(exit_code(result))
+
+
+def show_detection(record: DetectDrillRecord, fmt: DrillFormat, output: Path | None
+                   ) -> None:
+    """`drill show` of a detection drill: its stored JSON, or the terminal's account."""
+    from drills.cli_output import console_for
+    from drills.detect.stored import print_stored, show_document
+    from drills.model import DrillFormat
+
+    if output is not None:
+        from reports.formats import write_output
+
+        write_output(output, show_document(record).encode())
+        console_for(True).print(f"wrote {output}")
+    elif fmt is DrillFormat.JSON:
+        sys.stdout.write(show_document(record))
+    else:
+        print_stored(console_for(False), record)
+
+
+def close_if_detection(config: Config, ctx: AwsContext, drill_id: str) -> None:
+    """A cut-off detection drill has nothing to go on with: resume and rollback both
+    delete the temporary key it may have left, close it, and exit 0."""
+    import typer
+
+    from auditor.cli_common import open_store, stdout
+    from drills.detect.recovery import close_detect_drill
+
+    with open_store(config) as store:
+        if store.find_detect_drill(drill_id) is None:
+            return
+        message = close_detect_drill(ctx, store, drill_id)
+    stdout().print(f"detection drill {drill_id}: {message}", markup=False, highlight=False)
+    raise typer.Exit(0)
