@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from auditor.scheduler.jobs import (
     TIMED_OUT,
@@ -109,16 +109,26 @@ class SubprocessRunner:
         from auditor.store import HistoryStore
 
         with HistoryStore(self.plan.history_file) as store:
-            latest: dict[str, DrillRecord] = {}
-            for record in reversed(store.drills(since=since - timedelta(seconds=1))):
-                latest[record.user] = record  # oldest first, so the newest wins
-            return latest
+            return _newest_per_user(store.drills(since=since - timedelta(seconds=1)))
 
     def _detect_drills_since(self, since: datetime) -> Mapping[str, DetectDrillRecord]:
         from auditor.store import HistoryStore
 
         with HistoryStore(self.plan.history_file) as store:
-            latest: dict[str, DetectDrillRecord] = {}
-            for record in reversed(store.detect_drills(since=since - timedelta(seconds=1))):
-                latest[record.user] = record  # oldest first, so the newest wins
-            return latest
+            return _newest_per_user(store.detect_drills(since=since - timedelta(seconds=1)))
+
+
+class _Drilled(Protocol):
+    @property
+    def user(self) -> str: ...
+
+
+Drilled = TypeVar("Drilled", bound=_Drilled)
+
+
+def _newest_per_user(records: Sequence[Drilled]) -> dict[str, Drilled]:
+    """The newest record of each user, from records listed newest first."""
+    latest: dict[str, Drilled] = {}
+    for record in reversed(records):
+        latest[record.user] = record  # oldest first, so the newest wins
+    return latest
