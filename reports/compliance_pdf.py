@@ -38,14 +38,19 @@ def render_compliance_html(report: ComplianceReport) -> str:
         created=iso(report.generated_at),
         doc_title=f"Leaked-key readiness: {report.period.label}",
         header_right=f"account {who}",
-        footer_left=(f"irready {report.version}, generated "
-                     f"{report.generated_at:%Y-%m-%d %H:%M} UTC"
-                     + (" (simulation)" if report.notice else "")),
+        footer_left=_footer(report.version, report.generated_at, bool(report.notice)),
         r=report,
         who=who,
         window=RESPONSE_WINDOW,
         trend_rows=list(reversed(report.runs))[:TREND_TABLE_ROWS],
     )
+
+
+def _footer(version: str, generated_at: datetime, simulated: bool) -> str:
+    """Every page's footer, in both editions: which irready made it, when, and whether
+    from the demo's simulated account."""
+    return (f"irready {version}, generated {generated_at:%Y-%m-%d %H:%M} UTC"
+            + (" (simulation)" if simulated else ""))
 
 
 def findings_csv_path(output: Path) -> Path:
@@ -120,9 +125,7 @@ def render_org_compliance_html(report: OrgComplianceReport) -> str:
         doc_title=("Leaked-key readiness: organization"
                    + (f" run {org.org_run_id}" if org.org_run_id is not None else "")),
         header_right=f"organization of {org.management_account}",
-        footer_left=(f"irready {report.version}, generated "
-                     f"{report.generated_at:%Y-%m-%d %H:%M} UTC"
-                     + (" (simulation)" if report.notice else "")),
+        footer_left=_footer(report.version, report.generated_at, bool(report.notice)),
         r=report,
         window=RESPONSE_WINDOW,
         severities=SEVERITIES,
