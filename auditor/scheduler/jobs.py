@@ -190,8 +190,7 @@ def drill_result(outcomes: Sequence[DrillOutcome], records: Mapping[str, DrillRe
                            f"details: irready drill show {record.drill_id}")
         if report.is_file():
             reports.append(str(report))
-    worst = max(statuses, key=[RunStatus.OK, RunStatus.ALERT, RunStatus.FAILED].index,
-                default=RunStatus.OK)
+    worst = _worst(statuses)
     return JobResult(worst, exit_code, "; ".join(parts) or "no drill users", tuple(details),
                      ", ".join(reports))
 
@@ -234,8 +233,7 @@ def detect_result(outcomes: Sequence[DetectOutcome],
                            f"{record.status}; details: irready drill show {record.drill_id}")
         if report.is_file():
             reports.append(str(report))
-    worst = max(statuses, key=[RunStatus.OK, RunStatus.ALERT, RunStatus.FAILED].index,
-                default=RunStatus.OK)
+    worst = _worst(statuses)
     # a drill that could not run decides the code (the job is retried); else a call
     # not seen is the drill's own exit 1
     exit_code = failed_code or (int(ExitCode.FAILED) if worst is RunStatus.ALERT else 0)
@@ -315,3 +313,9 @@ def reports_result(results: Sequence[JobResult]) -> JobResult:
     return JobResult(RunStatus.FAILED, next((r.exit_code for r in failures if r.exit_code),
                                             int(ExitCode.FAILED)),
                      "; ".join(r.summary for r in results), report=written)
+
+
+def _worst(statuses: Sequence[RunStatus]) -> RunStatus:
+    """A job of several drills ends as its worst: FAILED over ALERT over OK."""
+    return max(statuses, key=[RunStatus.OK, RunStatus.ALERT, RunStatus.FAILED].index,
+               default=RunStatus.OK)
